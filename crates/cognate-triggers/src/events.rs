@@ -1,0 +1,330 @@
+//! Trigger events as AWS sends them, and validation of the functions' answers.
+//!
+//! Envelope (all triggers):
+//! `{version: "1", triggerSource, region, userPoolId, userName,
+//!   callerContext: {awsSdkVersion, clientId}, request: {...}, response: {...}}`.
+//! Attribute values are strings. `clientMetadata` is present in `request` only
+//! when the API call carried `ClientMetadata` (captured AWS events for calls
+//! without it have no such member).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::TriggerError;
+
+/// `callerContext.clientId` for events not started by an app client (admin APIs).
+pub const CLIENT_ID_NOT_APPLICABLE: &str = "CLIENT_ID_NOT_APPLICABLE";
+
+/// `callerContext.awsSdkVersion` when the caller's SDK is not recognised.
+pub const UNKNOWN_SDK_VERSION: &str = "aws-sdk-unknown-unknown";
+
+/// The placeholder for the code in custom messages (`request.codeParameter`).
+pub const CODE_PARAMETER: &str = "{####}";
+
+/// The link placeholder in custom messages (`request.linkParameter`).
+pub const LINK_PARAMETER: &str = "{##Click Here##}";
+
+/// The username placeholder in invitation messages (`request.usernameParameter`).
+pub const USERNAME_PARAMETER: &str = "{username}";
+
+/// Longest `smsMessage` a custom-message function may return (characters).
+pub const MAX_SMS_MESSAGE: usize = 140;
+/// Longest `emailMessage` a custom-message function may return (characters).
+pub const MAX_EMAIL_MESSAGE: usize = 20_000;
+/// Longest `emailSubject` a custom-message function may return (characters).
+pub const MAX_EMAIL_SUBJECT: usize = 140;
+
+/// AWS's message when PreSignUp auto-verifies without auto-confirming
+/// (observed in public reports of `Phone or email cannot be auto verified...`).
+pub const AUTO_VERIFY_WITHOUT_CONFIRM: &str =
+    "Phone or email cannot be auto verified, when user is not being auto confirmed.";
+
+/// Who and where: the envelope fields common to every trigger.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventContext {
+    /// e.g. `PreSignUp_SignUp`, `CustomMessage_ResendCode`.
+    pub trigger_source: String,
+    pub region: String,
+    pub user_pool_id: String,
+    /// The user's internal username.
+    pub user_name: String,
+    /// The app client; `None` (admin APIs) → `CLIENT_ID_NOT_APPLICABLE`.
+    pub client_id: Option<String>,
+    /// The calling request's `User-Agent`, from which `awsSdkVersion` is derived.
+    pub user_agent: Option<String>,
+}
+
+/// User attributes, name → string value (include `sub` and `cognito:user_status`).
+pub type Attrs = BTreeMap<String, String>;
+/// `ClientMetadata` / `ValidationData` of the API call.
+pub type Metadata = BTreeMap<String, String>;
+
+/// `callerContext.awsSdkVersion` from a User-Agent: the first
+/// `aws-sdk-<lang>/<version>` product token becomes `aws-sdk-<lang>-<version>`
+/// (`aws-sdk-java/1.11.93 Linux/...` → `aws-sdk-java-1.11.93`,
+/// `aws-sdk-nodejs/2.856.0 ...` → `aws-sdk-nodejs-2.856.0`,
+/// `aws-sdk-rust/1.3.0 os/linux` → `aws-sdk-rust-1.3.0`). Anything else
+/// (browsers, Amplify, boto3/botocore, the CLI, no header) →
+/// `aws-sdk-unknown-unknown`, the value captured AWS events show for callers
+/// without such a token.
+pub fn aws_sdk_version(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return UNKNOWN_SDK_VERSION.to_string();
+    };
+    for token in ua.split_whitespace() {
+        let Some((product, version)) = token.split_once('/') else {
+            continue;
+        };
+        let lower = product.to_ascii_lowercase();
+        let Some(lang) = lower.strip_prefix("aws-sdk-") else {
+            continue;
+        };
+        let version_ok = !version.is_empty()
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+        if lang.is_empty() || !version_ok {
+            continue;
+        }
+        return format!("aws-sdk-{lang}-{version}");
+    }
+    UNKNOWN_SDK_VERSION.to_string()
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// The common envelope around `request` and `response`.
+pub fn envelope(
+    ctx: &EventContext,
+    request: Map<String, Value>,
+    response: Map<String, Value>,
+) -> Value {
+    let mut caller = Map::new();
+    caller.insert(
+        "awsSdkVersion".into(),
+        Value::String(aws_sdk_version(ctx.user_agent.as_deref())),
+    );
+    caller.insert(
+        "clientId".into(),
+        Value::String(
+            ctx.client_id
+                .clone()
+                .unwrap_or_else(|| CLIENT_ID_NOT_APPLICABLE.to_string()),
+        ),
+    );
+    let mut ev = Map::new();
+    ev.insert("version".into(), Value::String("1".into()));
+    ev.insert(
+        "triggerSource".into(),
+        Value::String(ctx.trigger_source.clone()),
+    );
+    ev.insert("region".into(), Value::String(ctx.region.clone()));
+    ev.insert("userPoolId".into(), Value::String(ctx.user_pool_id.clone()));
+    ev.insert("userName".into(), Value::String(ctx.user_name.clone()));
+    ev.insert("callerContext".into(), Value::Object(caller));
+    ev.insert("request".into(), Value::Object(request));
+    ev.insert("response".into(), Value::Object(response));
+    Value::Object(ev)
+}
+
+fn insert_client_metadata(request: &mut Map<String, Value>, client_metadata: Option<&Metadata>) {
+    if let Some(md) = client_metadata {
+        request.insert("clientMetadata".into(), string_map(md));
+    }
+}
+
+/// A function's output must be a JSON object whose `response` member is an
+/// object or null; anything else is `InvalidResponse`. Applied by
+/// [`crate::TriggerInvoker::invoke`] to every successful invocation.
+pub fn check_envelope(output: &Value) -> Result<(), TriggerError> {
+    match output.as_object().and_then(|o| o.get("response")) {
+        Some(Value::Object(_)) | Some(Value::Null) => Ok(()),
+        _ => Err(TriggerError::InvalidResponse),
+    }
+}
+
+/// The `response` object of a function's output (an empty one for `null`).
+fn response_of(output: &Value) -> Result<Map<String, Value>, TriggerError> {
+    match output.as_object().and_then(|o| o.get("response")) {
+        Some(Value::Object(r)) => Ok(r.clone()),
+        Some(Value::Null) => Ok(Map::new()),
+        _ => Err(TriggerError::InvalidResponse),
+    }
+}
+
+// ---------------------------------------------------------------- PreSignUp
+
+/// `PreSignUp_SignUp` / `PreSignUp_AdminCreateUser` / `PreSignUp_ExternalProvider`.
+/// `request`: `userAttributes`, `validationData` (null when none),
+/// `clientMetadata` (only when given). `response`: the three flags, false.
+pub fn pre_sign_up(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    validation_data: Option<&Attrs>,
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    request.insert(
+        "validationData".into(),
+        validation_data.map(string_map).unwrap_or(Value::Null),
+    );
+    insert_client_metadata(&mut request, client_metadata);
+    let mut response = Map::new();
+    response.insert("autoConfirmUser".into(), Value::Bool(false));
+    response.insert("autoVerifyEmail".into(), Value::Bool(false));
+    response.insert("autoVerifyPhone".into(), Value::Bool(false));
+    envelope(ctx, request, response)
+}
+
+/// What a PreSignUp function decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PreSignUpResponse {
+    pub auto_confirm_user: bool,
+    pub auto_verify_email: bool,
+    pub auto_verify_phone: bool,
+}
+
+/// A boolean response flag: JSON true/false; null or absent = false. Like the
+/// Java service (Jackson's default scalar coercion) the strings "true"/"false"
+/// are accepted too [INF]. Anything else is `InvalidResponse`.
+fn flag(resp: &Map<String, Value>, name: &str) -> Result<bool, TriggerError> {
+    match resp.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(TriggerError::InvalidResponse),
+    }
+}
+
+/// Reads a PreSignUp function's output. Auto-verifying email or phone without
+/// auto-confirming the user is rejected as AWS does
+/// (`InvalidResponseMessage` with [`AUTO_VERIFY_WITHOUT_CONFIRM`]).
+/// For `PreSignUp_AdminCreateUser` AWS ignores the flags: don't call this there.
+/// Whether the verified attribute exists is the caller's check.
+pub fn parse_pre_sign_up(resp: &Value) -> Result<PreSignUpResponse, TriggerError> {
+    check_envelope(resp)?;
+    let r = response_of(resp)?;
+    let out = PreSignUpResponse {
+        auto_confirm_user: flag(&r, "autoConfirmUser")?,
+        auto_verify_email: flag(&r, "autoVerifyEmail")?,
+        auto_verify_phone: flag(&r, "autoVerifyPhone")?,
+    };
+    if (out.auto_verify_email || out.auto_verify_phone) && !out.auto_confirm_user {
+        return Err(TriggerError::InvalidResponseMessage {
+            message: AUTO_VERIFY_WITHOUT_CONFIRM.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------ CustomMessage
+
+/// `CustomMessage_SignUp` / `_ResendCode` / `_ForgotPassword` / ...
+/// `request`: `userAttributes`, `codeParameter`, `linkParameter` and
+/// `usernameParameter` (null when not given), `clientMetadata` (only when
+/// given). `response`: `smsMessage`, `emailMessage`, `emailSubject`, all null.
+pub fn custom_message(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    code_parameter: &str,
+    link_parameter: Option<&str>,
+    username_parameter: Option<&str>,
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let opt = |s: Option<&str>| {
+        s.map(|s| Value::String(s.to_string()))
+            .unwrap_or(Value::Null)
+    };
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    request.insert(
+        "codeParameter".into(),
+        Value::String(code_parameter.to_string()),
+    );
+    request.insert("linkParameter".into(), opt(link_parameter));
+    request.insert("usernameParameter".into(), opt(username_parameter));
+    insert_client_metadata(&mut request, client_metadata);
+    let mut response = Map::new();
+    response.insert("smsMessage".into(), Value::Null);
+    response.insert("emailMessage".into(), Value::Null);
+    response.insert("emailSubject".into(), Value::Null);
+    envelope(ctx, request, response)
+}
+
+/// What a CustomMessage function returned; `None` = use the pool's template.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomMessageResponse {
+    pub sms_message: Option<String>,
+    pub email_message: Option<String>,
+    pub email_subject: Option<String>,
+}
+
+fn opt_string(resp: &Map<String, Value>, name: &str) -> Result<Option<String>, TriggerError> {
+    match resp.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(TriggerError::InvalidResponse),
+    }
+}
+
+/// Reads a CustomMessage function's output. Rules (spec §d.4): a returned
+/// message must contain the code placeholder `{####}`; `smsMessage` ≤ 140,
+/// `emailMessage` ≤ 20,000, `emailSubject` ≤ 140 characters; `emailMessage`
+/// or `emailSubject` returned while the pool's `EmailSendingAccount` is not
+/// `DEVELOPER` (`developer_email_account == false`) is an error. Every
+/// violation is `InvalidResponse` (`InvalidLambdaResponseException`).
+pub fn parse_custom_message(
+    resp: &Value,
+    developer_email_account: bool,
+) -> Result<CustomMessageResponse, TriggerError> {
+    check_envelope(resp)?;
+    let r = response_of(resp)?;
+    let out = CustomMessageResponse {
+        sms_message: opt_string(&r, "smsMessage")?,
+        email_message: opt_string(&r, "emailMessage")?,
+        email_subject: opt_string(&r, "emailSubject")?,
+    };
+    let message_ok = |m: &Option<String>, max: usize| match m {
+        None => true,
+        Some(s) => s.contains(CODE_PARAMETER) && s.chars().count() <= max,
+    };
+    if !message_ok(&out.sms_message, MAX_SMS_MESSAGE)
+        || !message_ok(&out.email_message, MAX_EMAIL_MESSAGE)
+    {
+        return Err(TriggerError::InvalidResponse);
+    }
+    if let Some(subject) = &out.email_subject {
+        if subject.chars().count() > MAX_EMAIL_SUBJECT {
+            return Err(TriggerError::InvalidResponse);
+        }
+    }
+    if !developer_email_account && (out.email_message.is_some() || out.email_subject.is_some()) {
+        return Err(TriggerError::InvalidResponse);
+    }
+    Ok(out)
+}
+
+// --------------------------------------------------------- PostConfirmation
+
+/// `PostConfirmation_ConfirmSignUp` / `PostConfirmation_ConfirmForgotPassword`.
+/// `request`: `userAttributes`, `clientMetadata` (only when given);
+/// `response`: `{}` (nothing is read back).
+pub fn post_confirmation(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    insert_client_metadata(&mut request, client_metadata);
+    envelope(ctx, request, Map::new())
+}
