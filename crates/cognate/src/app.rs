@@ -1,0 +1,237 @@
+//! Wiring: from the command line to a running server, and the small subcommands.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::clock::Clock;
+use crate::config::{Command, DatabaseArgs, LogFormat, OutboxArgs, ServeArgs, SmsSender};
+use crate::http::{router, AppState};
+use crate::service::{Service, Settings, IMPLEMENTED};
+use crate::store::{Store, StoreOptions};
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(*args).await,
+        Command::Migrate(db) => migrate(db).await,
+        Command::Outbox(args) => outbox(args).await,
+        Command::Operations { markdown } => {
+            print!("{}", operations_table(markdown));
+            Ok(())
+        }
+    }
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn open_store(db: &DatabaseArgs, migrate: bool) -> anyhow::Result<Store> {
+    if db.database_url.is_none() {
+        std::fs::create_dir_all(&db.data_dir)
+            .with_context(|| format!("creating data directory {}", db.data_dir.display()))?;
+    }
+    let store = Store::open(
+        &db.url(),
+        &StoreOptions {
+            max_connections: db.db_max_connections,
+            migrate,
+        },
+    )
+    .await
+    .with_context(|| format!("opening database {}", db.describe()))?;
+    Ok(store)
+}
+
+fn delivery_config(args: &ServeArgs) -> cognate_delivery::DeliveryConfig {
+    cognate_delivery::DeliveryConfig {
+        smtp_url: args.smtp_url.clone(),
+        smtp_password_file: args.smtp_password_file.clone(),
+        email_from: args.email_from.clone(),
+        ses: args.ses,
+        sms_sender: match args.sms_sender {
+            SmsSender::None => cognate_delivery::SmsSenderKind::None,
+            SmsSender::Sns => cognate_delivery::SmsSenderKind::Sns,
+            SmsSender::Webhook => cognate_delivery::SmsSenderKind::Webhook,
+        },
+        sms_webhook_url: args.sms_webhook_url.clone(),
+        sms_webhook_secret: args.sms_webhook_secret.clone(),
+        timeout: Duration::from_millis(args.delivery_timeout_ms),
+    }
+}
+
+fn trigger_config(args: &ServeArgs) -> anyhow::Result<cognate_triggers::TriggerConfig> {
+    let mut webhooks = BTreeMap::new();
+    for entry in &args.trigger_webhooks {
+        let (arn, url) = entry
+            .split_once('=')
+            .with_context(|| format!("--trigger-webhook wants ARN=URL, got '{entry}'"))?;
+        webhooks.insert(arn.to_string(), url.to_string());
+    }
+    Ok(cognate_triggers::TriggerConfig {
+        webhooks,
+        timeout: Duration::from_millis(args.trigger_timeout_ms),
+        ..Default::default()
+    })
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let store = open_store(&args.db, true).await?;
+    let deliverer = cognate_delivery::Deliverer::new(delivery_config(&args))
+        .await
+        .context("delivery configuration")?;
+    let outbox_enabled = !(deliverer.has_email() && deliverer.has_sms());
+    let triggers = cognate_triggers::TriggerInvoker::new(trigger_config(&args)?).await;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let local = listener.local_addr()?;
+    let settings = Settings {
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+        confirm_attempts_per_hour: args.confirm_attempts_per_hour,
+        resend_per_hour: args.resend_per_hour,
+        link_base_url: args
+            .link_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}")),
+    };
+    let service = Service::new(
+        store,
+        settings,
+        Clock::default(),
+        cognate_crypto::password::Argon2Params {
+            memory_kib: args.argon2_memory_kib,
+            iterations: args.argon2_iterations,
+            parallelism: args.argon2_parallelism,
+        },
+        deliverer,
+        triggers,
+    )
+    .await?;
+    let state = Arc::new(AppState {
+        service,
+        max_body_bytes: args.max_body_bytes,
+        test_clock: args.test_clock,
+        outbox_enabled,
+    });
+    if args.test_clock {
+        tracing::warn!("TEST ONLY: the test clock endpoint is enabled");
+    }
+    tracing::info!(
+        listen = %local,
+        data = %args.db.describe(),
+        region = %args.region,
+        email = if state.service_has_email() { "provider" } else { "outbox" },
+        sms = if state.service_has_sms() { "provider" } else { "outbox" },
+        "cognate is ready"
+    );
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    state.service.store.close().await;
+    Ok(())
+}
+
+impl AppState {
+    fn service_has_email(&self) -> bool {
+        self.service.has_email_provider()
+    }
+    fn service_has_sms(&self) -> bool {
+        self.service.has_sms_provider()
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text);
+    let store = open_store(&db, false).await?;
+    let applied = store.migrate().await?;
+    if applied.is_empty() {
+        println!("database {} is up to date", db.describe());
+    } else {
+        for v in applied {
+            println!("applied {v}");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db, true).await?;
+    let messages = store
+        .list_messages(args.pool.as_deref(), args.username.as_deref(), args.limit)
+        .await?;
+    let messages: Vec<_> = messages.into_iter().filter(|m| m.provider == "outbox").collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "Messages": messages }))?);
+    } else if messages.is_empty() {
+        println!("(no messages)");
+    } else {
+        for m in messages {
+            println!(
+                "{}  {}  {}  {} {}  code {}",
+                m.sent_at,
+                m.pool_id,
+                m.username,
+                m.medium,
+                m.destination,
+                m.code.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub fn operations_table(markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out.push_str("| Operation | SigV4 | Implemented |\n| --- | --- | --- |\n");
+    }
+    for op in cognate_wire::Operation::ALL {
+        let implemented = IMPLEMENTED.contains(op);
+        if markdown {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                op.name(),
+                if op.requires_sigv4() { "yes" } else { "no" },
+                if implemented { "yes" } else { "no" }
+            ));
+        } else {
+            out.push_str(&format!(
+                "{}\t{}\n",
+                op.name(),
+                if implemented { "implemented" } else { "not implemented" }
+            ));
+        }
+    }
+    out
+}

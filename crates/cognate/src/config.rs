@@ -1,0 +1,162 @@
+//! Command line and environment configuration. Every flag also reads a `COGNATE_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "cognate", version, about = "A self-hostable Amazon Cognito user-pools API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(Box<ServeArgs>),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the developer outbox (messages delivered in outbox mode).
+    Outbox(OutboxArgs),
+    /// List the API operations and whether Cognate implements them.
+    Operations {
+        /// Print a Markdown table (as in the README).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded SQLite database (used when no --database-url is given).
+    #[arg(long, env = "COGNATE_DATA_DIR", default_value = "cognate-data")]
+    pub data_dir: PathBuf,
+    /// sqlite://PATH or postgres://USER@HOST/DB; the scheme picks the backend.
+    #[arg(long, env = "COGNATE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Maximum database connections of this instance.
+    #[arg(long, env = "COGNATE_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    pub db_max_connections: u32,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => crate::store::sqlite_url_for_dir(&self.data_dir),
+        }
+    }
+
+    /// Where the data lives, for the startup log line (credentials stripped).
+    pub fn describe(&self) -> String {
+        match &self.database_url {
+            Some(url) => redact_url(url),
+            None => self.data_dir.join("cognate.db").display().to_string(),
+        }
+    }
+}
+
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SmsSender {
+    None,
+    Sns,
+    Webhook,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[arg(long, env = "COGNATE_LISTEN", default_value = "127.0.0.1:9229")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Region used in pool ids, ARNs and token issuers.
+    #[arg(long, env = "COGNATE_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// AWS account id used in ARNs.
+    #[arg(long, env = "COGNATE_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+    #[arg(long, env = "COGNATE_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+    #[arg(long, env = "COGNATE_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    #[arg(long, env = "COGNATE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+    /// ConfirmSignUp calls allowed per user per hour (AWS: 15).
+    #[arg(long, env = "COGNATE_CONFIRM_ATTEMPTS_PER_HOUR", default_value_t = 15)]
+    pub confirm_attempts_per_hour: i64,
+    /// ResendConfirmationCode calls allowed per user per hour (AWS: 5).
+    #[arg(long, env = "COGNATE_RESEND_PER_HOUR", default_value_t = 5)]
+    pub resend_per_hour: i64,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "COGNATE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+    /// TEST ONLY: expose POST /_cognate/test/clock to move the server's clock forward.
+    #[arg(long, env = "COGNATE_TEST_CLOCK", default_value_t = false)]
+    pub test_clock: bool,
+    #[arg(long, env = "COGNATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// SMTP server in lettre's URL form, e.g. smtp://user:pass@host:587?tls=required.
+    /// Setting it makes SMTP the email delivery method.
+    #[arg(long, env = "COGNATE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// File holding the SMTP password (overrides the URL's password).
+    #[arg(long, env = "COGNATE_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// Default sender, "Name <address>" or "address".
+    #[arg(long, env = "COGNATE_EMAIL_FROM")]
+    pub email_from: Option<String>,
+    /// Send email of pools with EmailSendingAccount=DEVELOPER through Amazon SES v2.
+    #[arg(long, env = "COGNATE_SES", default_value_t = false)]
+    pub ses: bool,
+    #[arg(long, env = "COGNATE_SMS_SENDER", value_enum, default_value_t = SmsSender::None)]
+    pub sms_sender: SmsSender,
+    #[arg(long, env = "COGNATE_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    #[arg(long, env = "COGNATE_SMS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_webhook_secret: Option<String>,
+    /// Timeout for each delivery provider call, in milliseconds.
+    #[arg(long, env = "COGNATE_DELIVERY_TIMEOUT_MS", default_value_t = 5000)]
+    pub delivery_timeout_ms: u64,
+    /// Base URL of confirmation links ({##text##} in EmailMessageByLink).
+    #[arg(long, env = "COGNATE_LINK_BASE_URL")]
+    pub link_base_url: Option<String>,
+
+    /// Map a trigger function ARN (or name) to a webhook URL: ARN=URL. Repeatable.
+    #[arg(long = "trigger-webhook", env = "COGNATE_TRIGGER_WEBHOOKS", value_delimiter = ',')]
+    pub trigger_webhooks: Vec<String>,
+    /// Timeout per trigger attempt in milliseconds (AWS: 5 s).
+    #[arg(long, env = "COGNATE_TRIGGER_TIMEOUT_MS", default_value_t = 5000)]
+    pub trigger_timeout_ms: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutboxArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[arg(long)]
+    pub pool: Option<String>,
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+}

@@ -1,0 +1,361 @@
+//! HTTP front: AWS JSON 1.1 routing (`POST /` + `X-Amz-Target`), the auth check, body limits,
+//! error rendering, CORS for browser clients, and the developer endpoints under `/_cognate`.
+//! Request flow: route → target lookup → auth class → body read/limit → JSON parse →
+//! generated `dispatch` (model validation, typed input, handler) → render.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use cognate_wire::{dispatch, ApiError, ErrorKind, Operation, RequestContext};
+
+use crate::service::Service;
+
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const JSON_11: &str = "application/x-amz-json-1.1";
+
+pub struct AppState {
+    pub service: Service,
+    pub max_body_bytes: usize,
+    pub test_clock: bool,
+    /// True while at least one medium has no provider, i.e. messages land in the outbox.
+    pub outbox_enabled: bool,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(api).options(preflight))
+        .route("/health", get(health))
+        .route("/_cognate/outbox", get(outbox))
+        .route("/_cognate/inbox", get(inbox_page))
+        .route("/_cognate/test/clock", post(test_clock))
+        .route("/confirmUser", get(confirm_link))
+        .with_state(state)
+}
+
+/// Headers browser SDKs (Amplify JS) send and read.
+const CORS_ALLOW_HEADERS: &str = "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256, amz-sdk-invocation-id, amz-sdk-request";
+const CORS_EXPOSE_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
+
+fn add_cors(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSE_HEADERS),
+    );
+}
+
+async fn preflight() -> impl IntoResponse {
+    let mut headers = HeaderMap::new();
+    add_cors(&mut headers);
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(CORS_ALLOW_HEADERS),
+    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    (StatusCode::OK, headers)
+}
+
+fn render(request_id: &str, result: Result<Value, ApiError>) -> Response<Body> {
+    let (status, body, error) = match result {
+        Ok(v) => (StatusCode::OK, v.to_string(), None),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.kind.http_status())
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            let body = json!({"__type": e.kind.name(), "message": e.message}).to_string();
+            (status, body, Some(e))
+        }
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    if let Some(e) = error {
+        if let Ok(v) = HeaderValue::from_str(&format!("{}:", e.kind.name())) {
+            h.insert(HeaderName::from_static("x-amzn-errortype"), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&e.message) {
+            h.insert(HeaderName::from_static("x-amzn-errormessage"), v);
+        }
+    }
+    add_cors(h);
+    resp
+}
+
+/// The single place that decides whether a request is authenticated enough. For now any
+/// well-formed SigV4 Authorization header is accepted for operations that need SigV4 (as
+/// local emulators do); operations the model marks `authtype: none` never check it.
+pub fn check_auth(op: Operation, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !op.requires_sigv4() {
+        return Ok(());
+    }
+    let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::new(
+            ErrorKind::MissingAuthenticationTokenException,
+            "Request is missing Authentication Token",
+        ));
+    };
+    let well_formed = auth.starts_with("AWS4-HMAC-SHA256 ")
+        && auth.contains("Credential=")
+        && auth.contains("SignedHeaders=")
+        && auth.contains("Signature=");
+    if !well_formed {
+        return Err(ApiError::new(
+            ErrorKind::InvalidSignatureException,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ));
+    }
+    Ok(())
+}
+
+fn operation_for(headers: &HeaderMap) -> Result<Operation, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::UnknownOperationException,
+                "Missing X-Amz-Target header.",
+            )
+        })?;
+    target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::UnknownOperationException,
+                format!("Unknown operation {target}."),
+            )
+        })
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    // JSON 1.0 and plain JSON are tolerated: some hand-written clients send them.
+    if matches!(
+        mime.as_str(),
+        "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorKind::UnsupportedMediaTypeException,
+            format!("Unsupported Content-Type '{ct}': use {JSON_11}."),
+        ))
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorKind::SerializationException,
+            format!("Request body is not valid JSON: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            ErrorKind::SerializationException,
+            "Request body must be a JSON object.",
+        ));
+    }
+    Ok(value)
+}
+
+async fn api(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let op = operation_for(&headers);
+    let op_name = op.as_ref().map(|o| o.name()).unwrap_or("-");
+    let result = async {
+        let op = op.clone()?;
+        check_content_type(&headers)?;
+        check_auth(op, &headers)?;
+        let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorKind::RequestEntityTooLargeException,
+                    format!(
+                        "Request body is larger than the limit of {} bytes.",
+                        state.max_body_bytes
+                    ),
+                )
+            })?;
+        let value = parse_body(&bytes)?;
+        let ctx = RequestContext {
+            request_id: request_id.clone(),
+            operation: op,
+            source_ip: Some(peer.ip().to_string()),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .or_else(|| headers.get("x-amz-user-agent"))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        };
+        dispatch(&state.service, &ctx, value).await
+    }
+    .await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.kind.name(),
+    };
+    tracing::info!(
+        request_id = %request_id,
+        operation = op_name,
+        outcome,
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    render(&request_id, result)
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.service.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "unavailable", "error": e.to_string()})),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    pool: Option<String>,
+    username: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn outbox(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<OutboxQuery>,
+) -> Response<Body> {
+    if !state.outbox_enabled {
+        return (StatusCode::NOT_FOUND, "the outbox is off: real delivery providers are configured").into_response();
+    }
+    match state
+        .service
+        .store
+        .list_messages(
+            q.pool.as_deref().filter(|s| !s.is_empty()),
+            q.username.as_deref().filter(|s| !s.is_empty()),
+            q.limit.unwrap_or(200).clamp(1, 1000),
+        )
+        .await
+    {
+        Ok(messages) => {
+            let list: Vec<Value> = messages
+                .into_iter()
+                .filter(|m| m.provider == "outbox")
+                .map(|m| {
+                    json!({"UserPoolId": m.pool_id, "Username": m.username, "Medium": m.medium,
+                           "Destination": m.destination, "Subject": m.subject, "Body": m.body,
+                           "Code": m.code, "SentAt": m.sent_at})
+                })
+                .collect();
+            let mut resp = axum::Json(json!({ "Messages": list })).into_response();
+            add_cors(resp.headers_mut());
+            resp
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn inbox_page(State(state): State<Arc<AppState>>) -> Response<Body> {
+    if !state.outbox_enabled {
+        return (StatusCode::NOT_FOUND, "the inbox is off: real delivery providers are configured").into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        crate::inbox::PAGE,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ClockAdvance {
+    #[serde(rename = "AdvanceSeconds")]
+    advance_seconds: i64,
+}
+
+async fn test_clock(
+    State(state): State<Arc<AppState>>,
+    axum::Json(req): axum::Json<ClockAdvance>,
+) -> Response<Body> {
+    if !state.test_clock {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let now = state.service.clock.advance(req.advance_seconds);
+    axum::Json(json!({ "Now": now })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ConfirmLink {
+    client_id: String,
+    user_name: String,
+    confirmation_code: String,
+}
+
+/// The target of `{##text##}` links in CONFIRM_WITH_LINK emails, as Cognito's hosted
+/// `/confirmUser` endpoint.
+async fn confirm_link(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<ConfirmLink>,
+    method: Method,
+) -> Response<Body> {
+    let _ = method;
+    let ctx = RequestContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        operation: Operation::ConfirmSignUp,
+        source_ip: Some(peer.ip().to_string()),
+        user_agent: None,
+    };
+    let caller = crate::service::link_caller(&ctx);
+    let result = state
+        .service
+        .confirm_sign_up_flow(&caller, &q.client_id, None, &q.user_name, &q.confirmation_code, false, None)
+        .await;
+    let (status, text) = match result {
+        Ok(()) => (StatusCode::OK, "Your registration has been confirmed.".to_string()),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("{}: {}", e.kind.name(), e.message)),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<!doctype html><title>Cognate</title><p>{}</p>", html_escape(&text)),
+    )
+        .into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

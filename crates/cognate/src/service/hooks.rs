@@ -1,0 +1,118 @@
+//! Lambda triggers as the sign-up flow sees them: build the event, invoke the pool's
+//! function if one is configured, and map failures to the wire (spec §d). ClientMetadata
+//! flows through here to the function and nowhere else.
+
+use std::collections::BTreeMap;
+
+use cognate_triggers::events::{self, EventContext};
+use cognate_triggers::TriggerKind;
+use cognate_wire::{ApiError, ErrorKind, RequestContext};
+use serde_json::Value;
+
+use super::settings::PoolSettings;
+use super::Service;
+
+pub type Metadata = BTreeMap<String, String>;
+
+pub struct TriggerCall<'a> {
+    pub ctx: &'a RequestContext,
+    pub pool: &'a PoolSettings,
+    pub client_id: Option<&'a str>,
+    pub user_name: &'a str,
+}
+
+pub fn trigger_error(kind: TriggerKind, e: &cognate_triggers::TriggerError) -> ApiError {
+    let (name, message) = e.to_wire(kind);
+    let kind = ErrorKind::from_name(name).unwrap_or(ErrorKind::UnexpectedLambdaException);
+    ApiError::new(kind, message)
+}
+
+impl Service {
+    fn event_context(&self, call: &TriggerCall<'_>, source: &str) -> EventContext {
+        EventContext {
+            trigger_source: source.to_string(),
+            region: self.settings.region.clone(),
+            user_pool_id: call.pool.id.clone(),
+            user_name: call.user_name.to_string(),
+            client_id: call.client_id.map(str::to_string),
+            user_agent: call.ctx.user_agent.clone(),
+        }
+    }
+
+    async fn invoke(&self, kind: TriggerKind, arn: &str, event: &Value) -> Result<Value, ApiError> {
+        self.triggers
+            .invoke(kind, arn, event)
+            .await
+            .map_err(|e| trigger_error(kind, &e))
+    }
+
+    pub(super) async fn pre_sign_up(
+        &self,
+        call: &TriggerCall<'_>,
+        attrs: &BTreeMap<String, String>,
+        validation_data: Option<&BTreeMap<String, String>>,
+        client_metadata: Option<&Metadata>,
+    ) -> Result<Option<events::PreSignUpResponse>, ApiError> {
+        let Some(arn) = call.pool.lambda_arn("PreSignUp") else {
+            return Ok(None);
+        };
+        let kind = TriggerKind::PreSignUp;
+        let event = events::pre_sign_up(
+            &self.event_context(call, "PreSignUp_SignUp"),
+            attrs,
+            validation_data,
+            client_metadata,
+        );
+        let out = self.invoke(kind, &arn, &event).await?;
+        events::parse_pre_sign_up(&out)
+            .map(Some)
+            .map_err(|e| trigger_error(kind, &e))
+    }
+
+    pub(super) async fn custom_message(
+        &self,
+        call: &TriggerCall<'_>,
+        source: &str,
+        attrs: &BTreeMap<String, String>,
+        link_parameter: Option<&str>,
+        client_metadata: Option<&Metadata>,
+    ) -> Result<Option<events::CustomMessageResponse>, ApiError> {
+        let Some(arn) = call.pool.lambda_arn("CustomMessage") else {
+            return Ok(None);
+        };
+        let kind = TriggerKind::CustomMessage;
+        let event = events::custom_message(
+            &self.event_context(call, source),
+            attrs,
+            "{####}",
+            link_parameter,
+            None,
+            client_metadata,
+        );
+        let out = self.invoke(kind, &arn, &event).await?;
+        events::parse_custom_message(&out, call.pool.developer_email())
+            .map(Some)
+            .map_err(|e| trigger_error(kind, &e))
+    }
+
+    /// Runs after the confirmation has committed: a failure is reported, but the user stays
+    /// confirmed (as on AWS).
+    pub(super) async fn post_confirmation(
+        &self,
+        call: &TriggerCall<'_>,
+        attrs: &BTreeMap<String, String>,
+        client_metadata: Option<&Metadata>,
+    ) -> Result<(), ApiError> {
+        let Some(arn) = call.pool.lambda_arn("PostConfirmation") else {
+            return Ok(());
+        };
+        let event = events::post_confirmation(
+            &self.event_context(call, "PostConfirmation_ConfirmSignUp"),
+            attrs,
+            client_metadata,
+        );
+        self.invoke(TriggerKind::PostConfirmation, &arn, &event)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,174 @@
+//! Domain views of the stored pool and client settings. The store keeps each pool as the JSON
+//! of the wire `UserPoolType` (so DescribeUserPool returns exactly what was set); these
+//! structs read the parts that behaviour depends on, by their wire names.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PoolSettings {
+    pub id: String,
+    pub name: String,
+    pub policies: Policies,
+    pub deletion_protection: Option<String>,
+    pub lambda_config: BTreeMap<String, serde_json::Value>,
+    pub schema_attributes: Vec<SchemaAttribute>,
+    pub auto_verified_attributes: Vec<String>,
+    pub alias_attributes: Vec<String>,
+    pub username_attributes: Vec<String>,
+    pub sms_verification_message: Option<String>,
+    pub email_verification_message: Option<String>,
+    pub email_verification_subject: Option<String>,
+    pub verification_message_template: VerificationTemplate,
+    pub email_configuration: EmailConfiguration,
+    pub admin_create_user_config: AdminCreateUserConfig,
+    pub username_configuration: Option<UsernameConfiguration>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Policies {
+    pub password_policy: PasswordPolicy,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PasswordPolicy {
+    pub minimum_length: i64,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SchemaAttribute {
+    pub name: String,
+    pub attribute_data_type: Option<String>,
+    pub developer_only_attribute: bool,
+    pub mutable: Option<bool>,
+    pub required: bool,
+    pub string_attribute_constraints: Option<BTreeMap<String, String>>,
+    pub number_attribute_constraints: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VerificationTemplate {
+    pub sms_message: Option<String>,
+    pub email_message: Option<String>,
+    pub email_subject: Option<String>,
+    pub email_message_by_link: Option<String>,
+    pub email_subject_by_link: Option<String>,
+    pub default_email_option: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EmailConfiguration {
+    pub source_arn: Option<String>,
+    pub reply_to_email_address: Option<String>,
+    pub email_sending_account: Option<String>,
+    pub from: Option<String>,
+    pub configuration_set: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AdminCreateUserConfig {
+    pub allow_admin_create_user_only: bool,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UsernameConfiguration {
+    pub case_sensitive: bool,
+}
+
+impl PoolSettings {
+    pub fn parse(config: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(config)
+    }
+
+    /// Pools created without UsernameConfiguration through the API are case sensitive.
+    pub fn case_sensitive(&self) -> bool {
+        self.username_configuration
+            .as_ref()
+            .map(|c| c.case_sensitive)
+            .unwrap_or(true)
+    }
+
+    pub fn username_key(&self, username: &str) -> String {
+        if self.case_sensitive() {
+            username.to_string()
+        } else {
+            username.to_lowercase()
+        }
+    }
+
+    pub fn auto_verifies(&self, attribute: &str) -> bool {
+        self.auto_verified_attributes.iter().any(|a| a == attribute)
+    }
+
+    pub fn is_alias(&self, attribute: &str) -> bool {
+        self.alias_attributes.iter().any(|a| a == attribute)
+    }
+
+    pub fn is_username_attribute(&self, attribute: &str) -> bool {
+        self.username_attributes.iter().any(|a| a == attribute)
+    }
+
+    pub fn developer_email(&self) -> bool {
+        self.email_configuration.email_sending_account.as_deref() == Some("DEVELOPER")
+    }
+
+    pub fn lambda_arn(&self, trigger: &str) -> Option<String> {
+        self.lambda_config
+            .get(trigger)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+
+    pub fn schema_attribute(&self, name: &str) -> Option<&SchemaAttribute> {
+        self.schema_attributes.iter().find(|a| a.name == name)
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ClientSettings {
+    pub client_id: String,
+    pub user_pool_id: String,
+    pub client_name: String,
+    pub client_secret: Option<String>,
+    pub prevent_user_existence_errors: Option<String>,
+    pub write_attributes: Option<Vec<String>>,
+    pub read_attributes: Option<Vec<String>>,
+    pub explicit_auth_flows: Option<Vec<String>>,
+}
+
+impl ClientSettings {
+    pub fn parse(config: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(config)
+    }
+
+    pub fn hides_user_existence(&self) -> bool {
+        self.prevent_user_existence_errors.as_deref() == Some("ENABLED")
+    }
+}

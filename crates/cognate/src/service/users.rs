@@ -1,0 +1,158 @@
+//! Reading and removing users: AdminGetUser, AdminDeleteUser, ListUsers (with AWS's filter
+//! syntax: `name = "value"` and `name ^= "value"`).
+
+use serde_json::{json, Value};
+
+use cognate_wire::ApiError;
+
+use super::pools::{decode_token, page_token};
+use super::Service;
+use crate::errors::{self, OrWire};
+use crate::store::{FilterField, FilterOp, UserFilter, UserRecord};
+
+/// The attributes ListUsers can search by (AWS's list).
+const SEARCHABLE: &[&str] = &[
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+];
+
+pub fn parse_filter(filter: &str) -> Result<Option<UserFilter>, ApiError> {
+    let filter = filter.trim();
+    if filter.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || errors::invalid_parameter("Error while parsing filter.");
+    let (name, op, rest) = if let Some(i) = filter.find("^=") {
+        (&filter[..i], FilterOp::StartsWith, &filter[i + 2..])
+    } else if let Some(i) = filter.find('=') {
+        (&filter[..i], FilterOp::Equals, &filter[i + 1..])
+    } else {
+        return Err(invalid());
+    };
+    let name = name.trim().trim_matches('"');
+    let rest = rest.trim();
+    if rest.len() < 2 || !rest.starts_with('"') || !rest.ends_with('"') {
+        return Err(invalid());
+    }
+    let value = rest[1..rest.len() - 1].replace("\\\"", "\"");
+    if !SEARCHABLE.contains(&name) {
+        return Err(errors::invalid_parameter(format!("Invalid search attribute: {name}")));
+    }
+    let field = match name {
+        "username" => FilterField::Username,
+        "sub" => FilterField::Sub,
+        "cognito:user_status" => FilterField::UserStatus,
+        "status" => FilterField::Enabled,
+        other => FilterField::Attribute(other.to_string()),
+    };
+    Ok(Some(UserFilter { field, op, value }))
+}
+
+pub fn attribute_list(user: &UserRecord, only: Option<&[String]>) -> Vec<Value> {
+    let mut list = vec![("sub".to_string(), user.sub.clone())];
+    list.extend(user.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    list.into_iter()
+        .filter(|(k, _)| only.is_none_or(|names| names.iter().any(|n| n == k)))
+        .map(|(k, v)| json!({"Name": k, "Value": v}))
+        .collect()
+}
+
+pub fn user_json(user: &UserRecord, only: Option<&[String]>) -> Value {
+    json!({
+        "Username": user.username,
+        "Attributes": attribute_list(user, only),
+        "UserCreateDate": user.created_at,
+        "UserLastModifiedDate": user.updated_at,
+        "Enabled": user.enabled,
+        "UserStatus": user.status.as_str(),
+    })
+}
+
+impl Service {
+    pub async fn admin_get_user_flow(&self, pool_id: &str, username: &str) -> Result<Value, ApiError> {
+        let pool = self.pool_settings(pool_id).await?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .ok_or_else(errors::user_not_found)?;
+        Ok(json!({
+            "Username": user.username,
+            "UserAttributes": attribute_list(&user, None),
+            "UserCreateDate": user.created_at,
+            "UserLastModifiedDate": user.updated_at,
+            "Enabled": user.enabled,
+            "UserStatus": user.status.as_str(),
+        }))
+    }
+
+    pub async fn admin_delete_user_flow(&self, pool_id: &str, username: &str) -> Result<(), ApiError> {
+        let pool = self.pool_settings(pool_id).await?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .ok_or_else(errors::user_not_found)?;
+        if !self.store.delete_user(&pool.id, &user.username_key).await.or_wire()? {
+            return Err(errors::user_not_found());
+        }
+        Ok(())
+    }
+
+    pub async fn list_users_flow(
+        &self,
+        pool_id: &str,
+        filter: Option<&str>,
+        attributes_to_get: Option<&[String]>,
+        limit: Option<i32>,
+        token: Option<&str>,
+    ) -> Result<(Vec<Value>, Option<String>), ApiError> {
+        let pool = self.pool_settings(pool_id).await?;
+        let filter = filter.map(parse_filter).transpose()?.flatten();
+        let mut filter = filter;
+        if let Some(f) = &mut filter {
+            if matches!(f.field, FilterField::Username) {
+                f.value = pool.username_key(&f.value);
+            }
+        }
+        let after = token.map(decode_token).transpose()?;
+        let limit = i64::from(limit.unwrap_or(60).clamp(1, 60));
+        let mut users = self
+            .store
+            .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
+            .await
+            .or_wire()?;
+        let next = page_token(&mut users, limit, |u| u.username_key.clone());
+        Ok((
+            users.iter().map(|u| user_json(u, attributes_to_get)).collect(),
+            next,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse() {
+        let f = parse_filter("email = \"a@b.com\"").unwrap().unwrap();
+        assert!(matches!(f.field, FilterField::Attribute(ref n) if n == "email"));
+        assert_eq!(f.op, FilterOp::Equals);
+        assert_eq!(f.value, "a@b.com");
+        let f = parse_filter("username ^= \"jo\"").unwrap().unwrap();
+        assert!(matches!(f.field, FilterField::Username));
+        assert_eq!(f.op, FilterOp::StartsWith);
+        let f = parse_filter("cognito:user_status=\"UNCONFIRMED\"").unwrap().unwrap();
+        assert!(matches!(f.field, FilterField::UserStatus));
+        assert!(parse_filter("").unwrap().is_none());
+        assert!(parse_filter("email \"x\"").is_err());
+        assert!(parse_filter("custom:x = \"1\"").is_err());
+    }
+}

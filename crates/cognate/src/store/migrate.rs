@@ -1,0 +1,68 @@
+//! Embedded, per-backend migrations, applied in order and recorded in `schema_migrations`.
+//! Several instances may start at once: the version row's primary key makes exactly one of
+//! them apply each step (the others see the conflict and re-check).
+
+use sqlx::{AnyPool, Row};
+
+use super::{Backend, StoreError};
+
+const SQLITE: &[(&str, &str)] = &[("0001_initial", include_str!("migrations/sqlite/0001_initial.sql"))];
+const POSTGRES: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("migrations/postgres/0001_initial.sql"),
+)];
+
+pub async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreError> {
+    let steps = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let mut applied = Vec::new();
+    for (version, sql) in steps {
+        let mut tx = pool.begin().await?;
+        if backend == Backend::Postgres {
+            // Serialise concurrent migrators across instances.
+            sqlx::query("SELECT pg_advisory_xact_lock(724301)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        applied.push((*version).to_string());
+    }
+    Ok(applied)
+}
+
+/// Versions already applied (for `cognate migrate --status`).
+pub async fn applied(pool: &AnyPool) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("version").map_err(StoreError::from))
+        .collect()
+}

@@ -1,0 +1,258 @@
+use std::collections::BTreeMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::StoreError;
+
+#[derive(Clone, Debug)]
+pub struct PoolRecord {
+    pub id: String,
+    pub name: String,
+    /// The pool's settings as the JSON of the wire `UserPoolType`.
+    pub config: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl PoolRecord {
+    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            config: r.try_get("config")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub pool_id: String,
+    /// The client's settings as the JSON of the wire `UserPoolClientType` (secret included).
+    pub config: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ClientRecord {
+    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            client_id: r.try_get("client_id")?,
+            pool_id: r.try_get("pool_id")?,
+            config: r.try_get("config")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    Unconfirmed,
+    Confirmed,
+    ForceChangePassword,
+    ResetRequired,
+    Archived,
+    Compromised,
+    ExternalProvider,
+    Unknown,
+}
+
+impl UserStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::Archived => "ARCHIVED",
+            UserStatus::Compromised => "COMPROMISED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+            UserStatus::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNCONFIRMED" => UserStatus::Unconfirmed,
+            "CONFIRMED" => UserStatus::Confirmed,
+            "FORCE_CHANGE_PASSWORD" => UserStatus::ForceChangePassword,
+            "RESET_REQUIRED" => UserStatus::ResetRequired,
+            "ARCHIVED" => UserStatus::Archived,
+            "COMPROMISED" => UserStatus::Compromised,
+            "EXTERNAL_PROVIDER" => UserStatus::ExternalProvider,
+            "UNKNOWN" => UserStatus::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub pool_id: String,
+    /// The username as compared: lower-cased in case-insensitive pools.
+    pub username_key: String,
+    /// The internal username as created (the `sub` in email/phone-as-username pools).
+    pub username: String,
+    pub sub: String,
+    pub status: UserStatus,
+    pub enabled: bool,
+    pub attributes: BTreeMap<String, String>,
+    pub password_hash: Option<String>,
+    pub srp_salt: Option<String>,
+    pub srp_verifier: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A value that identifies a user besides the username: an alias, or in
+/// email/phone-as-username pools the sign-in attribute itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AliasKind {
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+}
+
+impl AliasKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AliasKind::Email => "email",
+            AliasKind::PhoneNumber => "phone_number",
+            AliasKind::PreferredUsername => "preferred_username",
+        }
+    }
+
+    pub fn attribute(&self) -> &'static str {
+        self.as_str()
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(AliasKind::Email),
+            "phone_number" => Some(AliasKind::PhoneNumber),
+            "preferred_username" => Some(AliasKind::PreferredUsername),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CodeRecord {
+    pub purpose: String,
+    /// Keyed hash of the code; the code itself is never stored.
+    pub digest: Vec<u8>,
+    /// The attribute the code was sent to (`email` / `phone_number`).
+    pub attribute: Option<String>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub event_type: String,
+    pub outcome: String,
+    pub ip_address: Option<String>,
+    pub encoded_data: Option<String>,
+    pub analytics_endpoint_id: Option<String>,
+    pub created_at: i64,
+}
+
+pub struct NewUser {
+    pub user: UserRecord,
+    /// Alias / sign-in attribute claims that must be unique within the pool.
+    pub aliases: Vec<(AliasKind, String)>,
+    pub code: Option<CodeRecord>,
+    pub event: Option<EventRecord>,
+}
+
+pub struct Confirmation<'a> {
+    pub pool_id: &'a str,
+    pub username_key: &'a str,
+    pub purpose: &'a str,
+    /// The digest of the code the caller verified; None for an admin confirmation.
+    pub code_digest: Option<Vec<u8>>,
+    /// Attribute to mark verified (`email` / `phone_number`).
+    pub verify_attribute: Option<&'a str>,
+    /// Alias to claim for this user once confirmed.
+    pub alias: Option<(AliasKind, String)>,
+    pub force_alias: bool,
+    pub now: i64,
+    pub event: Option<EventRecord>,
+}
+
+#[derive(Debug)]
+pub enum ConfirmOutcome {
+    Confirmed(BTreeMap<String, String>),
+    /// The code was consumed or replaced between the check and the write.
+    CodeGone,
+    UserGone,
+    WrongStatus(String),
+    AliasTaken(AliasKind),
+}
+
+#[derive(Clone, Debug)]
+pub enum FilterField {
+    Username,
+    Sub,
+    UserStatus,
+    Enabled,
+    Attribute(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterOp {
+    Equals,
+    StartsWith,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserFilter {
+    pub field: FilterField,
+    pub op: FilterOp,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MessageRecord {
+    #[serde(rename = "UserPoolId")]
+    pub pool_id: String,
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "Medium")]
+    pub medium: String,
+    #[serde(rename = "Destination")]
+    pub destination: String,
+    #[serde(rename = "Subject")]
+    pub subject: Option<String>,
+    #[serde(rename = "Body")]
+    pub body: Option<String>,
+    #[serde(rename = "Code")]
+    pub code: Option<String>,
+    #[serde(rename = "Provider")]
+    pub provider: String,
+    #[serde(rename = "ProviderMessageId")]
+    pub provider_message_id: Option<String>,
+    #[serde(rename = "SentAt")]
+    pub sent_at: i64,
+}
+
+impl MessageRecord {
+    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            pool_id: r.try_get("pool_id")?,
+            username: r.try_get("username")?,
+            medium: r.try_get("medium")?,
+            destination: r.try_get("destination")?,
+            subject: r.try_get("subject")?,
+            body: r.try_get("body")?,
+            code: r.try_get("code")?,
+            provider: r.try_get("provider")?,
+            provider_message_id: r.try_get("provider_message_id")?,
+            sent_at: r.try_get("sent_at")?,
+        })
+    }
+}

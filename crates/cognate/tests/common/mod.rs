@@ -1,0 +1,252 @@
+//! Black-box harness: starts the real `cognate serve` binary on a free loopback port with a
+//! temporary data directory, waits for /health, and hands out real AWS SDK clients.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_cognitoidentityprovider as cip;
+use cip::config::{BehaviorVersion, Credentials, Region};
+use serde_json::Value;
+
+pub struct Server {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    pub log_path: PathBuf,
+    child: Child,
+    extra_args: Vec<String>,
+    envs: Vec<(String, String)>,
+    port: u16,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub struct ServerBuilder {
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    database_url: Option<String>,
+}
+
+impl ServerBuilder {
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.envs.push((k.into(), v.into()));
+        self
+    }
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+    pub async fn start(self) -> Server {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let mut args = self.args;
+        if let Some(url) = self.database_url.or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok()) {
+            args.push("--database-url".into());
+            args.push(url);
+        }
+        Server::spawn(data_dir, args, self.envs).await
+    }
+}
+
+impl Server {
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            // Cheap password hashing keeps the suite fast; the parameters are still argon2id.
+            args: vec![
+                "--test-clock".into(),
+                "--argon2-memory-kib".into(),
+                "1024".into(),
+                "--argon2-iterations".into(),
+                "1".into(),
+            ],
+            envs: vec![],
+            database_url: None,
+        }
+    }
+
+    pub async fn start() -> Server {
+        Self::builder().start().await
+    }
+
+    async fn spawn(data_dir: tempfile::TempDir, extra_args: Vec<String>, envs: Vec<(String, String)>) -> Server {
+        let port = free_port();
+        let log_path = data_dir.path().join("server.log");
+        let child = Self::launch(data_dir.path(), port, &extra_args, &envs, &log_path);
+        let server = Server {
+            url: format!("http://127.0.0.1:{port}"),
+            data_dir,
+            log_path,
+            child,
+            extra_args,
+            envs,
+            port,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    fn launch(dir: &std::path::Path, port: u16, args: &[String], envs: &[(String, String)], log: &std::path::Path) -> Child {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(args)
+            .env_remove("COGNATE_DATABASE_URL")
+            .env("COGNATE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log clone"))
+            .stderr(log_file);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("spawn cognate")
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let http = reqwest::Client::new();
+        loop {
+            if let Ok(r) = http.get(format!("{}/health", self.url)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("server did not become ready; log:\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Stops the process (SIGKILL) and starts it again on the same port and data.
+    pub async fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::launch(self.data_dir.path(), self.port, &self.extra_args, &self.envs, &self.log_path);
+        self.wait_ready().await;
+    }
+
+    pub fn sqlite_url(&self) -> String {
+        format!("sqlite://{}?mode=rw", self.data_dir.path().join("data").join("cognate.db").display())
+    }
+
+    pub fn client(&self) -> cip::Client {
+        sdk_client(&self.url)
+    }
+
+    pub async fn advance_clock(&self, secs: i64) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_cognate/test/clock", self.url))
+            .json(&serde_json::json!({ "AdvanceSeconds": secs }))
+            .send()
+            .await
+            .expect("clock");
+        assert!(r.status().is_success());
+    }
+
+    pub async fn outbox(&self, pool: &str, username: &str) -> Vec<Value> {
+        let r: Value = reqwest::Client::new()
+            .get(format!("{}/_cognate/outbox", self.url))
+            .query(&[("pool", pool), ("username", username)])
+            .send()
+            .await
+            .expect("outbox")
+            .json()
+            .await
+            .expect("outbox json");
+        r["Messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The code of the newest outbox message for a user.
+    pub async fn last_code(&self, pool: &str, username: &str) -> String {
+        let msgs = self.outbox(pool, username).await;
+        msgs.last()
+            .and_then(|m| m["Code"].as_str())
+            .unwrap_or_else(|| panic!("no code in outbox for {username}: {msgs:?}"))
+            .to_string()
+    }
+
+    /// A raw AWS JSON 1.1 request (for malformed-input tests).
+    pub async fn raw(&self, target: Option<&str>, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = reqwest::Client::new().post(format!("{}/", self.url)).body(body);
+        if let Some(t) = target {
+            req = req.header("X-Amz-Target", t);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        let resp = req.send().await.expect("raw request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn sdk_client(url: &str) -> cip::Client {
+    let config = cip::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("AKIDCOGNATETEST", "cognate-test-secret", None, None, "test"))
+        .build();
+    cip::Client::from_conf(config)
+}
+
+/// The AWS error code and message of a failed SDK call.
+pub fn err_of<E, R>(result: Result<R, cip::error::SdkError<E, cip::config::http::HttpResponse>>) -> (String, String)
+where
+    E: cip::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => {
+            let meta = cip::error::ProvideErrorMetadata::meta(&e);
+            (
+                meta.code().unwrap_or("<none>").to_string(),
+                meta.message().unwrap_or("<none>").to_string(),
+            )
+        }
+    }
+}
+
+pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
+    cognate_crypto::secret_hash::compute(secret, username, client_id)
+}
+
+pub fn attr(name: &str, value: &str) -> cip::types::AttributeType {
+    cip::types::AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .expect("attribute")
+}

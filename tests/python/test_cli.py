@@ -1,0 +1,71 @@
+"""The exact commands from the AWS CLI reference, against a running Cognate."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+AWS = os.environ.get("COGNATE_AWS_CLI") or shutil.which("aws")
+pytestmark = pytest.mark.skipif(AWS is None, reason="AWS CLI not installed")
+
+
+@pytest.fixture
+def aws(server, tmp_path):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOGNATETEST", AWS_SECRET_ACCESS_KEY="cognate-test-secret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE=str(tmp_path / "config"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"))
+
+    def run(*args, ok=True):
+        p = subprocess.run([AWS, "cognito-idp", *args, "--endpoint-url", server.url, "--output", "json"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        if ok:
+            assert p.returncode == 0, p.stderr
+            return json.loads(p.stdout) if p.stdout.strip() else {}
+        assert p.returncode != 0
+        return p.stderr
+    return run
+
+
+def test_pool_and_client_commands(aws):
+    pool = aws("create-user-pool", "--pool-name", "cli-pool", "--auto-verified-attributes", "email")["UserPool"]
+    client = aws("create-user-pool-client", "--user-pool-id", pool["Id"], "--client-name", "cli",
+                 "--generate-secret")["UserPoolClient"]
+    assert len(client["ClientSecret"]) == 51
+    described = aws("describe-user-pool", "--user-pool-id", pool["Id"])["UserPool"]
+    assert described["Name"] == "cli-pool"
+    assert described["Policies"]["PasswordPolicy"]["RequireSymbols"] is True
+    listed = aws("list-user-pools", "--max-results", "10")
+    assert pool["Id"] in [p["Id"] for p in listed["UserPools"]]
+
+
+def test_sign_up_confirm_resend_commands(aws, server, unique):
+    pool = aws("create-user-pool", "--pool-name", "cli-flow", "--auto-verified-attributes", "email")["UserPool"]
+    client = aws("create-user-pool-client", "--user-pool-id", pool["Id"], "--client-name", "cli",
+                 "--generate-secret")["UserPoolClient"]
+    cid, secret = client["ClientId"], client["ClientSecret"]
+    name = unique("cli")
+    sh = base64.b64encode(hmac.new(secret.encode(), (name + cid).encode(), hashlib.sha256).digest()).decode()
+    out = aws("sign-up", "--client-id", cid, "--secret-hash", sh, "--username", name, "--password", "Passw0rd!",
+              "--user-attributes", "Name=email,Value=cli@example.com",
+              "--client-metadata", "source=cli",
+              "--user-context-data", "IpAddress=198.51.100.1,EncodedData=abc",
+              "--analytics-metadata", "AnalyticsEndpointId=ep-1")
+    assert out["UserConfirmed"] is False
+    assert out["CodeDeliveryDetails"]["Destination"] == "c***@e***"
+    resent = aws("resend-confirmation-code", "--client-id", cid, "--secret-hash", sh, "--username", name,
+                 "--client-metadata", "source=cli", "--user-context-data", "IpAddress=198.51.100.1",
+                 "--analytics-metadata", "AnalyticsEndpointId=ep-1")
+    assert resent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    code = server.last_code(pool["Id"], name)
+    err = aws("confirm-sign-up", "--client-id", cid, "--secret-hash", sh, "--username", name,
+              "--confirmation-code", "000000" if code != "000000" else "111111", ok=False)
+    assert "CodeMismatchException" in err
+    aws("confirm-sign-up", "--client-id", cid, "--secret-hash", sh, "--username", name,
+        "--confirmation-code", code, "--client-metadata", "source=cli",
+        "--user-context-data", "IpAddress=198.51.100.1", "--analytics-metadata", "AnalyticsEndpointId=ep-1")
+    user = aws("admin-get-user", "--user-pool-id", pool["Id"], "--username", name)
+    assert user["UserStatus"] == "CONFIRMED"
