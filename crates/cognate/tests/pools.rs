@@ -147,10 +147,13 @@ async fn list_user_pools_paginates() {
             break;
         }
     }
-    assert_eq!(pages, 3);
-    ids.sort();
-    seen.sort();
-    assert_eq!(ids, seen);
+    // A shared PostgreSQL database may hold other tests' pools too.
+    assert!(pages >= 3);
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no pool is listed twice");
+    for id in &ids {
+        assert!(seen.contains(id), "{id} missing from the listing");
+    }
 }
 
 #[tokio::test]

@@ -571,7 +571,7 @@ async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
     c.confirm_sign_up().client_id(&p.client_id).username("ctx").confirmation_code(&code)
         .client_metadata("again", &marker).send().await.unwrap();
 
-    let store = cognate::store::Store::open(&server.sqlite_url(), &cognate::store::StoreOptions { max_connections: 1, migrate: false })
+    let store = cognate::store::Store::open(&server.store_url(), &cognate::store::StoreOptions { max_connections: 1, migrate: false })
         .await
         .unwrap();
     let events = store.user_events(&p.id, "ctx").await.unwrap();
@@ -584,11 +584,28 @@ async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
     assert_eq!(events[1].ip_address.as_deref(), Some("127.0.0.1"), "falls back to the peer address");
     store.close().await;
 
-    // ClientMetadata is stored nowhere: not in the database files, not in the log.
-    let dir = server.data_dir.path().join("data");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+    // ClientMetadata is stored nowhere: not in the database, not in the log.
+    if let Some(url) = &server.database_url {
+        use sqlx::Row;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap();
+        for table in ["user_pools", "user_pool_clients", "users", "user_aliases", "codes", "attempt_counters", "user_events", "messages"] {
+            let rows = sqlx::query(&format!("SELECT CAST(t AS TEXT) AS row_text FROM {table} t"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            for row in rows {
+                let text: String = row.try_get("row_text").unwrap();
+                assert!(!text.contains(&marker), "{table} holds client metadata");
+            }
+        }
+        pool.close().await;
+    } else {
+        let dir = server.data_dir.path().join("data");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+        }
     }
     assert!(!server.log().contains(&marker));
 }

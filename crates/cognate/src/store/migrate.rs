@@ -1,6 +1,5 @@
 //! Embedded, per-backend migrations, applied in order and recorded in `schema_migrations`.
-//! Several instances may start at once: the version row's primary key makes exactly one of
-//! them apply each step (the others see the conflict and re-check).
+//! Several instances may start at once against one database; see `run`.
 
 use sqlx::{AnyPool, Row};
 
@@ -17,26 +16,27 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreE
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
+    // One transaction for the whole run. On PostgreSQL an advisory lock taken first makes
+    // instances that start together migrate one after the other (even CREATE TABLE IF NOT
+    // EXISTS races otherwise); SQLite's single writer already serialises.
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(724301)")
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     let mut applied = Vec::new();
     for (version, sql) in steps {
-        let mut tx = pool.begin().await?;
-        if backend == Backend::Postgres {
-            // Serialise concurrent migrators across instances.
-            sqlx::query("SELECT pg_advisory_xact_lock(724301)")
-                .execute(&mut *tx)
-                .await?;
-        }
         let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
             .bind(*version)
             .fetch_optional(&mut *tx)
             .await?;
         if done.is_some() {
-            tx.rollback().await?;
             continue;
         }
         for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
@@ -51,9 +51,9 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreE
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
         applied.push((*version).to_string());
     }
+    tx.commit().await?;
     Ok(applied)
 }
 

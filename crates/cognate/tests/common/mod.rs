@@ -19,6 +19,7 @@ pub struct Server {
     extra_args: Vec<String>,
     envs: Vec<(String, String)>,
     port: u16,
+    pub database_url: Option<String>,
 }
 
 fn free_port() -> u16 {
@@ -50,11 +51,12 @@ impl ServerBuilder {
     pub async fn start(self) -> Server {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut args = self.args;
-        if let Some(url) = self.database_url.or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok()) {
+        let url = self.database_url.or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok());
+        if let Some(url) = &url {
             args.push("--database-url".into());
-            args.push(url);
+            args.push(url.clone());
         }
-        Server::spawn(data_dir, args, self.envs).await
+        Server::spawn(data_dir, args, self.envs, url).await
     }
 }
 
@@ -78,7 +80,12 @@ impl Server {
         Self::builder().start().await
     }
 
-    async fn spawn(data_dir: tempfile::TempDir, extra_args: Vec<String>, envs: Vec<(String, String)>) -> Server {
+    async fn spawn(
+        data_dir: tempfile::TempDir,
+        extra_args: Vec<String>,
+        envs: Vec<(String, String)>,
+        database_url: Option<String>,
+    ) -> Server {
         let port = free_port();
         let log_path = data_dir.path().join("server.log");
         let child = Self::launch(data_dir.path(), port, &extra_args, &envs, &log_path);
@@ -90,6 +97,7 @@ impl Server {
             extra_args,
             envs,
             port,
+            database_url,
         };
         server.wait_ready().await;
         server
@@ -145,6 +153,11 @@ impl Server {
         let _ = self.child.wait();
         self.child = Self::launch(self.data_dir.path(), self.port, &self.extra_args, &self.envs, &self.log_path);
         self.wait_ready().await;
+    }
+
+    /// The database the server uses (for tests that inspect what was stored).
+    pub fn store_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| self.sqlite_url())
     }
 
     pub fn sqlite_url(&self) -> String {
