@@ -51,7 +51,9 @@ impl ServerBuilder {
     pub async fn start(self) -> Server {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut args = self.args;
-        let url = self.database_url.or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok());
+        let url = self
+            .database_url
+            .or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok());
         if let Some(url) = &url {
             args.push("--database-url".into());
             args.push(url.clone());
@@ -103,7 +105,13 @@ impl Server {
         server
     }
 
-    fn launch(dir: &std::path::Path, port: u16, args: &[String], envs: &[(String, String)], log: &std::path::Path) -> Child {
+    fn launch(
+        dir: &std::path::Path,
+        port: u16,
+        args: &[String],
+        envs: &[(String, String)],
+        log: &std::path::Path,
+    ) -> Child {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -151,17 +159,32 @@ impl Server {
     pub async fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = Self::launch(self.data_dir.path(), self.port, &self.extra_args, &self.envs, &self.log_path);
+        self.child = Self::launch(
+            self.data_dir.path(),
+            self.port,
+            &self.extra_args,
+            &self.envs,
+            &self.log_path,
+        );
         self.wait_ready().await;
     }
 
     /// The database the server uses (for tests that inspect what was stored).
     pub fn store_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| self.sqlite_url())
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| self.sqlite_url())
     }
 
     pub fn sqlite_url(&self) -> String {
-        format!("sqlite://{}?mode=rw", self.data_dir.path().join("data").join("cognate.db").display())
+        format!(
+            "sqlite://{}?mode=rw",
+            self.data_dir
+                .path()
+                .join("data")
+                .join("cognate.db")
+                .display()
+        )
     }
 
     pub fn client(&self) -> cip::Client {
@@ -201,8 +224,15 @@ impl Server {
     }
 
     /// A raw AWS JSON 1.1 request (for malformed-input tests).
-    pub async fn raw(&self, target: Option<&str>, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut req = reqwest::Client::new().post(format!("{}/", self.url)).body(body);
+    pub async fn raw(
+        &self,
+        target: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/", self.url))
+            .body(body);
         if let Some(t) = target {
             req = req.header("X-Amz-Target", t);
         }
@@ -213,7 +243,11 @@ impl Server {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
-        (status, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 }
 
@@ -229,13 +263,21 @@ pub fn sdk_client(url: &str) -> cip::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("AKIDCOGNATETEST", "cognate-test-secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIDCOGNATETEST",
+            "cognate-test-secret",
+            None,
+            None,
+            "test",
+        ))
         .build();
     cip::Client::from_conf(config)
 }
 
 /// The AWS error code and message of a failed SDK call.
-pub fn err_of<E, R>(result: Result<R, cip::error::SdkError<E, cip::config::http::HttpResponse>>) -> (String, String)
+pub fn err_of<E, R>(
+    result: Result<R, cip::error::SdkError<E, cip::config::http::HttpResponse>>,
+) -> (String, String)
 where
     E: cip::error::ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
@@ -262,4 +304,60 @@ pub fn attr(name: &str, value: &str) -> cip::types::AttributeType {
         .value(value)
         .build()
         .expect("attribute")
+}
+
+/// A fresh PostgreSQL database for one test, or None (with a printed SKIPPED line) when
+/// PostgreSQL is unreachable and `COGNATE_REQUIRE_POSTGRES` is not set. CI sets it, so
+/// there a missing PostgreSQL fails the run.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create(test: &str) -> Option<TestDatabase> {
+        use sqlx::Connection;
+        let admin_url = std::env::var("COGNATE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let required = std::env::var("COGNATE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
+            Ok(c) => c,
+            Err(e) if !required => {
+                eprintln!("SKIPPED: {test}: PostgreSQL unreachable at {admin_url} ({e}); set COGNATE_REQUIRE_POSTGRES=1 to make this a failure");
+                return None;
+            }
+            Err(e) => {
+                panic!("PostgreSQL is required (COGNATE_REQUIRE_POSTGRES=1) but unreachable: {e}")
+            }
+        };
+        let name = format!("cognate_t_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        let _ = conn.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        Some(TestDatabase {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+
+    pub async fn drop_database(self) {
+        use sqlx::Connection;
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+            let _ = conn.close().await;
+        }
+    }
 }
