@@ -1,0 +1,790 @@
+//! The sign-up flow workloads against one endpoint: pool and client setup, preparation of
+//! users and codes (untimed), then the timed runs.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use crate::client::{Call, Conn, Endpoint, Reply};
+use crate::load::{drive, run_all, Drive, Workload};
+use crate::stats::{rss_kib, Outcome};
+
+pub const PASSWORD: &str = "Bench-Passw0rd!1";
+pub const EMAIL_DOMAIN: &str = "example.com";
+/// Sent as the wrong code. Cognate's codes are random six-digit numbers, so a user whose real
+/// code is 000000 (one in a million) would make one "wrong" confirmation succeed.
+pub const WRONG_CODE: &str = "000000";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// UsernameAttributes = [email]: the username is an email (cognito-local supports only this).
+    Email,
+    /// Plain usernames with an email attribute.
+    Plain,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeSource {
+    /// Read each code from Cognate's developer outbox (GET /_cognate/outbox).
+    Outbox,
+    /// The endpoint issues this code to everyone (cognito-local's CODE variable).
+    Fixed(String),
+    /// The endpoint accepts any code (moto: ConfirmSignUp does not check it).
+    Any,
+}
+
+impl CodeSource {
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "outbox" => Ok(CodeSource::Outbox),
+            "any" => Ok(CodeSource::Any),
+            _ => match s.strip_prefix("fixed=") {
+                Some(code) if !code.is_empty() => Ok(CodeSource::Fixed(code.to_string())),
+                _ => bail!("--code-source wants outbox, any or fixed=CODE, got {s}"),
+            },
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            CodeSource::Outbox => "codes read from the outbox before the timed phase".into(),
+            CodeSource::Fixed(c) => {
+                format!("the endpoint pins every code to {c} (its CODE setting)")
+            }
+            CodeSource::Any => {
+                "the endpoint accepts ANY code (it does not check ConfirmationCode)".into()
+            }
+        }
+    }
+}
+
+/// Loads users straight into Cognate's store with `cognate seed-users` (no password hashing).
+#[derive(Clone, Debug)]
+pub struct Seeder {
+    pub bin: PathBuf,
+    /// `--data-dir DIR` or `--database-url URL`.
+    pub db_args: Vec<String>,
+}
+
+impl Seeder {
+    pub fn seed(
+        &self,
+        pool_id: &str,
+        prefix: &str,
+        start: u64,
+        count: u64,
+        unconfirmed: bool,
+    ) -> anyhow::Result<String> {
+        let mut cmd = std::process::Command::new(&self.bin);
+        cmd.arg("seed-users")
+            .args(&self.db_args)
+            .args([
+                "--pool-id",
+                pool_id,
+                "--prefix",
+                prefix,
+                "--email-domain",
+                EMAIL_DOMAIN,
+            ])
+            .args(["--start", &start.to_string(), "--count", &count.to_string()]);
+        if unconfirmed {
+            cmd.arg("--unconfirmed");
+        }
+        let out = cmd
+            .output()
+            .with_context(|| format!("running {} seed-users", self.bin.display()))?;
+        if !out.status.success() {
+            bail!(
+                "seed-users failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub connections: usize,
+    pub duration: Duration,
+    pub half_rate: bool,
+    pub style: Style,
+    pub code_source: CodeSource,
+    pub seeder: Option<Seeder>,
+    pub pid: Option<u32>,
+    pub note: String,
+    /// Users that ResendConfirmationCode and the wrong-code confirmations cycle over.
+    pub spread_users: u64,
+    /// Upper bound on users prepared for one confirm-correct run.
+    pub max_prep_users: u64,
+    /// Upper bound on the (untimed) preparation of one set of users.
+    pub prep_limit: Duration,
+    pub timeout: Duration,
+}
+
+/// Pool and client the workloads run in.
+pub struct Target {
+    pub opts: Options,
+    pub pool_id: String,
+    pub client_id: String,
+    run_id: String,
+    sets: u32,
+}
+
+fn user_name(style: Style, prefix: &str, i: u64) -> String {
+    // Same shape as `cognate seed-users`: PREFIX + zero-padded index (+ @domain).
+    match style {
+        Style::Email => format!("{prefix}{i:09}@{EMAIL_DOMAIN}"),
+        Style::Plain => format!("{prefix}{i:09}"),
+    }
+}
+
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn ok_json(reply: &Reply) -> Option<Value> {
+    (reply.status.as_u16() == 200)
+        .then(|| reply.json())
+        .flatten()
+}
+
+/// SignUp answered: a sub and an unconfirmed user.
+pub fn signup_ok(reply: &Reply) -> bool {
+    ok_json(reply).is_some_and(|v| {
+        v.get("UserSub")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+            && v.get("UserConfirmed") == Some(&Value::Bool(false))
+    })
+}
+
+/// ResendConfirmationCode answered with delivery details.
+pub fn resend_ok(reply: &Reply) -> bool {
+    ok_json(reply).is_some_and(|v| v.get("CodeDeliveryDetails").is_some_and(Value::is_object))
+}
+
+/// ConfirmSignUp succeeded: 200 and an empty JSON object.
+pub fn confirm_ok(reply: &Reply) -> bool {
+    ok_json(reply).is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()))
+}
+
+pub fn code_mismatch(reply: &Reply) -> bool {
+    reply.status.as_u16() == 400 && reply.error_name().as_deref() == Some("CodeMismatchException")
+}
+
+/// Responses that say "this endpoint does not implement the operation".
+pub fn unsupported(reply: &Reply) -> bool {
+    let name = reply.error_name().unwrap_or_default();
+    name.contains("Unsupported")
+        || name.contains("NotImplemented")
+        // moto raises NotImplementedError, which its server turns into a bare HTML 500.
+        || (reply.status.as_u16() == 500 && reply.body.starts_with(b"<!doctype html>"))
+}
+
+impl Target {
+    pub async fn setup(opts: Options) -> anyhow::Result<Self> {
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let mut conn = Conn::new(opts.endpoint.clone(), opts.timeout);
+        let mut pool = json!({
+            "PoolName": format!("bench-{run_id}"),
+            "AutoVerifiedAttributes": ["email"],
+        });
+        if opts.style == Style::Email {
+            pool["UsernameAttributes"] = json!(["email"]);
+        }
+        let reply = conn.call(&Call::admin("CreateUserPool", &pool)).await?;
+        let pool_id = ok_json(&reply)
+            .and_then(|v| v["UserPool"]["Id"].as_str().map(str::to_string))
+            .with_context(|| format!("CreateUserPool answered {}", reply.describe()))?;
+        let reply = conn
+            .call(&Call::admin(
+                "CreateUserPoolClient",
+                &json!({"UserPoolId": pool_id, "ClientName": "bench"}),
+            ))
+            .await?;
+        let client_id = ok_json(&reply)
+            .and_then(|v| v["UserPoolClient"]["ClientId"].as_str().map(str::to_string))
+            .with_context(|| format!("CreateUserPoolClient answered {}", reply.describe()))?;
+        Ok(Self {
+            opts,
+            pool_id,
+            client_id,
+            run_id,
+            sets: 0,
+        })
+    }
+
+    fn drive_spec(&self, rate: Option<f64>) -> Drive {
+        Drive {
+            endpoint: self.opts.endpoint.clone(),
+            connections: self.opts.connections,
+            duration: self.opts.duration,
+            rate,
+            timeout: self.opts.timeout,
+        }
+    }
+
+    fn finish(&self, mut o: Outcome, workload: &str) -> Outcome {
+        o.target = self.opts.name.clone();
+        o.workload = workload.to_string();
+        if let Some(pid) = self.opts.pid {
+            o.rss_kib = rss_kib(pid).map(|(rss, _)| rss);
+        }
+        if o.expected == 0 && o.requests > 0 {
+            // Not implemented if every answer says so.
+            let all_unsupported = o.unexpected_kinds.keys().all(|k| {
+                k.contains("Unsupported")
+                    || k.contains("NotImplemented")
+                    || k.starts_with("500 <!doctype")
+            });
+            if all_unsupported {
+                o.unsupported = true;
+                o.note = o
+                    .unexpected_kinds
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+        }
+        o
+    }
+
+    fn signup_call(&self, username: &str) -> Call {
+        let email = match self.opts.style {
+            Style::Email => username.to_string(),
+            Style::Plain => format!("{username}@{EMAIL_DOMAIN}"),
+        };
+        Call::op(
+            "SignUp",
+            &json!({
+                "ClientId": self.client_id,
+                "Username": username,
+                "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": email}],
+            }),
+        )
+    }
+
+    fn resend_call(&self, username: &str) -> Call {
+        Call::op(
+            "ResendConfirmationCode",
+            &json!({"ClientId": self.client_id, "Username": username}),
+        )
+    }
+
+    fn confirm_call(&self, username: &str, code: &str) -> Call {
+        Call::op(
+            "ConfirmSignUp",
+            &json!({"ClientId": self.client_id, "Username": username, "ConfirmationCode": code}),
+        )
+    }
+
+    fn next_prefix(&mut self, tag: &str) -> String {
+        self.sets += 1;
+        format!("b{}{}{}-", self.run_id, tag, self.sets)
+    }
+
+    /// `n` fresh UNCONFIRMED users, each holding a live code. Seeded (and given a code with
+    /// one ResendConfirmationCode each) when a seeder is configured, else signed up.
+    async fn prepare_users(&mut self, tag: &str, n: u64) -> anyhow::Result<Vec<String>> {
+        let prefix = self.next_prefix(tag);
+        let style = self.opts.style;
+        let names: Vec<String> = (0..n).map(|i| user_name(style, &prefix, i)).collect();
+        let names = Arc::new(names);
+        let started = Instant::now();
+        let ok = Arc::new(Mutex::new(vec![false; n as usize]));
+        if let Some(seeder) = &self.opts.seeder {
+            let line = seeder.seed(&self.pool_id, &prefix, 0, n, true)?;
+            eprintln!("  prep: {line}");
+            // A code for each (ResendConfirmationCode, through the API).
+            let calls: Vec<Call> = names.iter().map(|u| self.resend_call(u)).collect();
+            let flags = ok.clone();
+            let o = run_all(
+                &self.opts.endpoint,
+                self.opts.connections,
+                self.opts.prep_limit,
+                Workload::new(
+                    move |i| calls.get(i as usize).cloned(),
+                    move |i, r| {
+                        let good = resend_ok(r);
+                        if let Ok(mut f) = flags.lock() {
+                            f[i as usize] = good;
+                        }
+                        good
+                    },
+                ),
+            )
+            .await;
+            eprintln!(
+                "  prep: issued {} codes ({} failed) in {:.1} s",
+                o.expected, o.unexpected, o.seconds
+            );
+        } else {
+            let calls: Vec<Call> = names.iter().map(|u| self.signup_call(u)).collect();
+            let flags = ok.clone();
+            let o = run_all(
+                &self.opts.endpoint,
+                self.opts.connections,
+                self.opts.prep_limit,
+                Workload::new(
+                    move |i| calls.get(i as usize).cloned(),
+                    move |i, r| {
+                        let good = signup_ok(r);
+                        if let Ok(mut f) = flags.lock() {
+                            f[i as usize] = good;
+                        }
+                        good
+                    },
+                ),
+            )
+            .await;
+            eprintln!(
+                "  prep: signed up {} users ({} failed) in {:.1} s",
+                o.expected, o.unexpected, o.seconds
+            );
+        }
+        let flags = ok.lock().map(|f| f.clone()).unwrap_or_default();
+        let users: Vec<String> = names
+            .iter()
+            .zip(flags)
+            .filter(|(_, good)| *good)
+            .map(|(u, _)| u.clone())
+            .collect();
+        if users.is_empty() && n > 0 {
+            bail!("preparing users failed: none of {n} could be created");
+        }
+        eprintln!(
+            "  prep: {} users ready after {:.1} s",
+            users.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(users)
+    }
+
+    /// Users with the code that confirms them.
+    async fn prepare_codes(&mut self, users: Vec<String>) -> anyhow::Result<Vec<(String, String)>> {
+        match &self.opts.code_source {
+            CodeSource::Fixed(code) => Ok(users.into_iter().map(|u| (u, code.clone())).collect()),
+            CodeSource::Any => Ok(users
+                .into_iter()
+                .map(|u| (u, "123456".to_string()))
+                .collect()),
+            CodeSource::Outbox => {
+                let started = Instant::now();
+                // The outbox is keyed by the internal username (the sub in email pools).
+                let internal: Vec<String> = if self.opts.style == Style::Email {
+                    let calls: Vec<Call> = users
+                        .iter()
+                        .map(|u| {
+                            Call::admin(
+                                "AdminGetUser",
+                                &json!({"UserPoolId": self.pool_id, "Username": u}),
+                            )
+                        })
+                        .collect();
+                    let found = Arc::new(Mutex::new(vec![String::new(); users.len()]));
+                    let sink = found.clone();
+                    run_all(
+                        &self.opts.endpoint,
+                        self.opts.connections,
+                        self.opts.prep_limit,
+                        Workload::new(
+                            move |i| calls.get(i as usize).cloned(),
+                            move |i, r| {
+                                let name = ok_json(r)
+                                    .and_then(|v| v["Username"].as_str().map(str::to_string));
+                                if let (Some(name), Ok(mut f)) = (name, sink.lock()) {
+                                    f[i as usize] = name;
+                                    return true;
+                                }
+                                false
+                            },
+                        ),
+                    )
+                    .await;
+                    let v = found.lock().map(|f| f.clone()).unwrap_or_default();
+                    v
+                } else {
+                    users.clone()
+                };
+                let pool = query_escape(&self.pool_id);
+                let calls: Vec<Call> = internal
+                    .iter()
+                    .map(|u| Call::Get {
+                        path: format!(
+                            "/_cognate/outbox?pool={pool}&username={}&limit=1",
+                            query_escape(u)
+                        ),
+                    })
+                    .collect();
+                let codes = Arc::new(Mutex::new(vec![String::new(); users.len()]));
+                let sink = codes.clone();
+                run_all(
+                    &self.opts.endpoint,
+                    self.opts.connections,
+                    self.opts.prep_limit,
+                    Workload::new(
+                        move |i| calls.get(i as usize).cloned(),
+                        move |i, r| {
+                            let code = ok_json(r).and_then(|v| {
+                                v["Messages"]
+                                    .as_array()
+                                    .and_then(|m| m.last())
+                                    .and_then(|m| m["Code"].as_str().map(str::to_string))
+                            });
+                            if let (Some(code), Ok(mut c)) = (code, sink.lock()) {
+                                c[i as usize] = code;
+                                return true;
+                            }
+                            false
+                        },
+                    ),
+                )
+                .await;
+                let codes = codes.lock().map(|c| c.clone()).unwrap_or_default();
+                let pairs: Vec<(String, String)> = users
+                    .into_iter()
+                    .zip(codes)
+                    .filter(|(_, c)| !c.is_empty())
+                    .collect();
+                eprintln!(
+                    "  prep: read {} codes from the outbox in {:.1} s",
+                    pairs.len(),
+                    started.elapsed().as_secs_f64()
+                );
+                if pairs.is_empty() {
+                    bail!("no codes could be read from the outbox (is this Cognate with the outbox on?)");
+                }
+                Ok(pairs)
+            }
+        }
+    }
+
+    pub async fn run_signup(&mut self) -> Outcome {
+        let prefix = self.next_prefix("s");
+        let style = self.opts.style;
+        let this = self.template();
+        let w = Workload::new(
+            move |i| Some(this.signup_call(&user_name(style, &prefix, i))),
+            |_, r| signup_ok(r),
+        );
+        let o = drive(&self.drive_spec(None), Arc::new(w)).await;
+        self.finish(o, "sign-up")
+    }
+
+    /// A copy holding only what request builders need (closures must be 'static).
+    fn template(&self) -> Arc<Target> {
+        Arc::new(Target {
+            opts: self.opts.clone(),
+            pool_id: self.pool_id.clone(),
+            client_id: self.client_id.clone(),
+            run_id: self.run_id.clone(),
+            sets: 0,
+        })
+    }
+
+    async fn probe(&self, call: &Call) -> Option<Reply> {
+        let mut conn = Conn::new(self.opts.endpoint.clone(), self.opts.timeout);
+        conn.call(call).await.ok()
+    }
+
+    fn unsupported_outcome(&self, workload: &str, reply: &Reply) -> Outcome {
+        Outcome {
+            target: self.opts.name.clone(),
+            workload: workload.to_string(),
+            unsupported: true,
+            note: reply.describe(),
+            ..Default::default()
+        }
+    }
+
+    /// ResendConfirmationCode and wrong-code ConfirmSignUp over a set of users; with
+    /// `half_rate`, each again open-loop at half the peak rate.
+    pub async fn run_spread(&mut self, resend: bool, wrong: bool) -> anyhow::Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        let users = Arc::new(self.prepare_users("r", self.opts.spread_users).await?);
+        let this = self.template();
+        if resend {
+            let probe = self.probe(&self.resend_call(&users[0])).await;
+            match probe {
+                Some(r) if unsupported(&r) => out.push(self.unsupported_outcome("resend", &r)),
+                _ => {
+                    let make = |this: Arc<Target>, users: Arc<Vec<String>>| {
+                        Workload::new(
+                            move |i| {
+                                Some(this.resend_call(&users[(i % users.len() as u64) as usize]))
+                            },
+                            |_, r| resend_ok(r),
+                        )
+                    };
+                    let peak = drive(
+                        &self.drive_spec(None),
+                        Arc::new(make(this.clone(), users.clone())),
+                    )
+                    .await;
+                    let peak = self.finish(peak, "resend");
+                    eprintln!("{}", peak.line());
+                    let rate = peak.ok_rate();
+                    out.push(peak);
+                    if self.opts.half_rate && rate > 0.0 {
+                        let half = drive(
+                            &self.drive_spec(Some(rate / 2.0)),
+                            Arc::new(make(this.clone(), users.clone())),
+                        )
+                        .await;
+                        let half = self.finish(half, "resend@50%");
+                        eprintln!("{}", half.line());
+                        out.push(half);
+                    }
+                }
+            }
+        }
+        if wrong {
+            let probe = self.probe(&self.confirm_call(&users[0], WRONG_CODE)).await;
+            match probe {
+                Some(r) if unsupported(&r) => {
+                    out.push(self.unsupported_outcome("confirm-wrong", &r))
+                }
+                _ => {
+                    let make = |this: Arc<Target>, users: Arc<Vec<String>>| {
+                        Workload::new(
+                            move |i| {
+                                Some(this.confirm_call(
+                                    &users[(i % users.len() as u64) as usize],
+                                    WRONG_CODE,
+                                ))
+                            },
+                            |_, r| code_mismatch(r),
+                        )
+                    };
+                    let peak = drive(
+                        &self.drive_spec(None),
+                        Arc::new(make(this.clone(), users.clone())),
+                    )
+                    .await;
+                    let mut peak = self.finish(peak, "confirm-wrong");
+                    if self.opts.code_source == CodeSource::Any {
+                        peak.note = join_note(
+                            &peak.note,
+                            "this endpoint accepts any code, so a wrong code is not refused",
+                        );
+                    }
+                    eprintln!("{}", peak.line());
+                    let rate = peak.ok_rate();
+                    out.push(peak);
+                    if self.opts.half_rate && rate > 0.0 {
+                        let half = drive(
+                            &self.drive_spec(Some(rate / 2.0)),
+                            Arc::new(make(this.clone(), users.clone())),
+                        )
+                        .await;
+                        let half = self.finish(half, "confirm-wrong@50%");
+                        eprintln!("{}", half.line());
+                        out.push(half);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// ConfirmSignUp with the right code; `estimate` (requests/s) sizes the prepared supply.
+    pub async fn run_confirm(&mut self, estimate: f64) -> anyhow::Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        let secs = self.opts.duration.as_secs_f64();
+        let size = |rate: f64, max: u64| ((rate * secs * 1.3).ceil() as u64).clamp(200, max);
+        let users = self
+            .prepare_users("c", size(estimate, self.opts.max_prep_users))
+            .await?;
+        let pairs = Arc::new(self.prepare_codes(users).await?);
+        let this = self.template();
+        let make = |this: Arc<Target>, pairs: Arc<Vec<(String, String)>>| {
+            Workload::new(
+                move |i| pairs.get(i as usize).map(|(u, c)| this.confirm_call(u, c)),
+                |_, r| confirm_ok(r),
+            )
+        };
+        let peak = drive(&self.drive_spec(None), Arc::new(make(this.clone(), pairs))).await;
+        let mut peak = self.finish(peak, "confirm-correct");
+        peak.note = join_note(&peak.note, &self.opts.code_source.describe());
+        eprintln!("{}", peak.line());
+        let rate = peak.ok_rate();
+        out.push(peak);
+        if self.opts.half_rate && rate > 0.0 {
+            let users = self
+                .prepare_users("h", size(rate / 2.0, self.opts.max_prep_users))
+                .await?;
+            let pairs = Arc::new(self.prepare_codes(users).await?);
+            let half = drive(
+                &self.drive_spec(Some(rate / 2.0)),
+                Arc::new(make(this, pairs)),
+            )
+            .await;
+            let half = self.finish(half, "confirm-correct@50%");
+            eprintln!("{}", half.line());
+            out.push(half);
+        }
+        Ok(out)
+    }
+}
+
+fn join_note(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}; {b}"),
+    }
+}
+
+/// The workloads in their fixed order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Signup,
+    Resend,
+    ConfirmWrong,
+    ConfirmCorrect,
+}
+
+/// Runs the chosen workloads against one endpoint.
+pub async fn run_target(opts: Options, kinds: &[Kind]) -> anyhow::Result<Vec<Outcome>> {
+    let mut target = Target::setup(opts).await?;
+    run_workloads(&mut target, kinds).await
+}
+
+/// Runs the chosen workloads in `target`'s pool.
+pub async fn run_workloads(target: &mut Target, kinds: &[Kind]) -> anyhow::Result<Vec<Outcome>> {
+    eprintln!(
+        "{}: pool {} client {} ({} connections, {:.0} s per run)",
+        target.opts.name,
+        target.pool_id,
+        target.client_id,
+        target.opts.connections,
+        target.opts.duration.as_secs_f64()
+    );
+    let mut out = Vec::new();
+    if kinds.contains(&Kind::Signup) {
+        let o = target.run_signup().await;
+        eprintln!("{}", o.line());
+        out.push(o);
+    }
+    let resend = kinds.contains(&Kind::Resend);
+    let wrong = kinds.contains(&Kind::ConfirmWrong);
+    if resend || wrong {
+        out.extend(target.run_spread(resend, wrong).await?);
+    }
+    if kinds.contains(&Kind::ConfirmCorrect) {
+        // Size the supply from the fastest request rate seen so far (ConfirmSignUp costs about
+        // what a wrong-code confirmation or a resend costs), else from a guess.
+        let seen = out
+            .iter()
+            .filter(|o| o.mode == "peak" && o.workload != "sign-up" && o.seconds > 0.0)
+            .map(|o| o.requests as f64 / o.seconds)
+            .fold(0.0, f64::max);
+        let estimate = if seen > 0.0 { seen } else { 2000.0 };
+        out.extend(target.run_confirm(estimate).await?);
+    }
+    if !target.opts.note.is_empty() {
+        for o in &mut out {
+            o.note = join_note(&o.note, &target.opts.note);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use hyper::StatusCode;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            error_type: None,
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn checks_accept_only_what_the_workload_expects() {
+        assert!(signup_ok(&reply(
+            200,
+            r#"{"UserConfirmed":false,"UserSub":"abc"}"#
+        )));
+        assert!(!signup_ok(&reply(
+            200,
+            r#"{"UserConfirmed":true,"UserSub":"abc"}"#
+        )));
+        assert!(!signup_ok(&reply(
+            400,
+            r#"{"__type":"UsernameExistsException"}"#
+        )));
+        assert!(confirm_ok(&reply(200, "{}")));
+        assert!(!confirm_ok(&reply(200, r#"{"x":1}"#)));
+        assert!(!confirm_ok(&reply(
+            400,
+            r#"{"__type":"CodeMismatchException"}"#
+        )));
+        assert!(code_mismatch(&reply(
+            400,
+            r#"{"__type":"CodeMismatchException","message":"m"}"#
+        )));
+        assert!(!code_mismatch(&reply(200, "{}")));
+        assert!(!code_mismatch(&reply(
+            400,
+            r#"{"__type":"LimitExceededException"}"#
+        )));
+        assert!(resend_ok(&reply(
+            200,
+            r#"{"CodeDeliveryDetails":{"DeliveryMedium":"EMAIL"}}"#
+        )));
+        assert!(!resend_ok(&reply(200, "{}")));
+    }
+
+    #[test]
+    fn recognises_unimplemented_operations() {
+        assert!(unsupported(&reply(
+            500,
+            r#"{"__type":"CognitoLocal#Unsupported","message":"x"}"#
+        )));
+        assert!(unsupported(&reply(
+            500,
+            "<!doctype html>\n<title>500 Internal Server Error</title>"
+        )));
+        assert!(!unsupported(&reply(
+            400,
+            r#"{"__type":"CodeMismatchException"}"#
+        )));
+    }
+
+    #[test]
+    fn names_match_the_seeder_and_escape_for_queries() {
+        assert_eq!(user_name(Style::Plain, "bx-", 7), "bx-000000007");
+        assert_eq!(
+            user_name(Style::Email, "bx-", 7),
+            "bx-000000007@example.com"
+        );
+        assert_eq!(query_escape("a@b.c/d"), "a%40b.c%2Fd");
+        assert_eq!(
+            CodeSource::parse("fixed=123456").unwrap(),
+            CodeSource::Fixed("123456".into())
+        );
+        assert!(CodeSource::parse("fixed=").is_err());
+    }
+}
