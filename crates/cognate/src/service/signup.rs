@@ -417,7 +417,7 @@ impl Service {
             client_id: Some(&client.client_id),
             user_name: &user.username,
         };
-        self.post_confirmation(&call, &trigger_attributes(&user, attrs), client_metadata)
+        self.post_confirmation(&call, &trigger_attributes(&user, attrs, UserStatus::Confirmed), client_metadata)
             .await
     }
 
@@ -470,7 +470,7 @@ impl Service {
         if !replaced {
             return Err(errors::username_client_not_found());
         }
-        let attrs = trigger_attributes(&user, user.attributes.clone());
+        let attrs = trigger_attributes(&user, user.attributes.clone(), user.status);
         self.send_code(CodeMessage {
             call: TriggerCall {
                 ctx: caller.ctx,
@@ -545,7 +545,7 @@ impl Service {
             .or_wire()?;
         let attrs = confirm_outcome(outcome)?;
         let call = TriggerCall { ctx, pool: &pool, client_id: None, user_name: &user.username };
-        self.post_confirmation(&call, &trigger_attributes(&user, attrs), client_metadata)
+        self.post_confirmation(&call, &trigger_attributes(&user, attrs, UserStatus::Confirmed), client_metadata)
             .await
     }
 }
@@ -560,12 +560,15 @@ fn confirm_outcome(outcome: ConfirmOutcome) -> Result<BTreeMap<String, String>, 
     }
 }
 
-fn trigger_attributes(user: &UserRecord, mut attrs: BTreeMap<String, String>) -> BTreeMap<String, String> {
+/// A trigger's `userAttributes`: the user's attributes plus `sub` and `cognito:user_status`
+/// (the status the user has when the trigger runs).
+fn trigger_attributes(
+    user: &UserRecord,
+    mut attrs: BTreeMap<String, String>,
+    status: UserStatus,
+) -> BTreeMap<String, String> {
     attrs.insert("sub".into(), user.sub.clone());
-    attrs.insert("cognito:user_status".into(), "CONFIRMED".into());
-    if user.status != UserStatus::Unconfirmed {
-        attrs.insert("cognito:user_status".into(), user.status.as_str().into());
-    }
+    attrs.insert("cognito:user_status".into(), status.as_str().into());
     attrs
 }
 
