@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use cognate_delivery::{template, EmailMessage, Medium, SmsMessage};
+use cognate_delivery::{template, DeliveryError, EmailMessage, Medium, SmsMessage};
 use cognate_wire::ApiError;
 use serde_json::{json, Value};
 
@@ -181,7 +181,7 @@ impl Service {
         let sent = match target.medium {
             Medium::Email if self.deliverer.has_email() => {
                 let email = &pool.email_configuration;
-                let msg = EmailMessage {
+                let mut msg = EmailMessage {
                     to: target.to.clone(),
                     subject: subject.unwrap_or_default(),
                     body: body.clone(),
@@ -191,7 +191,15 @@ impl Service {
                     configuration_set: email.configuration_set.clone(),
                     developer_account: pool.developer_email(),
                 };
-                Some(self.deliverer.send_email(&msg).await)
+                let mut result = self.deliverer.send_email(&msg).await;
+                if !msg.developer_account && result == Err(DeliveryError::NotConfigured) {
+                    // SES is the only email provider (no SMTP): it carries the email of
+                    // every pool, not only of EmailSendingAccount=DEVELOPER pools.
+                    // (NotConfigured is answered before any provider is contacted.)
+                    msg.developer_account = true;
+                    result = self.deliverer.send_email(&msg).await;
+                }
+                Some(result)
             }
             Medium::Sms if self.deliverer.has_sms() => {
                 let msg = SmsMessage {
