@@ -369,6 +369,11 @@ impl Service {
             .await
             .or_wire()?;
         let Some(stored) = stored else {
+            // A racing confirmation may have just consumed the code: report the new status.
+            let current = self.store.get_user(&pool.id, &user.username_key).await.or_wire()?;
+            if let Some(current) = current.filter(|u| u.status != UserStatus::Unconfirmed) {
+                return Err(errors::cannot_confirm(current.status.as_str()));
+            }
             return Err(errors::expired_code());
         };
         let matches = cognate_crypto::codes::digest_matches(

@@ -51,9 +51,12 @@ impl ServerBuilder {
     pub async fn start(self) -> Server {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut args = self.args;
-        let url = self
-            .database_url
-            .or_else(|| std::env::var("COGNATE_TEST_DATABASE_URL").ok());
+        // An explicit empty URL forces the embedded SQLite default.
+        let url = match self.database_url {
+            Some(u) if u.is_empty() => None,
+            Some(u) => Some(u),
+            None => std::env::var("COGNATE_TEST_DATABASE_URL").ok(),
+        };
         if let Some(url) = &url {
             args.push("--database-url".into());
             args.push(url.clone());
