@@ -17,6 +17,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(db) => migrate(db).await,
         Command::Outbox(args) => outbox(args).await,
+        Command::SeedUsers(args) => crate::seed::run(args).await,
         Command::Operations { markdown } => {
             print!("{}", operations_table(markdown));
             Ok(())
@@ -27,7 +28,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -158,8 +161,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }
@@ -189,9 +191,15 @@ async fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
     let messages = store
         .list_messages(args.pool.as_deref(), args.username.as_deref(), args.limit)
         .await?;
-    let messages: Vec<_> = messages.into_iter().filter(|m| m.provider == "outbox").collect();
+    let messages: Vec<_> = messages
+        .into_iter()
+        .filter(|m| m.provider == "outbox")
+        .collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "Messages": messages }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "Messages": messages }))?
+        );
     } else if messages.is_empty() {
         println!("(no messages)");
     } else {
@@ -229,7 +237,11 @@ pub fn operations_table(markdown: bool) -> String {
             out.push_str(&format!(
                 "{}\t{}\n",
                 op.name(),
-                if implemented { "implemented" } else { "not implemented" }
+                if implemented {
+                    "implemented"
+                } else {
+                    "not implemented"
+                }
             ));
         }
     }

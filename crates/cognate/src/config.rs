@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "cognate", version, about = "A self-hostable Amazon Cognito user-pools API")]
+#[command(
+    name = "cognate",
+    version,
+    about = "A self-hostable Amazon Cognito user-pools API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,6 +30,9 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Bulk-load users straight into the store (benchmarks).
+    #[command(hide = true)]
+    SeedUsers(crate::seed::SeedArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -140,7 +147,11 @@ pub struct ServeArgs {
     pub link_base_url: Option<String>,
 
     /// Map a trigger function ARN (or name) to a webhook URL: ARN=URL. Repeatable.
-    #[arg(long = "trigger-webhook", env = "COGNATE_TRIGGER_WEBHOOKS", value_delimiter = ',')]
+    #[arg(
+        long = "trigger-webhook",
+        env = "COGNATE_TRIGGER_WEBHOOKS",
+        value_delimiter = ','
+    )]
     pub trigger_webhooks: Vec<String>,
     /// Timeout per trigger attempt in milliseconds (AWS: 5 s).
     #[arg(long, env = "COGNATE_TRIGGER_TIMEOUT_MS", default_value_t = 5000)]

@@ -47,7 +47,9 @@ pub fn secret_hash_missing(client_id: &str) -> ApiError {
 }
 
 pub fn secret_hash_wrong(client_id: &str) -> ApiError {
-    not_authorized(format!("Unable to verify secret hash for client {client_id}"))
+    not_authorized(format!(
+        "Unable to verify secret hash for client {client_id}"
+    ))
 }
 
 pub fn code_mismatch() -> ApiError {
@@ -72,7 +74,9 @@ pub fn attempt_limit() -> ApiError {
 }
 
 pub fn cannot_confirm(status: &str) -> ApiError {
-    not_authorized(format!("User cannot be confirmed. Current status is {status}"))
+    not_authorized(format!(
+        "User cannot be confirmed. Current status is {status}"
+    ))
 }
 
 pub fn username_exists(kind: Option<AliasKind>) -> ApiError {
@@ -180,7 +184,10 @@ mod tests {
             secret_hash_wrong("abc").message,
             "Unable to verify secret hash for client abc"
         );
-        assert_eq!(alias_exists(AliasKind::Email).message, "An account with the email already exists.");
+        assert_eq!(
+            alias_exists(AliasKind::Email).message,
+            "An account with the email already exists."
+        );
         assert_eq!(
             invalid_password("Password not long enough").message,
             "Password did not conform with policy: Password not long enough"

@@ -47,7 +47,10 @@ const CORS_ALLOW_HEADERS: &str = "content-type, x-amz-target, x-amz-user-agent, 
 const CORS_EXPOSE_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
 fn add_cors(headers: &mut HeaderMap) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(CORS_EXPOSE_HEADERS),
@@ -65,7 +68,10 @@ async fn preflight() -> impl IntoResponse {
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static(CORS_ALLOW_HEADERS),
     );
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
     (StatusCode::OK, headers)
 }
 
@@ -73,8 +79,8 @@ fn render(request_id: &str, result: Result<Value, ApiError>) -> Response<Body> {
     let (status, body, error) = match result {
         Ok(v) => (StatusCode::OK, v.to_string(), None),
         Err(e) => {
-            let status = StatusCode::from_u16(e.kind.http_status())
-                .unwrap_or(StatusCode::BAD_REQUEST);
+            let status =
+                StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             let body = json!({"__type": e.kind.name(), "message": e.message}).to_string();
             (status, body, Some(e))
         }
@@ -105,7 +111,10 @@ pub fn check_auth(op: Operation, headers: &HeaderMap) -> Result<(), ApiError> {
     if !op.requires_sigv4() {
         return Ok(());
     }
-    let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Err(ApiError::new(
             ErrorKind::MissingAuthenticationTokenException,
             "Request is missing Authentication Token",
@@ -150,7 +159,12 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     // JSON 1.0 and plain JSON are tolerated: some hand-written clients send them.
     if matches!(
         mime.as_str(),
@@ -259,7 +273,11 @@ async fn outbox(
     Query(q): Query<OutboxQuery>,
 ) -> Response<Body> {
     if !state.outbox_enabled {
-        return (StatusCode::NOT_FOUND, "the outbox is off: real delivery providers are configured").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "the outbox is off: real delivery providers are configured",
+        )
+            .into_response();
     }
     match state
         .service
@@ -291,7 +309,11 @@ async fn outbox(
 
 async fn inbox_page(State(state): State<Arc<AppState>>) -> Response<Body> {
     if !state.outbox_enabled {
-        return (StatusCode::NOT_FOUND, "the inbox is off: real delivery providers are configured").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "the inbox is off: real delivery providers are configured",
+        )
+            .into_response();
     }
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -342,20 +364,40 @@ async fn confirm_link(
     let caller = crate::service::link_caller(&ctx);
     let result = state
         .service
-        .confirm_sign_up_flow(&caller, &q.client_id, None, &q.user_name, &q.confirmation_code, false, None)
+        .confirm_sign_up_flow(
+            &caller,
+            &q.client_id,
+            None,
+            &q.user_name,
+            &q.confirmation_code,
+            false,
+            None,
+        )
         .await;
     let (status, text) = match result {
-        Ok(()) => (StatusCode::OK, "Your registration has been confirmed.".to_string()),
-        Err(e) => (StatusCode::BAD_REQUEST, format!("{}: {}", e.kind.name(), e.message)),
+        Ok(()) => (
+            StatusCode::OK,
+            "Your registration has been confirmed.".to_string(),
+        ),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("{}: {}", e.kind.name(), e.message),
+        ),
     };
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!("<!doctype html><title>Cognate</title><p>{}</p>", html_escape(&text)),
+        format!(
+            "<!doctype html><title>Cognate</title><p>{}</p>",
+            html_escape(&text)
+        ),
     )
         .into_response()
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -7,5 +7,6 @@ pub mod config;
 pub mod errors;
 pub mod http;
 pub mod inbox;
+pub mod seed;
 pub mod service;
 pub mod store;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Several `cognate serve` instances sharing one PostgreSQL database behave as one service;
 //! and a server killed with SIGKILL under load loses no answered write and leaves no
 //! half-created user (SQLite and PostgreSQL).
@@ -13,13 +14,38 @@ use common::*;
 const PASSWORD: &str = "Passw0rd!";
 
 async fn pool(c: &cip::Client, email_username: bool) -> (String, String) {
-    let mut b = c.create_user_pool().pool_name("multi").auto_verified_attributes(VerifiedAttributeType::Email);
+    let mut b = c
+        .create_user_pool()
+        .pool_name("multi")
+        .auto_verified_attributes(VerifiedAttributeType::Email);
     if email_username {
         b = b.username_attributes(UsernameAttributeType::Email);
     }
-    let id = b.send().await.unwrap().user_pool().unwrap().id().unwrap().to_string();
-    let client = c.create_user_pool_client().user_pool_id(&id).client_name("m").send().await.unwrap();
-    (id, client.user_pool_client().unwrap().client_id().unwrap().to_string())
+    let id = b
+        .send()
+        .await
+        .unwrap()
+        .user_pool()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let client = c
+        .create_user_pool_client()
+        .user_pool_id(&id)
+        .client_name("m")
+        .send()
+        .await
+        .unwrap();
+    (
+        id,
+        client
+            .user_pool_client()
+            .unwrap()
+            .client_id()
+            .unwrap()
+            .to_string(),
+    )
 }
 
 async fn two_instances(db: &TestDatabase) -> (Server, Server) {
@@ -30,16 +56,36 @@ async fn two_instances(db: &TestDatabase) -> (Server, Server) {
 
 #[tokio::test]
 async fn sign_up_on_one_instance_confirm_on_the_other() {
-    let Some(db) = TestDatabase::create("two_instances").await else { return };
+    let Some(db) = TestDatabase::create("two_instances").await else {
+        return;
+    };
     let (a, b) = two_instances(&db).await;
     let (ca, cb) = (a.client(), b.client());
     let (pool_id, client_id) = pool(&ca, false).await;
-    ca.sign_up().client_id(&client_id).username("shared").password(PASSWORD)
-        .user_attributes(attr("email", "shared@example.com")).send().await.unwrap();
+    ca.sign_up()
+        .client_id(&client_id)
+        .username("shared")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "shared@example.com"))
+        .send()
+        .await
+        .unwrap();
     // The outbox is in the shared database, so either instance shows the code.
     let code = b.last_code(&pool_id, "shared").await;
-    cb.confirm_sign_up().client_id(&client_id).username("shared").confirmation_code(&code).send().await.unwrap();
-    let user = ca.admin_get_user().user_pool_id(&pool_id).username("shared").send().await.unwrap();
+    cb.confirm_sign_up()
+        .client_id(&client_id)
+        .username("shared")
+        .confirmation_code(&code)
+        .send()
+        .await
+        .unwrap();
+    let user = ca
+        .admin_get_user()
+        .user_pool_id(&pool_id)
+        .username("shared")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(user.user_status(), Some(&UserStatusType::Confirmed));
     drop((a, b));
     db.drop_database().await;
@@ -47,20 +93,45 @@ async fn sign_up_on_one_instance_confirm_on_the_other() {
 
 #[tokio::test]
 async fn resend_limit_holds_across_instances() {
-    let Some(db) = TestDatabase::create("resend_across").await else { return };
+    let Some(db) = TestDatabase::create("resend_across").await else {
+        return;
+    };
     let (a, b) = two_instances(&db).await;
     let (ca, cb) = (a.client(), b.client());
     let (_pool_id, client_id) = pool(&ca, false).await;
-    ca.sign_up().client_id(&client_id).username("lim").password(PASSWORD)
-        .user_attributes(attr("email", "lim@example.com")).send().await.unwrap();
+    ca.sign_up()
+        .client_id(&client_id)
+        .username("lim")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "lim@example.com"))
+        .send()
+        .await
+        .unwrap();
     for i in 0..5 {
         let c = if i % 2 == 0 { &ca } else { &cb };
-        c.resend_confirmation_code().client_id(&client_id).username("lim").send().await.unwrap();
+        c.resend_confirmation_code()
+            .client_id(&client_id)
+            .username("lim")
+            .send()
+            .await
+            .unwrap();
     }
-    let (code, msg) = err_of(cb.resend_confirmation_code().client_id(&client_id).username("lim").send().await);
+    let (code, msg) = err_of(
+        cb.resend_confirmation_code()
+            .client_id(&client_id)
+            .username("lim")
+            .send()
+            .await,
+    );
     assert_eq!(code, "LimitExceededException");
     assert_eq!(msg, "Attempt limit exceeded, please try after some time.");
-    let (code, _) = err_of(ca.resend_confirmation_code().client_id(&client_id).username("lim").send().await);
+    let (code, _) = err_of(
+        ca.resend_confirmation_code()
+            .client_id(&client_id)
+            .username("lim")
+            .send()
+            .await,
+    );
     assert_eq!(code, "LimitExceededException");
     drop((a, b));
     db.drop_database().await;
@@ -68,19 +139,33 @@ async fn resend_limit_holds_across_instances() {
 
 #[tokio::test]
 async fn racing_confirmations_with_one_code_succeed_once() {
-    let Some(db) = TestDatabase::create("confirm_race").await else { return };
+    let Some(db) = TestDatabase::create("confirm_race").await else {
+        return;
+    };
     let (a, b) = two_instances(&db).await;
     let clients = [a.client(), b.client()];
     let (pool_id, client_id) = pool(&clients[0], false).await;
-    clients[0].sign_up().client_id(&client_id).username("racer").password(PASSWORD)
-        .user_attributes(attr("email", "racer@example.com")).send().await.unwrap();
+    clients[0]
+        .sign_up()
+        .client_id(&client_id)
+        .username("racer")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "racer@example.com"))
+        .send()
+        .await
+        .unwrap();
     let code = a.last_code(&pool_id, "racer").await;
     let mut tasks = Vec::new();
     for i in 0..12 {
         let c = clients[i % 2].clone();
         let (client_id, code) = (client_id.clone(), code.clone());
         tasks.push(tokio::spawn(async move {
-            c.confirm_sign_up().client_id(client_id).username("racer").confirmation_code(code).send().await
+            c.confirm_sign_up()
+                .client_id(client_id)
+                .username("racer")
+                .confirmation_code(code)
+                .send()
+                .await
         }));
     }
     let mut ok = 0;
@@ -88,8 +173,16 @@ async fn racing_confirmations_with_one_code_succeed_once() {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
             Err(e) => {
-                let code = cip::error::ProvideErrorMetadata::code(&e).unwrap_or("").to_string();
-                assert!(matches!(code.as_str(), "NotAuthorizedException" | "CodeMismatchException"), "{code}");
+                let code = cip::error::ProvideErrorMetadata::code(&e)
+                    .unwrap_or("")
+                    .to_string();
+                assert!(
+                    matches!(
+                        code.as_str(),
+                        "NotAuthorizedException" | "CodeMismatchException"
+                    ),
+                    "{code}"
+                );
             }
         }
     }
@@ -100,30 +193,49 @@ async fn racing_confirmations_with_one_code_succeed_once() {
 
 #[tokio::test]
 async fn racing_sign_ups_create_one_user() {
-    let Some(db) = TestDatabase::create("signup_race").await else { return };
+    let Some(db) = TestDatabase::create("signup_race").await else {
+        return;
+    };
     let (a, b) = two_instances(&db).await;
     let clients = [a.client(), b.client()];
     for email_username in [false, true] {
         let (pool_id, client_id) = pool(&clients[0], email_username).await;
-        let username = if email_username { "same@example.com" } else { "same" };
+        let username = if email_username {
+            "same@example.com"
+        } else {
+            "same"
+        };
         let mut tasks = Vec::new();
         for i in 0..10 {
             let c = clients[i % 2].clone();
             let client_id = client_id.clone();
             tasks.push(tokio::spawn(async move {
-                c.sign_up().client_id(client_id).username(username).password(PASSWORD)
-                    .user_attributes(attr("email", "same@example.com")).send().await
+                c.sign_up()
+                    .client_id(client_id)
+                    .username(username)
+                    .password(PASSWORD)
+                    .user_attributes(attr("email", "same@example.com"))
+                    .send()
+                    .await
             }));
         }
         let mut ok = 0;
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(e) => assert_eq!(cip::error::ProvideErrorMetadata::code(&e), Some("UsernameExistsException")),
+                Err(e) => assert_eq!(
+                    cip::error::ProvideErrorMetadata::code(&e),
+                    Some("UsernameExistsException")
+                ),
             }
         }
         assert_eq!(ok, 1);
-        let users = clients[1].list_users().user_pool_id(&pool_id).send().await.unwrap();
+        let users = clients[1]
+            .list_users()
+            .user_pool_id(&pool_id)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(users.users().len(), 1);
     }
     drop((a, b));
@@ -139,8 +251,14 @@ async fn kill_under_load(mut server: Server, store_url: String) {
     let mut to_confirm = Vec::new();
     for i in 0..20 {
         let name = format!("pre{i}");
-        c.sign_up().client_id(&client_id).username(&name).password(PASSWORD)
-            .user_attributes(attr("email", &format!("{name}@example.com"))).send().await.unwrap();
+        c.sign_up()
+            .client_id(&client_id)
+            .username(&name)
+            .password(PASSWORD)
+            .user_attributes(attr("email", &format!("{name}@example.com")))
+            .send()
+            .await
+            .unwrap();
         to_confirm.push((name.clone(), server.last_code(&pool_id, &name).await));
     }
     let signed_up = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -148,15 +266,26 @@ async fn kill_under_load(mut server: Server, store_url: String) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for w in 0..8 {
-        let (c, client_id, signed_up, stop) = (c.clone(), client_id.clone(), signed_up.clone(), stop.clone());
+        let (c, client_id, signed_up, stop) = (
+            c.clone(),
+            client_id.clone(),
+            signed_up.clone(),
+            stop.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
                 if stop.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
                 let name = format!("load{w}x{i}");
-                match c.sign_up().client_id(&client_id).username(&name).password(PASSWORD)
-                    .user_attributes(attr("email", &format!("{name}@example.com"))).send().await
+                match c
+                    .sign_up()
+                    .client_id(&client_id)
+                    .username(&name)
+                    .password(PASSWORD)
+                    .user_attributes(attr("email", &format!("{name}@example.com")))
+                    .send()
+                    .await
                 {
                     Ok(_) => signed_up.lock().unwrap().push(name),
                     Err(_) => break,
@@ -167,7 +296,14 @@ async fn kill_under_load(mut server: Server, store_url: String) {
     for (name, code) in to_confirm {
         let (c, client_id, confirmed) = (c.clone(), client_id.clone(), confirmed.clone());
         tasks.push(tokio::spawn(async move {
-            if c.confirm_sign_up().client_id(&client_id).username(&name).confirmation_code(code).send().await.is_ok() {
+            if c.confirm_sign_up()
+                .client_id(&client_id)
+                .username(&name)
+                .confirmation_code(code)
+                .send()
+                .await
+                .is_ok()
+            {
                 confirmed.lock().unwrap().push(name);
             }
         }));
@@ -183,23 +319,57 @@ async fn kill_under_load(mut server: Server, store_url: String) {
     assert!(!signed_up.is_empty(), "the load ran before the kill");
     let c = server.client();
     for name in &signed_up {
-        c.admin_get_user().user_pool_id(&pool_id).username(name).send().await
+        c.admin_get_user()
+            .user_pool_id(&pool_id)
+            .username(name)
+            .send()
+            .await
             .unwrap_or_else(|e| panic!("answered sign-up {name} lost: {e:?}"));
     }
     for name in &confirmed {
-        let u = c.admin_get_user().user_pool_id(&pool_id).username(name).send().await.unwrap();
-        assert_eq!(u.user_status(), Some(&UserStatusType::Confirmed), "answered confirmation of {name} lost");
+        let u = c
+            .admin_get_user()
+            .user_pool_id(&pool_id)
+            .username(name)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            u.user_status(),
+            Some(&UserStatusType::Confirmed),
+            "answered confirmation of {name} lost"
+        );
     }
     // No half-created user: every stored user has its hash, SRP verifier and (unconfirmed) a live code.
-    let store = cognate::store::Store::open(&store_url, &cognate::store::StoreOptions { max_connections: 1, migrate: false })
+    let store = cognate::store::Store::open(
+        &store_url,
+        &cognate::store::StoreOptions {
+            max_connections: 1,
+            migrate: false,
+        },
+    )
+    .await
+    .unwrap();
+    let users = store
+        .list_users(&pool_id, None, None, 100_000)
         .await
         .unwrap();
-    let users = store.list_users(&pool_id, None, None, 100_000).await.unwrap();
     assert!(users.len() >= signed_up.len() + 20);
     for u in &users {
-        assert!(u.password_hash.is_some() && u.srp_salt.is_some() && u.srp_verifier.is_some(), "{u:?}");
+        assert!(
+            u.password_hash.is_some() && u.srp_salt.is_some() && u.srp_verifier.is_some(),
+            "{u:?}"
+        );
         if u.status == cognate::store::UserStatus::Unconfirmed {
-            assert!(store.get_code(&pool_id, &u.username_key, "sign_up").await.unwrap().is_some(), "{} has no code", u.username);
+            assert!(
+                store
+                    .get_code(&pool_id, &u.username_key, "sign_up")
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "{} has no code",
+                u.username
+            );
         }
     }
     store.close().await;
@@ -214,7 +384,9 @@ async fn sigkill_under_load_sqlite() {
 
 #[tokio::test]
 async fn sigkill_under_load_postgres() {
-    let Some(db) = TestDatabase::create("sigkill_pg").await else { return };
+    let Some(db) = TestDatabase::create("sigkill_pg").await else {
+        return;
+    };
     let server = Server::builder().database_url(&db.url).start().await;
     kill_under_load(server, db.url.clone()).await;
     db.drop_database().await;

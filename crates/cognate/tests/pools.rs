@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! User pools and app clients through the real Rust AWS SDK.
 
 mod common;
@@ -11,14 +12,27 @@ use common::*;
 async fn create_and_describe_pool_shows_aws_defaults() {
     let server = Server::start().await;
     let c = server.client();
-    let created = c.create_user_pool().pool_name("defaults").send().await.unwrap();
+    let created = c
+        .create_user_pool()
+        .pool_name("defaults")
+        .send()
+        .await
+        .unwrap();
     let pool = created.user_pool().unwrap();
     let id = pool.id().unwrap();
     assert!(id.starts_with("us-east-1_"), "{id}");
     assert_eq!(id.len(), "us-east-1_".len() + 9);
-    assert_eq!(pool.arn().unwrap(), format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{id}"));
+    assert_eq!(
+        pool.arn().unwrap(),
+        format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{id}")
+    );
 
-    let described = c.describe_user_pool().user_pool_id(id).send().await.unwrap();
+    let described = c
+        .describe_user_pool()
+        .user_pool_id(id)
+        .send()
+        .await
+        .unwrap();
     let pool = described.user_pool().unwrap();
     assert_eq!(pool.name(), Some("defaults"));
     let policy = pool.policies().unwrap().password_policy().unwrap();
@@ -27,24 +41,48 @@ async fn create_and_describe_pool_shows_aws_defaults() {
     assert!(policy.require_symbols());
     assert_eq!(policy.temporary_password_validity_days(), 7);
     let template = pool.verification_message_template().unwrap();
-    assert_eq!(template.email_message(), Some("Your verification code is {####}. "));
+    assert_eq!(
+        template.email_message(),
+        Some("Your verification code is {####}. ")
+    );
     assert_eq!(template.email_subject(), Some("Your verification code"));
     assert_eq!(pool.mfa_configuration().map(|m| m.as_str()), Some("OFF"));
-    assert_eq!(pool.deletion_protection(), Some(&DeletionProtectionType::Inactive));
+    assert_eq!(
+        pool.deletion_protection(),
+        Some(&DeletionProtectionType::Inactive)
+    );
     assert_eq!(pool.estimated_number_of_users(), 0);
-    let names: Vec<&str> = pool.schema_attributes().iter().filter_map(|a| a.name()).collect();
-    for n in ["sub", "email", "email_verified", "phone_number", "updated_at"] {
+    let names: Vec<&str> = pool
+        .schema_attributes()
+        .iter()
+        .filter_map(|a| a.name())
+        .collect();
+    for n in [
+        "sub",
+        "email",
+        "email_verified",
+        "phone_number",
+        "updated_at",
+    ] {
         assert!(names.contains(&n), "schema lacks {n}: {names:?}");
     }
     assert!(pool.creation_date().is_some());
-    assert!(!pool.admin_create_user_config().unwrap().allow_admin_create_user_only());
+    assert!(!pool
+        .admin_create_user_config()
+        .unwrap()
+        .allow_admin_create_user_only());
 }
 
 #[tokio::test]
 async fn unknown_pool_is_resource_not_found() {
     let server = Server::start().await;
     let (code, msg) = err_of(
-        server.client().describe_user_pool().user_pool_id("us-east-1_nothere1").send().await,
+        server
+            .client()
+            .describe_user_pool()
+            .user_pool_id("us-east-1_nothere1")
+            .send()
+            .await,
     );
     assert_eq!(code, "ResourceNotFoundException");
     assert_eq!(msg, "User pool us-east-1_nothere1 does not exist.");
@@ -64,7 +102,10 @@ async fn username_and_alias_attributes_cannot_be_combined() {
             .await,
     );
     assert_eq!(code, "InvalidParameterException");
-    assert!(msg.contains("aliasAttributes or usernameAttributes"), "{msg}");
+    assert!(
+        msg.contains("aliasAttributes or usernameAttributes"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
@@ -86,11 +127,28 @@ async fn custom_attributes_and_settings_round_trip() {
         .await
         .unwrap();
     let id = pool.user_pool().unwrap().id().unwrap().to_string();
-    let pool = c.describe_user_pool().user_pool_id(&id).send().await.unwrap();
+    let pool = c
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .unwrap();
     let pool = pool.user_pool().unwrap();
-    assert!(pool.schema_attributes().iter().any(|a| a.name() == Some("custom:tenant")));
-    assert_eq!(pool.auto_verified_attributes(), &[VerifiedAttributeType::Email]);
-    assert_eq!(pool.user_pool_tags().unwrap().get("team").map(String::as_str), Some("identity"));
+    assert!(pool
+        .schema_attributes()
+        .iter()
+        .any(|a| a.name() == Some("custom:tenant")));
+    assert_eq!(
+        pool.auto_verified_attributes(),
+        &[VerifiedAttributeType::Email]
+    );
+    assert_eq!(
+        pool.user_pool_tags()
+            .unwrap()
+            .get("team")
+            .map(String::as_str),
+        Some("identity")
+    );
 }
 
 #[tokio::test]
@@ -118,8 +176,16 @@ async fn update_pool_and_deletion_protection() {
         .send()
         .await
         .unwrap();
-    let pool = c.describe_user_pool().user_pool_id(&id).send().await.unwrap();
-    assert_eq!(pool.user_pool().unwrap().auto_verified_attributes(), &[VerifiedAttributeType::Email]);
+    let pool = c
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pool.user_pool().unwrap().auto_verified_attributes(),
+        &[VerifiedAttributeType::Email]
+    );
     c.delete_user_pool().user_pool_id(&id).send().await.unwrap();
     let (code, _) = err_of(c.describe_user_pool().user_pool_id(&id).send().await);
     assert_eq!(code, "ResourceNotFoundException");
@@ -131,17 +197,32 @@ async fn list_user_pools_paginates() {
     let c = server.client();
     let mut ids = Vec::new();
     for i in 0..5 {
-        let p = c.create_user_pool().pool_name(format!("p{i}")).send().await.unwrap();
+        let p = c
+            .create_user_pool()
+            .pool_name(format!("p{i}"))
+            .send()
+            .await
+            .unwrap();
         ids.push(p.user_pool().unwrap().id().unwrap().to_string());
     }
     let mut seen = Vec::new();
     let mut token = None;
     let mut pages = 0;
     loop {
-        let page = c.list_user_pools().max_results(2).set_next_token(token).send().await.unwrap();
+        let page = c
+            .list_user_pools()
+            .max_results(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(page.user_pools().len() <= 2);
-        seen.extend(page.user_pools().iter().map(|p| p.id().unwrap().to_string()));
+        seen.extend(
+            page.user_pools()
+                .iter()
+                .map(|p| p.id().unwrap().to_string()),
+        );
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             break;
@@ -160,7 +241,12 @@ async fn list_user_pools_paginates() {
 async fn clients_with_generated_secret() {
     let server = Server::start().await;
     let c = server.client();
-    let pool = c.create_user_pool().pool_name("clients").send().await.unwrap();
+    let pool = c
+        .create_user_pool()
+        .pool_name("clients")
+        .send()
+        .await
+        .unwrap();
     let pool_id = pool.user_pool().unwrap().id().unwrap();
     let created = c
         .create_user_pool_client()
@@ -173,7 +259,9 @@ async fn clients_with_generated_secret() {
     let client = created.user_pool_client().unwrap();
     let client_id = client.client_id().unwrap();
     assert_eq!(client_id.len(), 26);
-    assert!(client_id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    assert!(client_id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     let secret = client.client_secret().unwrap();
     assert_eq!(secret.len(), 51);
     let described = c
@@ -186,12 +274,26 @@ async fn clients_with_generated_secret() {
     let d = described.user_pool_client().unwrap();
     assert_eq!(d.client_secret(), Some(secret));
     assert_eq!(d.refresh_token_validity(), 30);
-    assert_eq!(d.prevent_user_existence_errors().map(|p| p.as_str()), Some("LEGACY"));
+    assert_eq!(
+        d.prevent_user_existence_errors().map(|p| p.as_str()),
+        Some("LEGACY")
+    );
     assert_eq!(d.explicit_auth_flows().len(), 3);
 
-    let public = c.create_user_pool_client().user_pool_id(pool_id).client_name("spa").send().await.unwrap();
+    let public = c
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name("spa")
+        .send()
+        .await
+        .unwrap();
     assert!(public.user_pool_client().unwrap().client_secret().is_none());
-    let listed = c.list_user_pool_clients().user_pool_id(pool_id).send().await.unwrap();
+    let listed = c
+        .list_user_pool_clients()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.user_pool_clients().len(), 2);
 
     let updated = c
@@ -202,12 +304,27 @@ async fn clients_with_generated_secret() {
         .send()
         .await
         .unwrap();
-    assert_eq!(updated.user_pool_client().unwrap().client_name(), Some("web2"));
-    assert_eq!(updated.user_pool_client().unwrap().client_secret(), Some(secret));
+    assert_eq!(
+        updated.user_pool_client().unwrap().client_name(),
+        Some("web2")
+    );
+    assert_eq!(
+        updated.user_pool_client().unwrap().client_secret(),
+        Some(secret)
+    );
 
-    c.delete_user_pool_client().user_pool_id(pool_id).client_id(client_id).send().await.unwrap();
+    c.delete_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_id(client_id)
+        .send()
+        .await
+        .unwrap();
     let (code, msg) = err_of(
-        c.describe_user_pool_client().user_pool_id(pool_id).client_id(client_id).send().await,
+        c.describe_user_pool_client()
+            .user_pool_id(pool_id)
+            .client_id(client_id)
+            .send()
+            .await,
     );
     assert_eq!(code, "ResourceNotFoundException");
     assert_eq!(msg, format!("User pool client {client_id} does not exist."));
@@ -229,6 +346,12 @@ async fn data_survives_kill_and_restart() {
         .unwrap()
         .to_string();
     server.kill_and_restart().await;
-    let pool = server.client().describe_user_pool().user_pool_id(&id).send().await.unwrap();
+    let pool = server
+        .client()
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pool.user_pool().unwrap().name(), Some("durable"));
 }

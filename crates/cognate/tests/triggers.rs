@@ -463,12 +463,9 @@ async fn events_name_the_internal_username_in_email_as_username_pools() {
     assert_signed(&lambda, &[PRE, CUSTOM, POST]);
 }
 
-/// Spec §d.3: an auto-verified alias already held by someone else moves to the new user.
-/// Not implemented yet: the store's `create_user` refuses a taken alias claim, so this
-/// SignUp fails with UsernameExistsException "An account with the given email already
-/// exists." (the fix belongs in `store::create_user`). Run with `--ignored` to check.
+/// Spec §d.3: an auto-verified alias already held by someone else moves to the new user,
+/// and the previous holder's attribute becomes unverified.
 #[tokio::test]
-#[ignore = "alias move on auto-verified sign-up needs store support (spec §d.3)"]
 async fn auto_verified_alias_moves_from_its_previous_holder() {
     let (lambda, server) = setup(&[]).await;
     let c = server.client();

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The wire layer with hand-built requests: each malformed-input case gets its documented
 //! AWS-style error, never a panic or a 500.
 
@@ -15,7 +16,9 @@ fn target(op: &str) -> String {
 #[tokio::test]
 async fn malformed_json_is_a_serialization_error() {
     let server = Server::start().await;
-    let (status, headers, body) = server.raw(Some(&target("SignUp")), Some(CT), "{not json").await;
+    let (status, headers, body) = server
+        .raw(Some(&target("SignUp")), Some(CT), "{not json")
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "SerializationException");
     assert_eq!(headers["x-amzn-errortype"], "SerializationException:");
@@ -30,17 +33,30 @@ async fn body_of_the_wrong_json_type() {
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "SerializationException");
     let (status, _, body) = server
-        .raw(Some(&target("SignUp")), Some(CT), json!({"ClientId": 5, "Username": "x"}).to_string())
+        .raw(
+            Some(&target("SignUp")),
+            Some(CT),
+            json!({"ClientId": 5, "Username": "x"}).to_string(),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "SerializationException");
-    assert!(body["message"].as_str().unwrap().contains("ClientId"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("ClientId"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn missing_required_member_and_bad_pattern() {
     let server = Server::start().await;
-    let (status, _, body) = server.raw(Some(&target("SignUp")), Some(CT), json!({"ClientId": "abc"}).to_string()).await;
+    let (status, _, body) = server
+        .raw(
+            Some(&target("SignUp")),
+            Some(CT),
+            json!({"ClientId": "abc"}).to_string(),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "InvalidParameterException");
     assert_eq!(
@@ -48,7 +64,11 @@ async fn missing_required_member_and_bad_pattern() {
         "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must not be null"
     );
     let (_, _, body) = server
-        .raw(Some(&target("DescribeUserPool")), Some(CT), json!({"UserPoolId": "no-underscore"}).to_string())
+        .raw(
+            Some(&target("DescribeUserPool")),
+            Some(CT),
+            json!({"UserPoolId": "no-underscore"}).to_string(),
+        )
         .await;
     // Admin operations check the signature class first.
     assert_eq!(body["__type"], "MissingAuthenticationTokenException");
@@ -57,10 +77,14 @@ async fn missing_required_member_and_bad_pattern() {
 #[tokio::test]
 async fn unknown_and_missing_targets() {
     let server = Server::start().await;
-    let (status, _, body) = server.raw(Some(&target("NoSuchOperation")), Some(CT), "{}").await;
+    let (status, _, body) = server
+        .raw(Some(&target("NoSuchOperation")), Some(CT), "{}")
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "UnknownOperationException");
-    let (status, _, body) = server.raw(Some("SomeOtherService.SignUp"), Some(CT), "{}").await;
+    let (status, _, body) = server
+        .raw(Some("SomeOtherService.SignUp"), Some(CT), "{}")
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "UnknownOperationException");
     let (status, _, body) = server.raw(None, Some(CT), "{}").await;
@@ -71,7 +95,9 @@ async fn unknown_and_missing_targets() {
 #[tokio::test]
 async fn wrong_content_type() {
     let server = Server::start().await;
-    let (status, _, body) = server.raw(Some(&target("SignUp")), Some("text/plain"), "{}").await;
+    let (status, _, body) = server
+        .raw(Some(&target("SignUp")), Some("text/plain"), "{}")
+        .await;
     assert_eq!(status, 415);
     assert_eq!(body["__type"], "UnsupportedMediaTypeException");
 }
@@ -89,11 +115,18 @@ async fn oversize_body() {
 async fn known_but_unimplemented_operation() {
     let server = Server::start().await;
     let (status, _, body) = server
-        .raw(Some(&target("ForgotPassword")), Some(CT), json!({"ClientId": "abc", "Username": "x"}).to_string())
+        .raw(
+            Some(&target("ForgotPassword")),
+            Some(CT),
+            json!({"ClientId": "abc", "Username": "x"}).to_string(),
+        )
         .await;
     assert_eq!(status, 501);
     assert_eq!(body["__type"], "NotImplementedException");
-    assert_eq!(body["message"], "Operation ForgotPassword is not implemented by Cognate.");
+    assert_eq!(
+        body["message"],
+        "Operation ForgotPassword is not implemented by Cognate."
+    );
 }
 
 #[tokio::test]
@@ -102,20 +135,39 @@ async fn empty_body_counts_as_empty_object() {
     let (status, _, body) = server.raw(Some(&target("SignUp")), Some(CT), "").await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "InvalidParameterException");
-    assert!(body["message"].as_str().unwrap().starts_with("2 validation errors detected: "), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 validation errors detected: "),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn admin_operations_need_a_signature_and_public_ones_do_not() {
     let server = Server::start().await;
-    let (status, _, body) = server.raw(Some(&target("ListUserPools")), Some(CT), json!({"MaxResults": 5}).to_string()).await;
+    let (status, _, body) = server
+        .raw(
+            Some(&target("ListUserPools")),
+            Some(CT),
+            json!({"MaxResults": 5}).to_string(),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "MissingAuthenticationTokenException");
     let (status, _, body) = server
-        .raw(Some(&target("SignUp")), Some(CT), json!({"ClientId": "nosuch", "Username": "u", "Password": "Passw0rd!"}).to_string())
+        .raw(
+            Some(&target("SignUp")),
+            Some(CT),
+            json!({"ClientId": "nosuch", "Username": "u", "Password": "Passw0rd!"}).to_string(),
+        )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(body["__type"], "ResourceNotFoundException", "unsigned SignUp reaches the handler");
+    assert_eq!(
+        body["__type"], "ResourceNotFoundException",
+        "unsigned SignUp reaches the handler"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +177,10 @@ async fn cors_preflight_for_browser_clients() {
         .request(reqwest::Method::OPTIONS, format!("{}/", server.url))
         .header("Origin", "http://localhost:3000")
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type,x-amz-target,x-amz-user-agent")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,x-amz-target,x-amz-user-agent",
+        )
         .send()
         .await
         .unwrap();
@@ -133,7 +188,12 @@ async fn cors_preflight_for_browser_clients() {
     let h = resp.headers();
     assert_eq!(h["access-control-allow-origin"], "*");
     let allowed = h["access-control-allow-headers"].to_str().unwrap();
-    for needed in ["content-type", "x-amz-target", "x-amz-user-agent", "cache-control"] {
+    for needed in [
+        "content-type",
+        "x-amz-target",
+        "x-amz-user-agent",
+        "cache-control",
+    ] {
         assert!(allowed.contains(needed), "{allowed}");
     }
     let (_, headers, _) = server.raw(Some(&target("SignUp")), Some(CT), "{}").await;
@@ -143,12 +203,15 @@ async fn cors_preflight_for_browser_clients() {
 #[tokio::test]
 async fn health_and_operations_listing() {
     let server = Server::start().await;
-    let r = reqwest::get(format!("{}/health", server.url)).await.unwrap();
+    let r = reqwest::get(format!("{}/health", server.url))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let table = cognate::app::operations_table(true);
     assert_eq!(table.lines().count(), 2 + 129);
     assert!(table.contains("| SignUp | no | yes |"));
     assert!(table.contains("| ForgotPassword | no | no |"));
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     assert!(readme.contains(&table), "README's operations table is out of date: run `cargo run -p cognate -- operations --markdown`");
 }

@@ -20,7 +20,8 @@ fn email_re() -> Option<&'static Regex> {
 
 fn phone_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^\+[0-9]{4,15}$").ok()).as_ref()
+    RE.get_or_init(|| Regex::new(r"^\+[0-9]{4,15}$").ok())
+        .as_ref()
 }
 
 pub fn looks_like_email(s: &str) -> bool {
@@ -32,7 +33,12 @@ pub fn looks_like_phone(s: &str) -> bool {
 }
 
 /// Attributes no client may set for itself.
-const SERVER_OWNED: &[&str] = &["sub", "email_verified", "phone_number_verified", "identities"];
+const SERVER_OWNED: &[&str] = &[
+    "sub",
+    "email_verified",
+    "phone_number_verified",
+    "identities",
+];
 
 pub fn check_client_writable(
     client: &ClientSettings,
@@ -132,7 +138,8 @@ pub fn check_password(policy: &PasswordPolicy, password: &str) -> Result<(), Api
         Some("Password must have uppercase characters")
     } else if policy.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
         Some("Password must have numeric characters")
-    } else if policy.require_symbols && !password.chars().any(|c| SYMBOLS.contains(c) && c != ' ')
+    } else if policy.require_symbols
+        && !password.chars().any(|c| SYMBOLS.contains(c) && c != ' ')
         && !password.trim().contains(' ')
     {
         Some("Password must have symbol characters")
@@ -153,11 +160,37 @@ mod tests {
     fn password_rules_in_order() {
         let p = PasswordPolicy::default();
         let msg = |pw: &str| check_password(&p, pw).err().map(|e| e.message);
-        assert_eq!(msg("Ab1!"), Some("Password did not conform with policy: Password not long enough".into()));
-        assert_eq!(msg("ABCDEFG1!"), Some("Password did not conform with policy: Password must have lowercase characters".into()));
-        assert_eq!(msg("abcdefg1!"), Some("Password did not conform with policy: Password must have uppercase characters".into()));
-        assert_eq!(msg("Abcdefgh!"), Some("Password did not conform with policy: Password must have numeric characters".into()));
-        assert_eq!(msg("Abcdefgh1"), Some("Password did not conform with policy: Password must have symbol characters".into()));
+        assert_eq!(
+            msg("Ab1!"),
+            Some("Password did not conform with policy: Password not long enough".into())
+        );
+        assert_eq!(
+            msg("ABCDEFG1!"),
+            Some(
+                "Password did not conform with policy: Password must have lowercase characters"
+                    .into()
+            )
+        );
+        assert_eq!(
+            msg("abcdefg1!"),
+            Some(
+                "Password did not conform with policy: Password must have uppercase characters"
+                    .into()
+            )
+        );
+        assert_eq!(
+            msg("Abcdefgh!"),
+            Some(
+                "Password did not conform with policy: Password must have numeric characters"
+                    .into()
+            )
+        );
+        assert_eq!(
+            msg("Abcdefgh1"),
+            Some(
+                "Password did not conform with policy: Password must have symbol characters".into()
+            )
+        );
         assert_eq!(msg("Abcdefg1!"), None);
         assert_eq!(msg("Abc defg1"), None, "an inner space counts as a symbol");
     }

@@ -83,13 +83,17 @@ impl Service {
         let key = store
             .server_secret(
                 "code_digest_key",
-                cognate_crypto::codes::CodeKey::generate().as_bytes().to_vec(),
+                cognate_crypto::codes::CodeKey::generate()
+                    .as_bytes()
+                    .to_vec(),
             )
             .await?;
         let key: [u8; 32] = key
             .try_into()
             .map_err(|_| anyhow::anyhow!("stored code key has the wrong length"))?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             store,
             settings,
@@ -127,6 +131,7 @@ fn caller<'a>(
         ip_address,
         encoded_data,
         analytics_endpoint_id: analytics.and_then(|a| a.analytics_endpoint_id),
+        from_link: false,
     }
 }
 
@@ -191,7 +196,9 @@ impl CognitoIdentityProvider for Service {
         _ctx: &RequestContext,
         input: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse, ApiError> {
-        let (_, client) = self.load_client(&input.user_pool_id, &input.client_id).await?;
+        let (_, client) = self
+            .load_client(&input.user_pool_id, &input.client_id)
+            .await?;
         wire(json!({ "UserPoolClient": client }))
     }
 
@@ -209,7 +216,8 @@ impl CognitoIdentityProvider for Service {
         _ctx: &RequestContext,
         input: DeleteUserPoolClientRequest,
     ) -> Result<(), ApiError> {
-        self.delete_client(&input.user_pool_id, &input.client_id).await
+        self.delete_client(&input.user_pool_id, &input.client_id)
+            .await
     }
 
     async fn list_user_pool_clients(
@@ -218,7 +226,11 @@ impl CognitoIdentityProvider for Service {
         input: ListUserPoolClientsRequest,
     ) -> Result<ListUserPoolClientsResponse, ApiError> {
         let (clients, next) = self
-            .list_clients(&input.user_pool_id, input.max_results, input.next_token.as_deref())
+            .list_clients(
+                &input.user_pool_id,
+                input.max_results,
+                input.next_token.as_deref(),
+            )
             .await?;
         wire(json!({ "UserPoolClients": clients, "NextToken": next }))
     }
@@ -307,7 +319,10 @@ impl CognitoIdentityProvider for Service {
         _ctx: &RequestContext,
         input: AdminGetUserRequest,
     ) -> Result<AdminGetUserResponse, ApiError> {
-        wire(self.admin_get_user_flow(&input.user_pool_id, &input.username).await?)
+        wire(
+            self.admin_get_user_flow(&input.user_pool_id, &input.username)
+                .await?,
+        )
     }
 
     async fn admin_delete_user(
@@ -344,6 +359,7 @@ pub fn link_caller(ctx: &RequestContext) -> Caller<'_> {
         ip_address: None,
         encoded_data: None,
         analytics_endpoint_id: None,
+        from_link: true,
     }
 }
 

@@ -115,7 +115,9 @@ fn build_schema(requested: Option<&Value>) -> Result<Vec<Value>, ApiError> {
     let mut custom_count = 0;
     for item in items {
         let Some(name) = item.get("Name").and_then(Value::as_str) else {
-            return Err(errors::invalid_parameter("Schema attribute name is required."));
+            return Err(errors::invalid_parameter(
+                "Schema attribute name is required.",
+            ));
         };
         if let Some(existing) = schema
             .iter_mut()
@@ -125,7 +127,12 @@ fn build_schema(requested: Option<&Value>) -> Result<Vec<Value>, ApiError> {
                 continue;
             }
             if let (Value::Object(dst), Value::Object(src)) = (existing, item) {
-                for key in ["Required", "Mutable", "StringAttributeConstraints", "NumberAttributeConstraints"] {
+                for key in [
+                    "Required",
+                    "Mutable",
+                    "StringAttributeConstraints",
+                    "NumberAttributeConstraints",
+                ] {
                     if let Some(v) = src.get(key) {
                         dst.insert(key.to_string(), v.clone());
                     }
@@ -157,7 +164,8 @@ fn build_schema(requested: Option<&Value>) -> Result<Vec<Value>, ApiError> {
         attr.entry("Mutable").or_insert(json!(true));
         attr.entry("Required").or_insert(json!(false));
         if attr.get("AttributeDataType") == Some(&json!("String")) {
-            attr.entry("StringAttributeConstraints").or_insert(json!({}));
+            attr.entry("StringAttributeConstraints")
+                .or_insert(json!({}));
         }
         schema.push(Value::Object(attr));
     }
@@ -230,7 +238,11 @@ fn check_pool_rules(input: &Map<String, Value>) -> Result<(), ApiError> {
         ));
     }
     if let Some(Value::Object(t)) = input.get("VerificationMessageTemplate") {
-        let has = |k: &str| t.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        let has = |k: &str| {
+            t.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
         let link = t.get("DefaultEmailOption").and_then(Value::as_str) == Some("CONFIRM_WITH_LINK");
         if let Some(sms) = t.get("SmsMessage").and_then(Value::as_str) {
             if !sms.contains("{####}") {
@@ -295,7 +307,10 @@ impl Service {
         pool.insert("Id".into(), json!(id));
         pool.insert("Name".into(), json!(name));
         pool.insert("Arn".into(), json!(self.pool_arn(&id)));
-        pool.insert("Policies".into(), default_password_policy(input.get("Policies")));
+        pool.insert(
+            "Policies".into(),
+            default_password_policy(input.get("Policies")),
+        );
         for key in COPIED_POOL_SETTINGS {
             if let Some(v) = input.get(*key) {
                 pool.insert((*key).into(), v.clone());
@@ -303,11 +318,20 @@ impl Service {
         }
         pool.insert(
             "DeletionProtection".into(),
-            input.get("DeletionProtection").cloned().unwrap_or(json!("INACTIVE")),
+            input
+                .get("DeletionProtection")
+                .cloned()
+                .unwrap_or(json!("INACTIVE")),
         );
         pool.entry("LambdaConfig").or_insert(json!({}));
-        pool.insert("SchemaAttributes".into(), json!(build_schema(input.get("Schema"))?));
-        pool.insert("VerificationMessageTemplate".into(), verification_template(&input));
+        pool.insert(
+            "SchemaAttributes".into(),
+            json!(build_schema(input.get("Schema"))?),
+        );
+        pool.insert(
+            "VerificationMessageTemplate".into(),
+            verification_template(&input),
+        );
         pool.entry("MfaConfiguration").or_insert(json!("OFF"));
         pool.insert(
             "EmailConfiguration".into(),
@@ -329,7 +353,10 @@ impl Service {
             .or_insert(json!({"AttributesRequireVerificationBeforeUpdate": []}));
         pool.insert(
             "UserPoolTier".into(),
-            input.get("UserPoolTier").cloned().unwrap_or(json!("ESSENTIALS")),
+            input
+                .get("UserPoolTier")
+                .cloned()
+                .unwrap_or(json!("ESSENTIALS")),
         );
         pool.insert("CreationDate".into(), json!(now));
         pool.insert("LastModifiedDate".into(), json!(now));
@@ -348,15 +375,18 @@ impl Service {
         Ok(Value::Object(pool))
     }
 
-    pub async fn load_pool(&self, pool_id: &str) -> Result<(PoolRecord, Map<String, Value>), ApiError> {
+    pub async fn load_pool(
+        &self,
+        pool_id: &str,
+    ) -> Result<(PoolRecord, Map<String, Value>), ApiError> {
         let record = self
             .store
             .get_pool(pool_id)
             .await
             .or_wire()?
             .ok_or_else(|| errors::pool_not_found(pool_id))?;
-        let json: Value = serde_json::from_str(&record.config)
-            .map_err(|e| errors::internal("stored pool", e))?;
+        let json: Value =
+            serde_json::from_str(&record.config).map_err(|e| errors::internal("stored pool", e))?;
         Ok((record, as_object(json)))
     }
 
@@ -388,7 +418,10 @@ impl Service {
                     pool.insert("Policies".into(), default_password_policy(v));
                 }
                 ("VerificationMessageTemplate", _) => {
-                    pool.insert("VerificationMessageTemplate".into(), verification_template(&input));
+                    pool.insert(
+                        "VerificationMessageTemplate".into(),
+                        verification_template(&input),
+                    );
                 }
                 ("DeletionProtection", v) => {
                     pool.insert(
@@ -399,14 +432,18 @@ impl Service {
                 ("EmailConfiguration", v) => {
                     pool.insert(
                         "EmailConfiguration".into(),
-                        v.cloned().unwrap_or(json!({"EmailSendingAccount": "COGNITO_DEFAULT"})),
+                        v.cloned()
+                            .unwrap_or(json!({"EmailSendingAccount": "COGNITO_DEFAULT"})),
                     );
                 }
                 ("LambdaConfig", v) => {
                     pool.insert("LambdaConfig".into(), v.cloned().unwrap_or(json!({})));
                 }
                 ("MfaConfiguration", v) => {
-                    pool.insert("MfaConfiguration".into(), v.cloned().unwrap_or(json!("OFF")));
+                    pool.insert(
+                        "MfaConfiguration".into(),
+                        v.cloned().unwrap_or(json!("OFF")),
+                    );
                 }
                 ("AdminCreateUserConfig", v) => {
                     let mut admin =
@@ -502,7 +539,10 @@ impl Service {
         if let Some(secret) = given_secret {
             client.insert("ClientSecret".into(), secret);
         } else if generate {
-            client.insert("ClientSecret".into(), json!(cognate_crypto::ids::client_secret()));
+            client.insert(
+                "ClientSecret".into(),
+                json!(cognate_crypto::ids::client_secret()),
+            );
         }
         client.insert("CreationDate".into(), json!(now));
         client.insert("LastModifiedDate".into(), json!(now));
@@ -539,13 +579,25 @@ impl Service {
 
     pub async fn update_client(&self, input: Value) -> Result<Value, ApiError> {
         let input = as_object(input);
-        let pool_id = input.get("UserPoolId").and_then(Value::as_str).unwrap_or_default();
-        let client_id = input.get("ClientId").and_then(Value::as_str).unwrap_or_default();
+        let pool_id = input
+            .get("UserPoolId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let client_id = input
+            .get("ClientId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let (mut record, old) = self.load_client(pool_id, client_id).await?;
         check_client_rules(&input)?;
         // Omitted settings return to their defaults, as on AWS; identity and secret stay.
         let mut client = client_defaults();
-        for key in ["ClientId", "UserPoolId", "ClientSecret", "CreationDate", "ClientName"] {
+        for key in [
+            "ClientId",
+            "UserPoolId",
+            "ClientSecret",
+            "CreationDate",
+            "ClientName",
+        ] {
             if let Some(v) = old.get(key) {
                 client.insert(key.into(), v.clone());
             }
@@ -565,7 +617,12 @@ impl Service {
 
     pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<(), ApiError> {
         self.load_client(pool_id, client_id).await?;
-        if !self.store.delete_client(pool_id, client_id).await.or_wire()? {
+        if !self
+            .store
+            .delete_client(pool_id, client_id)
+            .await
+            .or_wire()?
+        {
             return Err(errors::client_not_found(client_id));
         }
         Ok(())
@@ -635,7 +692,11 @@ fn check_client_rules(input: &Map<String, Value>) -> Result<(), ApiError> {
 }
 
 /// Pagination tokens are opaque base64 of the last key returned.
-pub(super) fn page_token<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+pub(super) fn page_token<T>(
+    items: &mut Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> String,
+) -> Option<String> {
     if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|last| encode_token(&key(last)))

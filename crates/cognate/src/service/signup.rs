@@ -27,6 +27,9 @@ pub struct Caller<'a> {
     pub ip_address: Option<String>,
     pub encoded_data: Option<String>,
     pub analytics_endpoint_id: Option<String>,
+    /// A click on an emailed confirmation link: the link itself is the proof, so no
+    /// SecretHash is asked for (a browser cannot compute one).
+    pub from_link: bool,
 }
 
 impl Caller<'_> {
@@ -124,7 +127,11 @@ impl Service {
         {
             return Ok(Some(u));
         }
-        for kind in [AliasKind::Email, AliasKind::PhoneNumber, AliasKind::PreferredUsername] {
+        for kind in [
+            AliasKind::Email,
+            AliasKind::PhoneNumber,
+            AliasKind::PreferredUsername,
+        ] {
             if !(pool.is_alias(kind.as_str()) || pool.is_username_attribute(kind.as_str())) {
                 continue;
             }
@@ -160,7 +167,11 @@ impl Service {
             .await
             .map_err(|e| errors::internal("hash permits", e))?;
         let hasher = self.hasher.clone();
-        let pool_name = pool_id.split_once('_').map(|(_, n)| n).unwrap_or(pool_id).to_string();
+        let pool_name = pool_id
+            .split_once('_')
+            .map(|(_, n)| n)
+            .unwrap_or(pool_id)
+            .to_string();
         let user = user_id_for_srp.to_string();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
@@ -173,7 +184,13 @@ impl Service {
         .map_err(|e| errors::internal("password hashing", e))
     }
 
-    fn new_code(&self, pool_id: &str, username_key: &str, target: &CodeTarget, now: i64) -> (String, CodeRecord) {
+    fn new_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        target: &CodeTarget,
+        now: i64,
+    ) -> (String, CodeRecord) {
         let code = cognate_crypto::codes::generate_code();
         let digest = self.code_digest(pool_id, username_key, &code);
         (
@@ -205,12 +222,15 @@ impl Service {
         let (client, pool) = self.client_context(&input.client_id).await?;
         self.check_secret_hash(&client, input.secret_hash.as_deref(), &[&input.username])?;
         if pool_allows_only_admin(&pool) {
-            return Err(errors::not_authorized("SignUp is not permitted for this user pool"));
+            return Err(errors::not_authorized(
+                "SignUp is not permitted for this user pool",
+            ));
         }
         let mut attrs = input.attributes;
         attributes::check_client_writable(&client, &attrs)?;
         let sub = uuid::Uuid::new_v4().to_string();
         let mut claims: Vec<(AliasKind, String)> = Vec::new();
+        let mut moved_claims: Vec<(AliasKind, String)> = Vec::new();
         let username = if pool.username_attributes.is_empty() {
             check_username_against_aliases(&pool, &input.username)?;
             input.username.clone()
@@ -248,7 +268,10 @@ impl Service {
             .await?;
         let auto_confirm = verdict.as_ref().is_some_and(|v| v.auto_confirm_user);
         if let Some(v) = &verdict {
-            for (flag, attr) in [(v.auto_verify_email, "email"), (v.auto_verify_phone, "phone_number")] {
+            for (flag, attr) in [
+                (v.auto_verify_email, "email"),
+                (v.auto_verify_phone, "phone_number"),
+            ] {
                 if flag && auto_confirm {
                     if !attrs.contains_key(attr) {
                         return Err(errors::invalid_parameter(format!(
@@ -259,7 +282,8 @@ impl Service {
                     if pool.is_alias(attr) {
                         let kind = AliasKind::parse(attr).unwrap_or(AliasKind::Email);
                         let key = alias_key(&pool, kind, &attrs[attr]);
-                        claims.push((kind, key));
+                        // Spec §d.3: an auto-verified alias moves from its previous holder.
+                        moved_claims.push((kind, key));
                     }
                 }
             }
@@ -267,7 +291,11 @@ impl Service {
 
         let (password_hash, verifier) = self.hash_password(&pool.id, &username, password).await?;
         let now = self.clock.now();
-        let target = if auto_confirm { None } else { choose_target(&pool, &attrs) };
+        let target = if auto_confirm {
+            None
+        } else {
+            choose_target(&pool, &attrs)
+        };
         let issued = target
             .as_ref()
             .map(|t| self.new_code(&pool.id, &username_key, t, now));
@@ -293,6 +321,7 @@ impl Service {
             .create_user(&NewUser {
                 user,
                 aliases: claims,
+                moved_aliases: moved_claims,
                 code: issued.as_ref().map(|(_, rec)| rec.clone()),
                 event: Some(caller.event("SignUp", "Pass", now)),
             })
@@ -342,8 +371,13 @@ impl Service {
     ) -> Result<(), ApiError> {
         let (client, pool) = self.client_context(client_id).await?;
         let user = self.find_user(&pool, username).await?;
-        let internal = user.as_ref().map(|u| u.username.as_str()).unwrap_or(username);
-        self.check_secret_hash(&client, secret_hash, &[username, internal])?;
+        let internal = user
+            .as_ref()
+            .map(|u| u.username.as_str())
+            .unwrap_or(username);
+        if !caller.from_link {
+            self.check_secret_hash(&client, secret_hash, &[username, internal])?;
+        }
         let Some(user) = user else {
             return Err(if client.hides_user_existence() {
                 errors::code_mismatch()
@@ -370,7 +404,11 @@ impl Service {
             .or_wire()?;
         let Some(stored) = stored else {
             // A racing confirmation may have just consumed the code: report the new status.
-            let current = self.store.get_user(&pool.id, &user.username_key).await.or_wire()?;
+            let current = self
+                .store
+                .get_user(&pool.id, &user.username_key)
+                .await
+                .or_wire()?;
             if let Some(current) = current.filter(|u| u.status != UserStatus::Unconfirmed) {
                 return Err(errors::cannot_confirm(current.status.as_str()));
             }
@@ -388,7 +426,11 @@ impl Service {
         }
         if !matches {
             self.store
-                .record_event(&pool.id, &user.username_key, &caller.event("ConfirmSignUp", "Fail", now))
+                .record_event(
+                    &pool.id,
+                    &user.username_key,
+                    &caller.event("ConfirmSignUp", "Fail", now),
+                )
                 .await
                 .or_wire()?;
             return Err(errors::code_mismatch());
@@ -422,8 +464,12 @@ impl Service {
             client_id: Some(&client.client_id),
             user_name: &user.username,
         };
-        self.post_confirmation(&call, &trigger_attributes(&user, attrs, UserStatus::Confirmed), client_metadata)
-            .await
+        self.post_confirmation(
+            &call,
+            &trigger_attributes(&user, attrs, UserStatus::Confirmed),
+            client_metadata,
+        )
+        .await
     }
 
     pub async fn resend_code_flow(
@@ -436,7 +482,10 @@ impl Service {
     ) -> Result<Value, ApiError> {
         let (client, pool) = self.client_context(client_id).await?;
         let user = self.find_user(&pool, username).await?;
-        let internal = user.as_ref().map(|u| u.username.as_str()).unwrap_or(username);
+        let internal = user
+            .as_ref()
+            .map(|u| u.username.as_str())
+            .unwrap_or(username);
         self.check_secret_hash(&client, secret_hash, &[username, internal])?;
         let Some(user) = user else {
             if client.hides_user_existence() {
@@ -455,7 +504,13 @@ impl Service {
         let now = self.clock.now();
         let sends = self
             .store
-            .bump_counter(&pool.id, &user.username_key, "resend_confirmation_code", now, HOUR)
+            .bump_counter(
+                &pool.id,
+                &user.username_key,
+                "resend_confirmation_code",
+                now,
+                HOUR,
+            )
             .await
             .or_wire()?;
         if sends > self.settings.resend_per_hour {
@@ -496,14 +551,26 @@ impl Service {
     /// user-existence errors: the same shape as a real delivery, stable per username.
     fn simulated_delivery(&self, pool: &PoolSettings, username: &str) -> Value {
         let seed = cognate_crypto::codes::digest(&self.code_key, "simulated", &pool.id, username);
-        let digits: String = seed.iter().take(4).map(|b| char::from(b'0' + b % 10)).collect();
+        let digits: String = seed
+            .iter()
+            .take(4)
+            .map(|b| char::from(b'0' + b % 10))
+            .collect();
         let target = if attributes::looks_like_email(username) {
-            CodeTarget { attribute: "email", medium: cognate_delivery::Medium::Email, to: username.to_string() }
+            CodeTarget {
+                attribute: "email",
+                medium: cognate_delivery::Medium::Email,
+                to: username.to_string(),
+            }
         } else if attributes::looks_like_phone(username) || pool.auto_verifies("phone_number") {
             CodeTarget {
                 attribute: "phone_number",
                 medium: cognate_delivery::Medium::Sms,
-                to: if attributes::looks_like_phone(username) { username.to_string() } else { format!("+1206555{digits}") },
+                to: if attributes::looks_like_phone(username) {
+                    username.to_string()
+                } else {
+                    format!("+1206555{digits}")
+                },
             }
         } else {
             let letter = |b: u8| char::from(b'a' + b % 26);
@@ -532,7 +599,13 @@ impl Service {
             return Err(errors::cannot_confirm(user.status.as_str()));
         }
         let now = self.clock.now();
-        let caller = Caller { ctx, ip_address: None, encoded_data: None, analytics_endpoint_id: None };
+        let caller = Caller {
+            ctx,
+            ip_address: None,
+            encoded_data: None,
+            analytics_endpoint_id: None,
+            from_link: false,
+        };
         let outcome = self
             .store
             .confirm_user(&Confirmation {
@@ -549,9 +622,18 @@ impl Service {
             .await
             .or_wire()?;
         let attrs = confirm_outcome(outcome)?;
-        let call = TriggerCall { ctx, pool: &pool, client_id: None, user_name: &user.username };
-        self.post_confirmation(&call, &trigger_attributes(&user, attrs, UserStatus::Confirmed), client_metadata)
-            .await
+        let call = TriggerCall {
+            ctx,
+            pool: &pool,
+            client_id: None,
+            user_name: &user.username,
+        };
+        self.post_confirmation(
+            &call,
+            &trigger_attributes(&user, attrs, UserStatus::Confirmed),
+            client_metadata,
+        )
+        .await
     }
 }
 

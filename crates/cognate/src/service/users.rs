@@ -44,7 +44,9 @@ pub fn parse_filter(filter: &str) -> Result<Option<UserFilter>, ApiError> {
     }
     let value = rest[1..rest.len() - 1].replace("\\\"", "\"");
     if !SEARCHABLE.contains(&name) {
-        return Err(errors::invalid_parameter(format!("Invalid search attribute: {name}")));
+        return Err(errors::invalid_parameter(format!(
+            "Invalid search attribute: {name}"
+        )));
     }
     let field = match name {
         "username" => FilterField::Username,
@@ -77,7 +79,11 @@ pub fn user_json(user: &UserRecord, only: Option<&[String]>) -> Value {
 }
 
 impl Service {
-    pub async fn admin_get_user_flow(&self, pool_id: &str, username: &str) -> Result<Value, ApiError> {
+    pub async fn admin_get_user_flow(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Value, ApiError> {
         let pool = self.pool_settings(pool_id).await?;
         let user = self
             .find_user(&pool, username)
@@ -93,13 +99,22 @@ impl Service {
         }))
     }
 
-    pub async fn admin_delete_user_flow(&self, pool_id: &str, username: &str) -> Result<(), ApiError> {
+    pub async fn admin_delete_user_flow(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), ApiError> {
         let pool = self.pool_settings(pool_id).await?;
         let user = self
             .find_user(&pool, username)
             .await?
             .ok_or_else(errors::user_not_found)?;
-        if !self.store.delete_user(&pool.id, &user.username_key).await.or_wire()? {
+        if !self
+            .store
+            .delete_user(&pool.id, &user.username_key)
+            .await
+            .or_wire()?
+        {
             return Err(errors::user_not_found());
         }
         Ok(())
@@ -130,7 +145,10 @@ impl Service {
             .or_wire()?;
         let next = page_token(&mut users, limit, |u| u.username_key.clone());
         Ok((
-            users.iter().map(|u| user_json(u, attributes_to_get)).collect(),
+            users
+                .iter()
+                .map(|u| user_json(u, attributes_to_get))
+                .collect(),
             next,
         ))
     }
@@ -149,7 +167,9 @@ mod tests {
         let f = parse_filter("username ^= \"jo\"").unwrap().unwrap();
         assert!(matches!(f.field, FilterField::Username));
         assert_eq!(f.op, FilterOp::StartsWith);
-        let f = parse_filter("cognito:user_status=\"UNCONFIRMED\"").unwrap().unwrap();
+        let f = parse_filter("cognito:user_status=\"UNCONFIRMED\"")
+            .unwrap()
+            .unwrap();
         assert!(matches!(f.field, FilterField::UserStatus));
         assert!(parse_filter("").unwrap().is_none());
         assert!(parse_filter("email \"x\"").is_err());

@@ -1,11 +1,14 @@
 //! Embedded, per-backend migrations, applied in order and recorded in `schema_migrations`.
 //! Several instances may start at once against one database; see `run`.
 
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::{Backend, StoreError};
 
-const SQLITE: &[(&str, &str)] = &[("0001_initial", include_str!("migrations/sqlite/0001_initial.sql"))];
+const SQLITE: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("migrations/sqlite/0001_initial.sql"),
+)];
 const POSTGRES: &[(&str, &str)] = &[(
     "0001_initial",
     include_str!("migrations/postgres/0001_initial.sql"),
@@ -55,14 +58,4 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, StoreE
     }
     tx.commit().await?;
     Ok(applied)
-}
-
-/// Versions already applied (for `cognate migrate --status`).
-pub async fn applied(pool: &AnyPool) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>("version").map_err(StoreError::from))
-        .collect()
 }

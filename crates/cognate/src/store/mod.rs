@@ -5,6 +5,7 @@
 //! database (primary keys, unique indexes, atomic upserts, conditional updates), never by
 //! in-process locks, so several server instances can share one PostgreSQL database.
 
+mod bulk;
 mod error;
 mod migrate;
 mod records;
@@ -270,11 +271,12 @@ impl Store {
     }
 
     pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM user_pool_clients WHERE client_id = $1 AND pool_id = $2")
-            .bind(client_id)
-            .bind(pool_id)
-            .execute(&self.writer)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM user_pool_clients WHERE client_id = $1 AND pool_id = $2")
+                .bind(client_id)
+                .bind(pool_id)
+                .execute(&self.writer)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -336,6 +338,18 @@ impl Store {
             if claimed.rows_affected() != 1 {
                 return Err(StoreError::Conflict(Conflict::Alias(*kind)));
             }
+        }
+        for (kind, value_key) in &new.moved_aliases {
+            claim_alias(
+                &mut tx,
+                &u.pool_id,
+                *kind,
+                value_key,
+                &u.username_key,
+                u.created_at,
+                self.for_update(),
+            )
+            .await?;
         }
         if let Some(code) = &new.code {
             insert_code(&mut tx, &u.pool_id, &u.username_key, code).await?;
@@ -404,9 +418,8 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<UserRecord>> {
-        let mut sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key > $2"
-        );
+        let mut sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key > $2");
         if let Some(f) = filter {
             let column = match &f.field {
                 FilterField::Username => "username".to_string(),
@@ -513,12 +526,13 @@ impl Store {
         event: Option<&EventRecord>,
     ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2")
-            .bind(pool_id)
-            .bind(username_key)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let exists =
+            sqlx::query("SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2")
+                .bind(pool_id)
+                .bind(username_key)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         if !exists {
             return Ok(false);
         }
@@ -569,46 +583,23 @@ impl Store {
             attributes.insert(format!("{attr}_verified"), "true".to_string());
         }
         if let Some((kind, value_key)) = &c.alias {
-            let holder = sqlx::query(&format!(
-                "SELECT username_key FROM user_aliases WHERE pool_id = $1 AND kind = $2 AND value_key = $3{}",
-                self.for_update()
-            ))
-            .bind(c.pool_id)
-            .bind(kind.as_str())
-            .bind(value_key.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(holder) = holder {
-                let holder_key: String = holder.try_get("username_key")?;
-                if holder_key != c.username_key {
-                    if !c.force_alias {
-                        return Ok(ConfirmOutcome::AliasTaken(*kind));
-                    }
-                    // The alias moves: the previous holder keeps the attribute value but it is
-                    // no longer verified, so it can no longer sign in with it.
-                    unverify_attribute(&mut tx, c.pool_id, &holder_key, kind.attribute(), c.now)
-                        .await?;
-                    sqlx::query(
-                        "UPDATE user_aliases SET username_key = $4 WHERE pool_id = $1 AND kind = $2 AND value_key = $3",
-                    )
-                    .bind(c.pool_id)
-                    .bind(kind.as_str())
-                    .bind(value_key.as_str())
-                    .bind(c.username_key)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            } else {
-                sqlx::query(
-                    "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(c.pool_id)
-                .bind(kind.as_str())
-                .bind(value_key.as_str())
-                .bind(c.username_key)
-                .execute(&mut *tx)
-                .await?;
+            if !c.force_alias
+                && alias_holder(&mut tx, c.pool_id, *kind, value_key, self.for_update())
+                    .await?
+                    .is_some_and(|holder| holder != c.username_key)
+            {
+                return Ok(ConfirmOutcome::AliasTaken(*kind));
             }
+            claim_alias(
+                &mut tx,
+                c.pool_id,
+                *kind,
+                value_key,
+                c.username_key,
+                c.now,
+                self.for_update(),
+            )
+            .await?;
         }
         let updated = sqlx::query(
             "UPDATE users SET status = $3, attributes = $4, updated_at = $5 WHERE pool_id = $1 AND username_key = $2 AND status = $6",
@@ -771,6 +762,56 @@ async fn insert_event(
     .bind(ev.created_at)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+async fn alias_holder(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pool_id: &str,
+    kind: AliasKind,
+    value_key: &str,
+    lock: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query(&format!(
+        "SELECT username_key FROM user_aliases WHERE pool_id = $1 AND kind = $2 AND value_key = $3{lock}"
+    ))
+    .bind(pool_id)
+    .bind(kind.as_str())
+    .bind(value_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        r.try_get::<String, _>("username_key")
+            .map_err(StoreError::from)
+    })
+    .transpose()
+}
+
+/// Gives an alias to a user. When another user holds it, it moves: the previous holder keeps
+/// the attribute value but it is no longer verified, so it can no longer sign in with it.
+async fn claim_alias(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pool_id: &str,
+    kind: AliasKind,
+    value_key: &str,
+    username_key: &str,
+    now: i64,
+    lock: &str,
+) -> Result<()> {
+    let previous = alias_holder(tx, pool_id, kind, value_key, lock).await?;
+    sqlx::query(
+        "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (pool_id, kind, value_key) DO UPDATE SET username_key = excluded.username_key",
+    )
+    .bind(pool_id)
+    .bind(kind.as_str())
+    .bind(value_key)
+    .bind(username_key)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(holder) = previous.filter(|h| h != username_key) {
+        unverify_attribute(tx, pool_id, &holder, kind.attribute(), now).await?;
+    }
     Ok(())
 }
 

@@ -165,6 +165,9 @@ pub struct NewUser {
     pub user: UserRecord,
     /// Alias / sign-in attribute claims that must be unique within the pool.
     pub aliases: Vec<(AliasKind, String)>,
+    /// Verified aliases that move to this user if another user holds them (a PreSignUp
+    /// trigger auto-verified them); the previous holder's attribute becomes unverified.
+    pub moved_aliases: Vec<(AliasKind, String)>,
     pub code: Option<CodeRecord>,
     pub event: Option<EventRecord>,
 }

@@ -1,0 +1,128 @@
+//! Bulk loading for benchmarks and migrations from elsewhere: many users in one transaction,
+//! written with multi-row `INSERT` statements. Not used on any request path.
+
+use super::{attrs_to_json, NewUser, Result, Store};
+
+/// Rows per multi-row `INSERT` (12 parameters per user row: 6,000 parameters per statement,
+/// well inside both SQLite's and PostgreSQL's limits).
+const USER_ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row `INSERT` for alias claims and codes (4 and 7 parameters per row).
+const SMALL_ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, $2, …), ($k+1, …), …` for `rows` rows of `columns` parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * columns + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+impl Store {
+    /// Inserts `batch` (users, their alias claims and codes; events are not recorded) in one
+    /// transaction. Any conflict (a taken username, `sub` or alias) fails the whole batch and
+    /// leaves nothing behind. Returns the number of users inserted.
+    pub async fn insert_users_bulk(&self, batch: &[NewUser]) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let mut inserted = 0u64;
+        for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at) VALUES {}",
+                placeholders(chunk.len(), 12)
+            );
+            let mut q = sqlx::query(&sql);
+            for new in chunk {
+                let u = &new.user;
+                q = q
+                    .bind(u.pool_id.clone())
+                    .bind(u.username_key.clone())
+                    .bind(u.username.clone())
+                    .bind(u.sub.clone())
+                    .bind(u.status.as_str())
+                    .bind(i64::from(u.enabled))
+                    .bind(attrs_to_json(&u.attributes))
+                    .bind(u.password_hash.clone())
+                    .bind(u.srp_salt.clone())
+                    .bind(u.srp_verifier.clone())
+                    .bind(u.created_at)
+                    .bind(u.updated_at);
+            }
+            inserted += q.execute(&mut *tx).await?.rows_affected();
+        }
+
+        let aliases: Vec<(&str, &str, &str, &str)> = batch
+            .iter()
+            .flat_map(|new| {
+                new.aliases.iter().map(move |(kind, value_key)| {
+                    (
+                        new.user.pool_id.as_str(),
+                        kind.as_str(),
+                        value_key.as_str(),
+                        new.user.username_key.as_str(),
+                    )
+                })
+            })
+            .collect();
+        for chunk in aliases.chunks(SMALL_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES {}",
+                placeholders(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (pool_id, kind, value_key, username_key) in chunk {
+                q = q
+                    .bind(pool_id.to_string())
+                    .bind(kind.to_string())
+                    .bind(value_key.to_string())
+                    .bind(username_key.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        let codes: Vec<&NewUser> = batch.iter().filter(|n| n.code.is_some()).collect();
+        for chunk in codes.chunks(SMALL_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO codes (pool_id, username_key, purpose, digest, attribute, expires_at, created_at) VALUES {}",
+                placeholders(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(&sql);
+            for new in chunk {
+                if let Some(code) = &new.code {
+                    q = q
+                        .bind(new.user.pool_id.clone())
+                        .bind(new.user.username_key.clone())
+                        .bind(code.purpose.clone())
+                        .bind(code.digest.clone())
+                        .bind(code.attribute.clone())
+                        .bind(code.expires_at)
+                        .bind(code.created_at);
+                }
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_every_parameter_once() {
+        assert_eq!(placeholders(1, 2), "($1, $2)");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+}
