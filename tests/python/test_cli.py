@@ -38,8 +38,17 @@ def test_pool_and_client_commands(aws):
     described = aws("describe-user-pool", "--user-pool-id", pool["Id"])["UserPool"]
     assert described["Name"] == "cli-pool"
     assert described["Policies"]["PasswordPolicy"]["RequireSymbols"] is True
-    listed = aws("list-user-pools", "--max-results", "10")
-    assert pool["Id"] in [p["Id"] for p in listed["UserPools"]]
+    # Follow NextToken by hand: other tests share this server, so there may be many pools.
+    ids, token = [], None
+    while True:
+        extra = ["--next-token", token] if token else []
+        listed = aws("list-user-pools", "--max-results", "10", *extra)
+        assert len(listed["UserPools"]) <= 10
+        ids += [p["Id"] for p in listed["UserPools"]]
+        token = listed.get("NextToken")
+        if not token:
+            break
+    assert pool["Id"] in ids
 
 
 def test_sign_up_confirm_resend_commands(aws, server, unique):

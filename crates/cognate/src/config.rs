@@ -12,8 +12,83 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "A self-hostable Amazon Cognito user-pools API"
 )]
 pub struct Cli {
+    /// A file of `COGNATE_*` / `AWS_*` settings, one `NAME=value` per line (`#` comments).
+    /// Flags and variables already in the environment take precedence over it.
+    #[arg(long, env = "COGNATE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The `--config` / `COGNATE_CONFIG` file named on the command line, if any.
+pub fn config_file_from_args(args: &[String]) -> Option<PathBuf> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--config" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(p) = a.strip_prefix("--config=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    std::env::var_os("COGNATE_CONFIG").map(PathBuf::from)
+}
+
+/// Parses a settings file into (name, value) pairs; only COGNATE_* and AWS_* names.
+pub fn parse_config_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected NAME=value", n + 1))?;
+        let name = name.trim();
+        if !(name.starts_with("COGNATE_") || name.starts_with("AWS_")) {
+            return Err(format!(
+                "line {}: {name} is not a COGNATE_* or AWS_* setting",
+                n + 1
+            ));
+        }
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        out.push((name.to_string(), value.to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_lines() {
+        let parsed =
+            parse_config_file("# c\nCOGNATE_SMTP_URL=smtp://h:25\n\nAWS_REGION = \"eu-west-1\"\n")
+                .unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                ("COGNATE_SMTP_URL".to_string(), "smtp://h:25".to_string()),
+                ("AWS_REGION".to_string(), "eu-west-1".to_string())
+            ]
+        );
+        assert!(parse_config_file("PATH=/tmp").is_err());
+        assert!(parse_config_file("COGNATE_X").is_err());
+        let args = vec!["cognate".to_string(), "serve".into(), "--config=/x".into()];
+        assert_eq!(config_file_from_args(&args), Some(PathBuf::from("/x")));
+    }
+
+    #[test]
+    fn redacts_database_credentials() {
+        assert_eq!(redact_url("postgres://u:p@h/db"), "postgres://***@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
 }
 
 #[derive(Subcommand, Debug)]

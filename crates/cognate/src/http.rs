@@ -237,14 +237,15 @@ async fn api(
         dispatch(&state.service, &ctx, value).await
     }
     .await;
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(e) => e.kind.name(),
+    let (outcome, status) = match &result {
+        Ok(_) => ("ok", 200),
+        Err(e) => (e.kind.name(), e.kind.http_status()),
     };
     tracing::info!(
         request_id = %request_id,
         operation = op_name,
         outcome,
+        status,
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );

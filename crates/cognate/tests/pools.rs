@@ -355,3 +355,27 @@ async fn data_survives_kill_and_restart() {
         .unwrap();
     assert_eq!(pool.user_pool().unwrap().name(), Some("durable"));
 }
+
+#[tokio::test]
+async fn templates_without_the_code_placeholder_are_refused() {
+    let server = Server::start().await;
+    let template =
+        aws_sdk_cognitoidentityprovider::types::VerificationMessageTemplateType::builder()
+            .sms_message("Your code is coming")
+            .build();
+    let (code, msg) = err_of(
+        server
+            .client()
+            .create_user_pool()
+            .pool_name("bad-template")
+            .verification_message_template(template)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+    assert!(
+        msg.contains("smsMessage") || msg.contains("SmsMessage"),
+        "{msg}"
+    );
+    assert!(msg.contains("{####}"), "{msg}");
+}

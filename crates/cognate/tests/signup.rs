@@ -1149,3 +1149,86 @@ async fn validation_errors_use_aws_format_and_write_nothing() {
     let users = c.list_users().user_pool_id(&p.id).send().await.unwrap();
     assert!(users.users().is_empty());
 }
+
+#[tokio::test]
+async fn confirmation_link_confirms_even_for_a_secret_client() {
+    let server = Server::start().await;
+    let c = server.client();
+    let template = cip::types::VerificationMessageTemplateType::builder()
+        .default_email_option(cip::types::DefaultEmailOptionType::ConfirmWithLink)
+        .email_message_by_link("Welcome! {##Verify Email##}")
+        .email_subject_by_link("Verify")
+        .build();
+    let p = pool_with(
+        &c,
+        |b| {
+            b.auto_verified_attributes(VerifiedAttributeType::Email)
+                .verification_message_template(template)
+        },
+        true,
+        None,
+    )
+    .await;
+    let secret = p.secret.clone().unwrap();
+    c.sign_up()
+        .client_id(&p.client_id)
+        .username("linked")
+        .password(PASSWORD)
+        .secret_hash(secret_hash(&secret, "linked", &p.client_id))
+        .user_attributes(attr("email", "linked@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let msgs = server.outbox(&p.id, "linked").await;
+    let body = msgs[0]["Body"].as_str().unwrap().to_string();
+    assert_eq!(msgs[0]["Subject"], "Verify");
+    let start = body.find("href=\"").unwrap() + 6;
+    let link = body[start..start + body[start..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        link.starts_with(&format!("{}/confirmUser?", server.url)),
+        "{link}"
+    );
+    let resp = reqwest::get(&link).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(status(&c, &p, "linked").await, UserStatusType::Confirmed);
+    assert_eq!(
+        attribute(&c, &p, "linked", "email_verified")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    // A second click is refused: the code is spent and the user confirmed.
+    assert_eq!(reqwest::get(&link).await.unwrap().status(), 400);
+}
+
+#[tokio::test]
+async fn settings_file_configures_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cognate.env");
+    std::fs::write(&file, "# limits for this test\nCOGNATE_RESEND_PER_HOUR=1\n").unwrap();
+    let server = Server::builder()
+        .arg("--config")
+        .arg(file.display().to_string())
+        .start()
+        .await;
+    let c = server.client();
+    let p = email_pool(&c).await;
+    sign_up(&c, &p, "conf", "conf@example.com").await;
+    c.resend_confirmation_code()
+        .client_id(&p.client_id)
+        .username("conf")
+        .send()
+        .await
+        .unwrap();
+    let (ecode, _) = err_of(
+        c.resend_confirmation_code()
+            .client_id(&p.client_id)
+            .username("conf")
+            .send()
+            .await,
+    );
+    assert_eq!(
+        ecode, "LimitExceededException",
+        "the file's limit of 1 applied"
+    );
+}
