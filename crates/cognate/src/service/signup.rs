@@ -13,8 +13,8 @@ use super::settings::{ClientSettings, PoolSettings};
 use super::Service;
 use crate::errors::{self, OrWire};
 use crate::store::{
-    AliasKind, CodeRecord, ConfirmOutcome, Confirmation, EventRecord, NewUser, UserRecord,
-    UserStatus,
+    AliasKind, AttemptOutcome, CodeRecord, ConfirmAttempt, ConfirmOutcome, Confirmation,
+    EventRecord, NewUser, UserRecord, UserStatus,
 };
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
@@ -70,15 +70,16 @@ impl Service {
         &self,
         client_id: &str,
     ) -> Result<(ClientSettings, PoolSettings), ApiError> {
-        let record = self
+        let (client, pool) = self
             .store
-            .get_client(client_id)
+            .get_client_with_pool(client_id)
             .await
             .or_wire()?
             .ok_or_else(|| errors::client_not_found(client_id))?;
-        let client = ClientSettings::parse(&record.config)
+        let client = ClientSettings::parse(&client.config)
             .map_err(|e| errors::internal("stored client", e))?;
-        let pool = self.pool_settings(&record.pool_id).await?;
+        let pool =
+            PoolSettings::parse(&pool.config).map_err(|e| errors::internal("stored pool", e))?;
         Ok((client, pool))
     }
 
@@ -386,78 +387,43 @@ impl Service {
             });
         };
         let now = self.clock.now();
-        let attempts = self
-            .store
-            .bump_counter(&pool.id, &user.username_key, "confirm_sign_up", now, HOUR)
-            .await
-            .or_wire()?;
-        if attempts > self.settings.confirm_attempts_per_hour {
-            return Err(errors::attempt_limit());
-        }
-        if user.status != UserStatus::Unconfirmed {
-            return Err(errors::cannot_confirm(user.status.as_str()));
-        }
-        let stored = self
-            .store
-            .get_code(&pool.id, &user.username_key, SIGN_UP_PURPOSE)
-            .await
-            .or_wire()?;
-        let Some(stored) = stored else {
-            // A racing confirmation may have just consumed the code: report the new status.
-            let current = self
-                .store
-                .get_user(&pool.id, &user.username_key)
-                .await
-                .or_wire()?;
-            if let Some(current) = current.filter(|u| u.status != UserStatus::Unconfirmed) {
-                return Err(errors::cannot_confirm(current.status.as_str()));
-            }
-            return Err(errors::expired_code());
-        };
-        let matches = cognate_crypto::codes::digest_matches(
-            &stored.digest,
-            &self.code_key,
-            SIGN_UP_PURPOSE,
-            &format!("{}/{}", pool.id, user.username_key),
-            code,
-        );
-        if stored.expires_at <= now {
-            return Err(errors::expired_code());
-        }
-        if !matches {
-            self.store
-                .record_event(
-                    &pool.id,
-                    &user.username_key,
-                    &caller.event("ConfirmSignUp", "Fail", now),
-                )
-                .await
-                .or_wire()?;
-            return Err(errors::code_mismatch());
-        }
-        let verify_attribute = stored.attribute.as_deref();
-        let alias = verify_attribute.and_then(|attr| {
-            let kind = AliasKind::parse(attr)?;
-            let value = user.attributes.get(attr)?;
-            (pool.is_alias(attr) || pool.is_username_attribute(attr))
-                .then(|| (kind, alias_key(&pool, kind, value)))
-        });
+        // Aliases this confirmation may claim: the verified attribute, when it is an alias or
+        // sign-in attribute of the pool.
+        let alias_by_attribute = [AliasKind::Email, AliasKind::PhoneNumber]
+            .into_iter()
+            .filter(|k| pool.is_alias(k.as_str()) || pool.is_username_attribute(k.as_str()))
+            .filter_map(|k| {
+                let value = user.attributes.get(k.as_str())?;
+                Some((k.as_str().to_string(), k, alias_key(&pool, k, value)))
+            })
+            .collect();
         let outcome = self
             .store
-            .confirm_user(&Confirmation {
+            .attempt_confirmation(&ConfirmAttempt {
                 pool_id: &pool.id,
                 username_key: &user.username_key,
                 purpose: SIGN_UP_PURPOSE,
-                code_digest: Some(stored.digest.clone()),
-                verify_attribute,
-                alias,
+                counter_action: "confirm_sign_up",
+                limit: self.settings.confirm_attempts_per_hour,
+                window_secs: HOUR,
+                candidate_digest: self.code_digest(&pool.id, &user.username_key, code),
+                alias_by_attribute,
                 force_alias,
                 now,
-                event: Some(caller.event("ConfirmSignUp", "Pass", now)),
+                pass_event: caller.event("ConfirmSignUp", "Pass", now),
+                fail_event: caller.event("ConfirmSignUp", "Fail", now),
             })
             .await
             .or_wire()?;
-        let attrs = confirm_outcome(outcome)?;
+        let attrs = match outcome {
+            AttemptOutcome::Confirmed(attrs) => attrs,
+            AttemptOutcome::LimitExceeded => return Err(errors::attempt_limit()),
+            AttemptOutcome::UserGone => return Err(errors::user_not_found()),
+            AttemptOutcome::WrongStatus(status) => return Err(errors::cannot_confirm(&status)),
+            AttemptOutcome::NoCode | AttemptOutcome::Expired => return Err(errors::expired_code()),
+            AttemptOutcome::Mismatch => return Err(errors::code_mismatch()),
+            AttemptOutcome::AliasTaken(kind) => return Err(errors::alias_exists(kind)),
+        };
         let call = TriggerCall {
             ctx: caller.ctx,
             pool: &pool,

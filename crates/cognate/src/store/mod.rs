@@ -257,6 +257,34 @@ impl Store {
         row.map(|r| ClientRecord::from_row(&r)).transpose()
     }
 
+    /// A client and its pool in one round trip (the hot path of every client-facing call).
+    pub async fn get_client_with_pool(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(ClientRecord, PoolRecord)>> {
+        let row = sqlx::query(
+            "SELECT c.client_id, c.pool_id, c.config, c.created_at, c.updated_at, \
+                    p.id, p.name, p.config AS pool_config, p.created_at AS pool_created_at, p.updated_at AS pool_updated_at \
+             FROM user_pool_clients c JOIN user_pools p ON p.id = c.pool_id WHERE c.client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|r| {
+            Ok((
+                ClientRecord::from_row(&r)?,
+                PoolRecord {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    config: r.try_get("pool_config")?,
+                    created_at: r.try_get("pool_created_at")?,
+                    updated_at: r.try_get("pool_updated_at")?,
+                },
+            ))
+        })
+        .transpose()
+    }
+
     pub async fn update_client(&self, client: &ClientRecord) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE user_pool_clients SET config = $3, updated_at = $4 WHERE client_id = $1 AND pool_id = $2",
@@ -473,20 +501,14 @@ impl Store {
         now: i64,
         window_secs: i64,
     ) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO attempt_counters (pool_id, username_key, action, window_start, count) VALUES ($1, $2, $3, $4, 1) \
-             ON CONFLICT (pool_id, username_key, action) DO UPDATE SET \
-               count = CASE WHEN attempt_counters.window_start <= $5 THEN 1 ELSE attempt_counters.count + 1 END, \
-               window_start = CASE WHEN attempt_counters.window_start <= $5 THEN $4 ELSE attempt_counters.window_start END \
-             RETURNING count",
-        )
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(action)
-        .bind(now)
-        .bind(now - window_secs)
-        .fetch_one(&self.writer)
-        .await?;
+        let row = sqlx::query(BUMP_COUNTER)
+            .bind(pool_id)
+            .bind(username_key)
+            .bind(action)
+            .bind(now)
+            .bind(now - window_secs)
+            .fetch_one(&self.writer)
+            .await?;
         Ok(row.try_get::<i64, _>("count")?)
     }
 
@@ -631,6 +653,112 @@ impl Store {
         }
         tx.commit().await?;
         Ok(ConfirmOutcome::Confirmed(attributes))
+    }
+
+    pub async fn attempt_confirmation(&self, a: &ConfirmAttempt<'_>) -> Result<AttemptOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let count: i64 = sqlx::query(BUMP_COUNTER)
+            .bind(a.pool_id)
+            .bind(a.username_key)
+            .bind(a.counter_action)
+            .bind(a.now)
+            .bind(a.now - a.window_secs)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("count")?;
+        let outcome = 'decide: {
+            if count > a.limit {
+                break 'decide AttemptOutcome::LimitExceeded;
+            }
+            let row = sqlx::query(&format!(
+                "SELECT status, attributes FROM users WHERE pool_id = $1 AND username_key = $2{}",
+                self.for_update()
+            ))
+            .bind(a.pool_id)
+            .bind(a.username_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                break 'decide AttemptOutcome::UserGone;
+            };
+            let status: String = row.try_get("status")?;
+            if status != UserStatus::Unconfirmed.as_str() {
+                break 'decide AttemptOutcome::WrongStatus(status);
+            }
+            let code = sqlx::query(
+                "SELECT digest, attribute, expires_at FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
+            )
+            .bind(a.pool_id)
+            .bind(a.username_key)
+            .bind(a.purpose)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(code) = code else {
+                break 'decide AttemptOutcome::NoCode;
+            };
+            let digest: Vec<u8> = code.try_get("digest")?;
+            let attribute: Option<String> = code.try_get("attribute")?;
+            if code.try_get::<i64, _>("expires_at")? <= a.now {
+                break 'decide AttemptOutcome::Expired;
+            }
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                digest.as_slice(),
+                a.candidate_digest.as_slice(),
+            )) {
+                insert_event(&mut tx, a.pool_id, a.username_key, &a.fail_event).await?;
+                break 'decide AttemptOutcome::Mismatch;
+            }
+            let alias = attribute.as_deref().and_then(|attr| {
+                a.alias_by_attribute
+                    .iter()
+                    .find(|(name, _, _)| name == attr)
+                    .map(|(_, kind, key)| (*kind, key.as_str()))
+            });
+            if let Some((kind, key)) = alias {
+                let holder = alias_holder(&mut tx, a.pool_id, kind, key, self.for_update()).await?;
+                if !a.force_alias && holder.is_some_and(|h| h != a.username_key) {
+                    break 'decide AttemptOutcome::AliasTaken(kind);
+                }
+            }
+            sqlx::query(
+                "DELETE FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
+            )
+            .bind(a.pool_id)
+            .bind(a.username_key)
+            .bind(a.purpose)
+            .execute(&mut *tx)
+            .await?;
+            if let Some((kind, key)) = alias {
+                claim_alias(
+                    &mut tx,
+                    a.pool_id,
+                    kind,
+                    key,
+                    a.username_key,
+                    a.now,
+                    self.for_update(),
+                )
+                .await?;
+            }
+            let mut attributes = attrs_from_json(&row.try_get::<String, _>("attributes")?)?;
+            if let Some(attr) = &attribute {
+                attributes.insert(format!("{attr}_verified"), "true".to_string());
+            }
+            sqlx::query(
+                "UPDATE users SET status = $3, attributes = $4, updated_at = $5 WHERE pool_id = $1 AND username_key = $2",
+            )
+            .bind(a.pool_id)
+            .bind(a.username_key)
+            .bind(UserStatus::Confirmed.as_str())
+            .bind(attrs_to_json(&attributes))
+            .bind(a.now)
+            .execute(&mut *tx)
+            .await?;
+            insert_event(&mut tx, a.pool_id, a.username_key, &a.pass_event).await?;
+            AttemptOutcome::Confirmed(attributes)
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     fn for_update(&self) -> &'static str {
@@ -841,6 +969,13 @@ async fn unverify_attribute(
     .await?;
     Ok(())
 }
+
+/// Adds one to a per-user hourly counter, restarting it when its window has passed.
+const BUMP_COUNTER: &str = "INSERT INTO attempt_counters (pool_id, username_key, action, window_start, count) VALUES ($1, $2, $3, $4, 1) \
+     ON CONFLICT (pool_id, username_key, action) DO UPDATE SET \
+       count = CASE WHEN attempt_counters.window_start <= $5 THEN 1 ELSE attempt_counters.count + 1 END, \
+       window_start = CASE WHEN attempt_counters.window_start <= $5 THEN $4 ELSE attempt_counters.window_start END \
+     RETURNING count";
 
 const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at";
 const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at";

@@ -259,3 +259,35 @@ impl MessageRecord {
         })
     }
 }
+
+/// One ConfirmSignUp attempt, checked and applied in a single write transaction: the attempt
+/// counter, the user's status, the live code (compared in constant time), the alias claim and
+/// the status change. Whatever the outcome, the counter bump and the history event commit.
+pub struct ConfirmAttempt<'a> {
+    pub pool_id: &'a str,
+    pub username_key: &'a str,
+    pub purpose: &'a str,
+    pub counter_action: &'a str,
+    pub limit: i64,
+    pub window_secs: i64,
+    /// Keyed digest of the code the caller supplied.
+    pub candidate_digest: Vec<u8>,
+    /// Aliases this user would claim, by the attribute the code was sent to.
+    pub alias_by_attribute: Vec<(String, AliasKind, String)>,
+    pub force_alias: bool,
+    pub now: i64,
+    pub pass_event: EventRecord,
+    pub fail_event: EventRecord,
+}
+
+#[derive(Debug)]
+pub enum AttemptOutcome {
+    Confirmed(BTreeMap<String, String>),
+    LimitExceeded,
+    UserGone,
+    WrongStatus(String),
+    NoCode,
+    Expired,
+    Mismatch,
+    AliasTaken(AliasKind),
+}
