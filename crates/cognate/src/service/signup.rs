@@ -14,7 +14,7 @@ use super::Service;
 use crate::errors::{self, OrWire};
 use crate::store::{
     AliasKind, AttemptOutcome, CodeRecord, ConfirmAttempt, ConfirmOutcome, Confirmation,
-    EventRecord, NewUser, UserRecord, UserStatus,
+    EventRecord, IssueOutcome, NewUser, UserRecord, UserStatus,
 };
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
@@ -468,33 +468,26 @@ impl Service {
             ));
         };
         let now = self.clock.now();
-        let sends = self
-            .store
-            .bump_counter(
-                &pool.id,
-                &user.username_key,
-                "resend_confirmation_code",
-                now,
-                HOUR,
-            )
-            .await
-            .or_wire()?;
-        if sends > self.settings.resend_per_hour {
-            return Err(errors::attempt_limit());
-        }
         let (code, record) = self.new_code(&pool.id, &user.username_key, &target, now);
-        let replaced = self
+        let issued = self
             .store
-            .replace_code(
+            .issue_code(
                 &pool.id,
                 &user.username_key,
                 &record,
                 Some(&caller.event("ResendConfirmationCode", "Pass", now)),
+                Some((
+                    "resend_confirmation_code",
+                    self.settings.resend_per_hour,
+                    HOUR,
+                )),
             )
             .await
             .or_wire()?;
-        if !replaced {
-            return Err(errors::username_client_not_found());
+        match issued {
+            IssueOutcome::Issued => {}
+            IssueOutcome::LimitExceeded => return Err(errors::attempt_limit()),
+            IssueOutcome::UserGone => return Err(errors::username_client_not_found()),
         }
         let attrs = trigger_attributes(&user, user.attributes.clone(), user.status);
         self.send_code(CodeMessage {

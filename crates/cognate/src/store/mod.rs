@@ -539,7 +539,8 @@ impl Store {
     }
 
     /// Issues a new code for a user, replacing (and so invalidating) the previous one, and
-    /// records the event, atomically. False when the user no longer exists.
+    /// records the event, atomically. With a `limit`, the user's hourly counter for `action`
+    /// is bumped in the same transaction and nothing is issued once it exceeds the limit.
     pub async fn replace_code(
         &self,
         pool_id: &str,
@@ -547,6 +548,21 @@ impl Store {
         code: &CodeRecord,
         event: Option<&EventRecord>,
     ) -> Result<bool> {
+        Ok(matches!(
+            self.issue_code(pool_id, username_key, code, event, None)
+                .await?,
+            IssueOutcome::Issued
+        ))
+    }
+
+    pub async fn issue_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        code: &CodeRecord,
+        event: Option<&EventRecord>,
+        limit: Option<(&str, i64, i64)>,
+    ) -> Result<IssueOutcome> {
         let mut tx = self.writer.begin().await?;
         let exists =
             sqlx::query("SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2")
@@ -556,14 +572,29 @@ impl Store {
                 .await?
                 .is_some();
         if !exists {
-            return Ok(false);
+            return Ok(IssueOutcome::UserGone);
+        }
+        if let Some((action, max, window_secs)) = limit {
+            let count: i64 = sqlx::query(BUMP_COUNTER)
+                .bind(pool_id)
+                .bind(username_key)
+                .bind(action)
+                .bind(code.created_at)
+                .bind(code.created_at - window_secs)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("count")?;
+            if count > max {
+                tx.commit().await?;
+                return Ok(IssueOutcome::LimitExceeded);
+            }
         }
         insert_code(&mut tx, pool_id, username_key, code).await?;
         if let Some(ev) = event {
             insert_event(&mut tx, pool_id, username_key, ev).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(IssueOutcome::Issued)
     }
 
     /// Moves an UNCONFIRMED user to CONFIRMED. With `code_digest`, the live code must still be

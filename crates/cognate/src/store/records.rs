@@ -291,3 +291,10 @@ pub enum AttemptOutcome {
     Mismatch,
     AliasTaken(AliasKind),
 }
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum IssueOutcome {
+    Issued,
+    LimitExceeded,
+    UserGone,
+}
