@@ -1232,3 +1232,45 @@ async fn settings_file_configures_the_server() {
         "the file's limit of 1 applied"
     );
 }
+
+#[tokio::test]
+async fn outbox_command_prints_the_codes() {
+    let server = Server::builder().database_url("").start().await;
+    let c = server.client();
+    let p = email_pool(&c).await;
+    sign_up(&c, &p, "cli-user", "cli@example.com").await;
+    let code = server.last_code(&p.id, "cli-user").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args([
+            "outbox",
+            "--json",
+            "--pool",
+            &p.id,
+            "--username",
+            "cli-user",
+            "--data-dir",
+        ])
+        .arg(server.data_dir.path().join("data"))
+        .env_remove("COGNATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msgs = json["Messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["Code"], code.as_str());
+    assert_eq!(msgs[0]["Medium"], "EMAIL");
+    assert_eq!(msgs[0]["Destination"], "c***@e***");
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args(["outbox", "--pool", &p.id, "--data-dir"])
+        .arg(server.data_dir.path().join("data"))
+        .env_remove("COGNATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("code {code}")), "{text}");
+}
