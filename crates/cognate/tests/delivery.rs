@@ -143,28 +143,11 @@ async fn confirm(c: &cip::Client, p: &Pool, username: &str, code: &str) {
 }
 
 async fn status(c: &cip::Client, p: &Pool, username: &str) -> UserStatusType {
-    c.admin_get_user()
-        .user_pool_id(&p.id)
-        .username(username)
-        .send()
-        .await
-        .unwrap()
-        .user_status()
-        .cloned()
-        .unwrap()
+    user_status(c, &p.id, username).await
 }
 
 async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
-    c.admin_get_user()
-        .user_pool_id(&p.id)
-        .username(username)
-        .send()
-        .await
-        .unwrap()
-        .user_attributes()
-        .iter()
-        .find(|a| a.name() == name)
-        .and_then(|a| a.value().map(str::to_string))
+    user_attribute(c, &p.id, username, name).await
 }
 
 /// The message rows the server stored for a user (read from its database).

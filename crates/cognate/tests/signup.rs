@@ -77,28 +77,11 @@ async fn sign_up(
 }
 
 async fn status(c: &cip::Client, p: &Pool, username: &str) -> UserStatusType {
-    c.admin_get_user()
-        .user_pool_id(&p.id)
-        .username(username)
-        .send()
-        .await
-        .unwrap()
-        .user_status()
-        .cloned()
-        .unwrap()
+    user_status(c, &p.id, username).await
 }
 
 async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
-    c.admin_get_user()
-        .user_pool_id(&p.id)
-        .username(username)
-        .send()
-        .await
-        .unwrap()
-        .user_attributes()
-        .iter()
-        .find(|a| a.name() == name)
-        .and_then(|a| a.value().map(str::to_string))
+    user_attribute(c, &p.id, username, name).await
 }
 
 #[tokio::test]

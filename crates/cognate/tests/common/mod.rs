@@ -364,3 +364,39 @@ impl TestDatabase {
         }
     }
 }
+
+/// A user's status, through AdminGetUser.
+pub async fn user_status(
+    c: &cip::Client,
+    pool_id: &str,
+    username: &str,
+) -> cip::types::UserStatusType {
+    c.admin_get_user()
+        .user_pool_id(pool_id)
+        .username(username)
+        .send()
+        .await
+        .expect("AdminGetUser")
+        .user_status()
+        .cloned()
+        .expect("status")
+}
+
+/// One attribute of a user, through AdminGetUser.
+pub async fn user_attribute(
+    c: &cip::Client,
+    pool_id: &str,
+    username: &str,
+    name: &str,
+) -> Option<String> {
+    c.admin_get_user()
+        .user_pool_id(pool_id)
+        .username(username)
+        .send()
+        .await
+        .expect("AdminGetUser")
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == name)
+        .and_then(|a| a.value().map(str::to_string))
+}
