@@ -82,11 +82,18 @@ impl Ladder {
                 eprintln!("ladder: {line} ({:.1} s)", t.elapsed().as_secs_f64());
                 filled = size;
             }
-            let (rss_before, _) = rss_kib(pid).unwrap_or((0, 0));
-            eprintln!(
-                "ladder: step {size} users; server RSS {:.1} MiB before the workloads",
-                rss_before as f64 / 1024.0
-            );
+            let (rss_before, hwm_before) = rss_kib(pid).unwrap_or((0, 0));
+            let before = Outcome {
+                target: format!("cognate@{size}"),
+                workload: "memory".into(),
+                mode: "before the workloads".into(),
+                rss_kib: Some(rss_before),
+                note: format!("peak so far {:.1} MiB", hwm_before as f64 / 1024.0),
+                pool_users: Some(size),
+                ..Default::default()
+            };
+            sink(&before);
+            out.push(before);
             target.opts.name = format!("cognate@{size}");
             let results = run_workloads(&mut target, &self.kinds).await?;
             for mut o in results {
@@ -103,9 +110,9 @@ impl Ladder {
             let mem = Outcome {
                 target: format!("cognate@{size}"),
                 workload: "memory".into(),
-                mode: "after step".into(),
+                mode: "after the workloads".into(),
                 rss_kib: Some(rss),
-                note: format!("VmHWM (peak) {:.1} MiB", hwm as f64 / 1024.0),
+                note: format!("peak so far {:.1} MiB", hwm as f64 / 1024.0),
                 pool_users: Some(size),
                 ..Default::default()
             };

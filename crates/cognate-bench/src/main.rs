@@ -46,7 +46,7 @@ struct Common {
 
 #[derive(Args, Debug, Clone)]
 struct FlowArgs {
-    /// Workloads, in this order: signup, resend, confirm-wrong, confirm-correct.
+    /// Workloads, run in the order given (resend and confirm-wrong share users and run together).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = vec![Kind::Signup, Kind::Resend, Kind::ConfirmWrong, Kind::ConfirmCorrect])]
     workloads: Vec<Kind>,
     /// After each resend/confirm run at peak, run it again open-loop at half the peak rate.

@@ -539,7 +539,7 @@ impl Target {
                     )
                     .await;
                     let peak = self.finish(peak, "resend");
-                    eprintln!("{}", peak.line());
+                    progress(&peak);
                     let rate = peak.ok_rate();
                     out.push(peak);
                     if self.opts.half_rate && rate > 0.0 {
@@ -549,7 +549,7 @@ impl Target {
                         )
                         .await;
                         let half = self.finish(half, "resend@50%");
-                        eprintln!("{}", half.line());
+                        progress(&half);
                         out.push(half);
                     }
                 }
@@ -585,7 +585,7 @@ impl Target {
                             "this endpoint accepts any code, so a wrong code is not refused",
                         );
                     }
-                    eprintln!("{}", peak.line());
+                    progress(&peak);
                     let rate = peak.ok_rate();
                     out.push(peak);
                     if self.opts.half_rate && rate > 0.0 {
@@ -595,7 +595,7 @@ impl Target {
                         )
                         .await;
                         let half = self.finish(half, "confirm-wrong@50%");
-                        eprintln!("{}", half.line());
+                        progress(&half);
                         out.push(half);
                     }
                 }
@@ -623,7 +623,7 @@ impl Target {
         let peak = drive(&self.drive_spec(None), Arc::new(make(this.clone(), pairs))).await;
         let mut peak = self.finish(peak, "confirm-correct");
         peak.note = join_note(&peak.note, &self.opts.code_source.describe());
-        eprintln!("{}", peak.line());
+        progress(&peak);
         let rate = peak.ok_rate();
         out.push(peak);
         if self.opts.half_rate && rate > 0.0 {
@@ -637,11 +637,23 @@ impl Target {
             )
             .await;
             let half = self.finish(half, "confirm-correct@50%");
-            eprintln!("{}", half.line());
+            progress(&half);
             out.push(half);
         }
         Ok(out)
     }
+}
+
+/// A short progress line on stderr (the full result goes to stdout when recorded).
+fn progress(o: &Outcome) {
+    eprintln!(
+        "  done: {} {} {}: {:.0} ok/s, {} unexpected",
+        o.target,
+        o.workload,
+        o.mode,
+        o.ok_rate(),
+        o.unexpected
+    );
 }
 
 fn join_note(a: &str, b: &str) -> String {
@@ -652,7 +664,7 @@ fn join_note(a: &str, b: &str) -> String {
     }
 }
 
-/// The workloads in their fixed order.
+/// The workloads (run in the order given; resend and confirm-wrong together).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     Signup,
@@ -678,30 +690,39 @@ pub async fn run_workloads(target: &mut Target, kinds: &[Kind]) -> anyhow::Resul
         target.opts.duration.as_secs_f64()
     );
     let mut out = Vec::new();
-    if kinds.contains(&Kind::Signup) {
-        let o = target.run_signup().await;
-        eprintln!("{}", o.line());
-        out.push(o);
-    }
-    let resend = kinds.contains(&Kind::Resend);
-    let wrong = kinds.contains(&Kind::ConfirmWrong);
-    if resend || wrong {
-        out.extend(target.run_spread(resend, wrong).await?);
-    }
-    if kinds.contains(&Kind::ConfirmCorrect) {
-        // Size the supply from the fastest request rate seen so far (ConfirmSignUp costs about
-        // what a wrong-code confirmation or a resend costs), else from a guess.
-        let seen = out
-            .iter()
-            .filter(|o| o.mode == "peak" && o.workload != "sign-up" && o.seconds > 0.0)
-            .map(|o| o.requests as f64 / o.seconds)
-            .fold(0.0, f64::max);
-        let estimate = if seen > 0.0 { seen } else { 2000.0 };
-        out.extend(target.run_confirm(estimate).await?);
+    let mut spread_done = false;
+    // In the order given; resend and confirm-wrong share their users and run together.
+    for kind in kinds {
+        match kind {
+            Kind::Signup => {
+                let o = target.run_signup().await;
+                progress(&o);
+                out.push(o);
+            }
+            Kind::Resend | Kind::ConfirmWrong => {
+                if !spread_done {
+                    spread_done = true;
+                    let resend = kinds.contains(&Kind::Resend);
+                    let wrong = kinds.contains(&Kind::ConfirmWrong);
+                    out.extend(target.run_spread(resend, wrong).await?);
+                }
+            }
+            Kind::ConfirmCorrect => {
+                // Size the supply from the fastest request rate seen so far (ConfirmSignUp
+                // costs about what a wrong-code confirmation or a resend costs), else a guess.
+                let seen = out
+                    .iter()
+                    .filter(|o| o.mode == "peak" && o.workload != "sign-up" && o.seconds > 0.0)
+                    .map(|o| o.requests as f64 / o.seconds)
+                    .fold(0.0, f64::max);
+                let estimate = if seen > 0.0 { seen } else { 2000.0 };
+                out.extend(target.run_confirm(estimate).await?);
+            }
+        }
     }
     if !target.opts.note.is_empty() {
         for o in &mut out {
-            o.note = join_note(&o.note, &target.opts.note);
+            o.setup = target.opts.note.clone();
         }
     }
     Ok(out)

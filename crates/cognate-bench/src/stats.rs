@@ -32,6 +32,8 @@ pub struct Outcome {
     pub p99_ms: Option<f64>,
     pub rss_kib: Option<u64>,
     pub note: String,
+    /// How the endpoint was set up (same for all of a target's results).
+    pub setup: String,
     /// The endpoint does not implement the operation.
     pub unsupported: bool,
     pub reconnects: u64,
@@ -74,6 +76,7 @@ impl Outcome {
             "p99_ms": self.p99_ms,
             "rss_kib": self.rss_kib,
             "note": self.note,
+            "setup": self.setup,
             "unsupported": self.unsupported,
             "reconnects": self.reconnects,
             "pool_users": self.pool_users,
@@ -107,6 +110,7 @@ impl Outcome {
             p99_ms: f("p99_ms"),
             rss_kib: v.get("rss_kib").and_then(Value::as_u64),
             note: s("note"),
+            setup: s("setup"),
             unsupported: v
                 .get("unsupported")
                 .and_then(Value::as_bool)

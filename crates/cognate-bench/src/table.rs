@@ -107,7 +107,12 @@ pub fn compare(results: &[Outcome], baseline: &str) -> String {
             let _ = write!(out, " {} |", cell(find(t, w)));
         }
         for p in &peers {
-            let _ = write!(out, " {} |", ratio(find(baseline, w), find(p, w)));
+            if w.ends_with("@50%") {
+                // Open-loop runs offer half of each target's own peak: compare latencies.
+                out.push_str(" (latency only) |");
+            } else {
+                let _ = write!(out, " {} |", ratio(find(baseline, w), find(p, w)));
+            }
         }
         out.push('\n');
     }
@@ -174,6 +179,20 @@ pub fn compare(results: &[Outcome], baseline: &str) -> String {
         }
     }
 
+    let mut setups: Vec<String> = Vec::new();
+    for t in &targets {
+        if let Some(o) = results
+            .iter()
+            .find(|o| &o.target == t && !o.setup.is_empty())
+        {
+            setups.push(format!("- {t}: {}", o.setup));
+        }
+    }
+    if !setups.is_empty() {
+        out.push_str("\nSetup:\n");
+        out.push_str(&setups.join("\n"));
+        out.push('\n');
+    }
     let notes: Vec<String> = results
         .iter()
         .filter(|o| o.target != "machine" && !o.note.is_empty())
@@ -208,8 +227,9 @@ pub fn ladder(results: &[Outcome]) -> String {
         if o.workload == "memory" {
             let _ = writeln!(
                 out,
-                "| {} | (after the step) | | | | | | | {rss} ({}) |",
+                "| {} | memory {} | | | | | | | {rss} ({}) |",
                 rate(size as f64),
+                o.mode,
                 o.note
             );
             continue;
