@@ -123,6 +123,7 @@ pub fn hash_rate(
             parallelism: params.parallelism,
         })?;
     let done = Arc::new(AtomicU64::new(0));
+    let cpu_before = crate::stats::cpu_seconds(std::process::id());
     let start = Instant::now();
     let deadline = start + duration;
     let mut handles = Vec::new();
@@ -198,6 +199,9 @@ pub fn hash_rate(
         ),
         ..Default::default()
     };
+    if let (Some(b), Some(a)) = (cpu_before, crate::stats::cpu_seconds(std::process::id())) {
+        o.server_cpu_s = Some(a - b);
+    }
     o.set_latencies(&mut lat);
     Ok(o)
 }

@@ -258,8 +258,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => {
                     let (mut child, e) = machine::spawn_ceiling().await?;
+                    let pid = child.id();
+                    let before = pid.and_then(stats::cpu_seconds);
                     let mut o =
                         machine::ceiling(e, None, common.connections, duration, "machine").await;
+                    if let (Some(b), Some(a)) = (before, pid.and_then(stats::cpu_seconds)) {
+                        o.server_cpu_s = Some(a - b);
+                    }
                     o.note =
                         "built-in trivial axum endpoint (separate process, POST / → {})".into();
                     let _ = child.start_kill();

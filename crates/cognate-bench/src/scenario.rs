@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::client::{Call, Conn, Endpoint, Reply};
 use crate::load::{drive, run_all, Drive, Workload};
-use crate::stats::{rss_kib, Outcome};
+use crate::stats::{cpu_seconds, rss_kib, Outcome};
 
 pub const PASSWORD: &str = "Bench-Passw0rd!1";
 pub const EMAIL_DOMAIN: &str = "example.com";
@@ -237,6 +237,16 @@ impl Target {
             rate,
             timeout: self.opts.timeout,
         }
+    }
+
+    /// Drives `w`, and with a known server pid also counts the server's CPU time.
+    async fn measure(&self, rate: Option<f64>, w: Arc<Workload>) -> Outcome {
+        let before = self.opts.pid.and_then(cpu_seconds);
+        let mut o = drive(&self.drive_spec(rate), w).await;
+        if let (Some(b), Some(a)) = (before, self.opts.pid.and_then(cpu_seconds)) {
+            o.server_cpu_s = Some(a - b);
+        }
+        o
     }
 
     fn finish(&self, mut o: Outcome, workload: &str) -> Outcome {
@@ -484,7 +494,7 @@ impl Target {
             move |i| Some(this.signup_call(&user_name(style, &prefix, i))),
             |_, r| signup_ok(r),
         );
-        let o = drive(&self.drive_spec(None), Arc::new(w)).await;
+        let o = self.measure(None, Arc::new(w)).await;
         self.finish(o, "sign-up")
     }
 
@@ -533,21 +543,20 @@ impl Target {
                             |_, r| resend_ok(r),
                         )
                     };
-                    let peak = drive(
-                        &self.drive_spec(None),
-                        Arc::new(make(this.clone(), users.clone())),
-                    )
-                    .await;
+                    let peak = self
+                        .measure(None, Arc::new(make(this.clone(), users.clone())))
+                        .await;
                     let peak = self.finish(peak, "resend");
                     progress(&peak);
                     let rate = peak.ok_rate();
                     out.push(peak);
                     if self.opts.half_rate && rate > 0.0 {
-                        let half = drive(
-                            &self.drive_spec(Some(rate / 2.0)),
-                            Arc::new(make(this.clone(), users.clone())),
-                        )
-                        .await;
+                        let half = self
+                            .measure(
+                                Some(rate / 2.0),
+                                Arc::new(make(this.clone(), users.clone())),
+                            )
+                            .await;
                         let half = self.finish(half, "resend@50%");
                         progress(&half);
                         out.push(half);
@@ -573,11 +582,9 @@ impl Target {
                             |_, r| code_mismatch(r),
                         )
                     };
-                    let peak = drive(
-                        &self.drive_spec(None),
-                        Arc::new(make(this.clone(), users.clone())),
-                    )
-                    .await;
+                    let peak = self
+                        .measure(None, Arc::new(make(this.clone(), users.clone())))
+                        .await;
                     let mut peak = self.finish(peak, "confirm-wrong");
                     if self.opts.code_source == CodeSource::Any {
                         peak.note = join_note(
@@ -589,11 +596,12 @@ impl Target {
                     let rate = peak.ok_rate();
                     out.push(peak);
                     if self.opts.half_rate && rate > 0.0 {
-                        let half = drive(
-                            &self.drive_spec(Some(rate / 2.0)),
-                            Arc::new(make(this.clone(), users.clone())),
-                        )
-                        .await;
+                        let half = self
+                            .measure(
+                                Some(rate / 2.0),
+                                Arc::new(make(this.clone(), users.clone())),
+                            )
+                            .await;
                         let half = self.finish(half, "confirm-wrong@50%");
                         progress(&half);
                         out.push(half);
@@ -620,7 +628,9 @@ impl Target {
                 |_, r| confirm_ok(r),
             )
         };
-        let peak = drive(&self.drive_spec(None), Arc::new(make(this.clone(), pairs))).await;
+        let peak = self
+            .measure(None, Arc::new(make(this.clone(), pairs)))
+            .await;
         let mut peak = self.finish(peak, "confirm-correct");
         peak.note = join_note(&peak.note, &self.opts.code_source.describe());
         progress(&peak);
@@ -631,11 +641,9 @@ impl Target {
                 .prepare_users("h", size(rate / 2.0, self.opts.max_prep_users))
                 .await?;
             let pairs = Arc::new(self.prepare_codes(users).await?);
-            let half = drive(
-                &self.drive_spec(Some(rate / 2.0)),
-                Arc::new(make(this, pairs)),
-            )
-            .await;
+            let half = self
+                .measure(Some(rate / 2.0), Arc::new(make(this, pairs)))
+                .await;
             let half = self.finish(half, "confirm-correct@50%");
             progress(&half);
             out.push(half);

@@ -37,6 +37,8 @@ pub struct Outcome {
     /// The endpoint does not implement the operation.
     pub unsupported: bool,
     pub reconnects: u64,
+    /// CPU time (user + system) the server process used during the run, in seconds.
+    pub server_cpu_s: Option<f64>,
     /// The pool size the run started with (ladder), if known.
     pub pool_users: Option<u64>,
 }
@@ -49,6 +51,12 @@ impl Outcome {
         } else {
             0.0
         }
+    }
+
+    /// Server (or, for hash rates, this process's) CPU time per answered request.
+    pub fn cpu_ms_per_request(&self) -> Option<f64> {
+        let cpu = self.server_cpu_s?;
+        (self.requests > 0).then(|| 1000.0 * cpu / self.requests as f64)
     }
 
     pub fn set_latencies(&mut self, samples: &mut [u32]) {
@@ -80,6 +88,7 @@ impl Outcome {
             "unsupported": self.unsupported,
             "reconnects": self.reconnects,
             "pool_users": self.pool_users,
+            "server_cpu_s": self.server_cpu_s,
         })
     }
 
@@ -117,6 +126,7 @@ impl Outcome {
                 .unwrap_or(false),
             reconnects: u("reconnects"),
             pool_users: v.get("pool_users").and_then(Value::as_u64),
+            server_cpu_s: f("server_cpu_s"),
         }
     }
 
@@ -143,6 +153,12 @@ impl Outcome {
             self.connections,
             self.seconds,
         );
+        if let Some(ms) = self.cpu_ms_per_request() {
+            out.push_str(&format!(
+                "  server CPU {ms:.2} ms/request ({:.2} cores)",
+                self.server_cpu_s.unwrap_or(0.0) / self.seconds.max(1e-9)
+            ));
+        }
         if let Some(rss) = self.rss_kib {
             out.push_str(&format!("  RSS {:.1} MiB", rss as f64 / 1024.0));
         }
@@ -161,6 +177,19 @@ impl Outcome {
         }
         out
     }
+}
+
+/// User + system CPU time of a process so far, in seconds (from /proc/PID/stat; clock ticks
+/// of 1/100 s, the Linux default USER_HZ).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the state.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 /// Resident and peak memory of a process, from /proc/PID/status, in KiB.
@@ -211,6 +240,19 @@ mod tests {
         assert_eq!(back.unexpected_kinds.get("200 {}"), Some(&10));
         assert_eq!(back.p50_ms, Some(2.0));
         assert!((back.ok_rate() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reads_this_process_cpu_time() {
+        let before = cpu_seconds(std::process::id()).unwrap();
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(300) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        let after = cpu_seconds(std::process::id()).unwrap();
+        assert!(x > 0);
+        assert!(after - before >= 0.1, "{before} -> {after}");
     }
 
     #[test]

@@ -123,16 +123,21 @@ pub fn compare(results: &[Outcome], baseline: &str) -> String {
         .filter(|o| o.target == "machine" || o.workload.starts_with("ceiling"))
         .collect();
     if !machine.is_empty() {
-        out.push_str("\n| Reference | rate | p50 / p99 ms | notes |\n|---|---|---|---|\n");
+        out.push_str(
+            "\n| Reference | rate | p50 / p99 ms | CPU ms per op | notes |\n|---|---|---|---|---|\n",
+        );
         for o in &machine {
             let _ = writeln!(
                 out,
-                "| {} ({}) | {}/s | {} / {} | {} |",
+                "| {} ({}) | {}/s | {} / {} | {} | {} |",
                 o.workload,
                 o.target,
                 rate(o.ok_rate()),
                 ms(o.p50_ms),
                 ms(o.p99_ms),
+                o.cpu_ms_per_request()
+                    .map(|c| format!("{c:.2}"))
+                    .unwrap_or_else(|| "-".into()),
                 o.note
             );
         }
@@ -169,6 +174,28 @@ pub fn compare(results: &[Outcome], baseline: &str) -> String {
                 lines.push(format!(
                     "- {baseline} sign-up: {:.1}% of the Argon2id-alone rate (target ≥ 90%)",
                     100.0 * s.ok_rate() / a
+                ));
+            }
+        }
+        let argon_cpu = machine
+            .iter()
+            .find(|o| o.workload == "argon2id")
+            .and_then(|o| o.cpu_ms_per_request());
+        if let (Some(a), Some(s)) = (
+            argon_cpu,
+            find(baseline, "sign-up").and_then(|o| o.cpu_ms_per_request()),
+        ) {
+            lines.push(format!(
+                "- {baseline} sign-up CPU: {s:.1} ms of server CPU per SignUp vs {a:.1} ms per bare Argon2id hash: the hash is {:.0}% of SignUp's CPU",
+                100.0 * a / s
+            ));
+        }
+        for o in results.iter().filter(|o| o.target == baseline) {
+            if let Some(ms) = o.cpu_ms_per_request() {
+                lines.push(format!(
+                    "- {baseline} {}: {ms:.3} ms of server CPU per request, {:.2} cores busy",
+                    o.workload,
+                    o.server_cpu_s.unwrap_or(0.0) / o.seconds.max(1e-9)
                 ));
             }
         }
