@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -353,9 +353,7 @@ async fn confirm_link(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<ConfirmLink>,
-    method: Method,
 ) -> Response<Body> {
-    let _ = method;
     let ctx = RequestContext {
         request_id: uuid::Uuid::new_v4().to_string(),
         operation: Operation::ConfirmSignUp,

@@ -281,10 +281,6 @@ fn as_object(v: Value) -> Map<String, Value> {
     }
 }
 
-fn to_wire<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| errors::internal("building a response", e))
-}
-
 impl Service {
     pub(super) fn pool_arn(&self, pool_id: &str) -> String {
         format!(
@@ -719,6 +715,7 @@ pub(super) fn decode_token(token: &str) -> Result<String, ApiError> {
         .ok_or_else(|| errors::invalid_parameter("Invalid pagination token."))
 }
 
+/// A wire output shape from the JSON the service built.
 pub(super) fn wire<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    to_wire(v)
+    serde_json::from_value(v).map_err(|e| errors::internal("building a response", e))
 }

@@ -129,8 +129,7 @@ impl Service {
         token: Option<&str>,
     ) -> Result<(Vec<Value>, Option<String>), ApiError> {
         let pool = self.pool_settings(pool_id).await?;
-        let filter = filter.map(parse_filter).transpose()?.flatten();
-        let mut filter = filter;
+        let mut filter = filter.map(parse_filter).transpose()?.flatten();
         if let Some(f) = &mut filter {
             if matches!(f.field, FilterField::Username) {
                 f.value = pool.username_key(&f.value);
