@@ -119,6 +119,76 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::placeholders;
+    use crate::store::*;
+    use std::collections::BTreeMap;
+
+    fn user(pool: &str, name: &str, sub: &str) -> NewUser {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("email".to_string(), format!("{name}@example.com"));
+        NewUser {
+            user: UserRecord {
+                pool_id: pool.to_string(),
+                username_key: name.to_string(),
+                username: name.to_string(),
+                sub: sub.to_string(),
+                status: UserStatus::Confirmed,
+                enabled: true,
+                attributes,
+                password_hash: Some("$argon2id$x".to_string()),
+                srp_salt: None,
+                srp_verifier: None,
+                created_at: 1,
+                updated_at: 1,
+            },
+            aliases: vec![(AliasKind::Email, format!("{name}@example.com"))],
+            moved_aliases: vec![],
+            code: None,
+            event: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn bulk_inserts_many_users_and_rolls_back_a_conflicting_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&sqlite_url_for_dir(dir.path()), &StoreOptions::default())
+            .await
+            .unwrap();
+        let pool = "us-east-1_bulk";
+        store
+            .insert_pool(&PoolRecord {
+                id: pool.into(),
+                name: "bulk".into(),
+                config: "{}".into(),
+                created_at: 1,
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        // More than one multi-row statement's worth.
+        let batch: Vec<NewUser> = (0..1_234)
+            .map(|i| user(pool, &format!("u{i:05}"), &format!("sub-{i}")))
+            .collect();
+        assert_eq!(store.insert_users_bulk(&batch).await.unwrap(), 1_234);
+        let u = store.get_user(pool, "u01233").await.unwrap().unwrap();
+        assert_eq!(u.sub, "sub-1233");
+        assert_eq!(u.status, UserStatus::Confirmed);
+        assert_eq!(u.attributes["email"], "u01233@example.com");
+        let by_alias = store
+            .get_user_by_alias(pool, AliasKind::Email, "u00007@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_alias.username, "u00007");
+
+        // A batch whose last user clashes with an existing username leaves nothing behind.
+        let clash = vec![
+            user(pool, "fresh", "sub-fresh"),
+            user(pool, "u00000", "sub-x"),
+        ];
+        assert!(store.insert_users_bulk(&clash).await.is_err());
+        assert!(store.get_user(pool, "fresh").await.unwrap().is_none());
+        store.close().await;
+    }
 
     #[test]
     fn placeholders_number_every_parameter_once() {
