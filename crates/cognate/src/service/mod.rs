@@ -3,6 +3,7 @@
 //! override answer `NotImplementedException` through the trait's defaults.
 
 mod attributes;
+mod hashing;
 mod hooks;
 mod messaging;
 mod pools;
@@ -15,7 +16,6 @@ use std::sync::Arc;
 
 use cognate_wire::*;
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
 
 pub use settings::{ClientSettings, PoolSettings};
 pub use signup::SIGN_UP_PURPOSE;
@@ -61,11 +61,10 @@ pub struct Service {
     pub store: Store,
     pub settings: Settings,
     pub clock: Clock,
-    hasher: Arc<cognate_crypto::password::PasswordHasher>,
+    hashers: hashing::HashWorkers,
     code_key: cognate_crypto::codes::CodeKey,
     deliverer: Arc<cognate_delivery::Deliverer>,
     triggers: Arc<cognate_triggers::TriggerInvoker>,
-    hash_permits: Semaphore,
 }
 
 impl Service {
@@ -98,11 +97,10 @@ impl Service {
             store,
             settings,
             clock,
-            hasher: Arc::new(hasher),
+            hashers: hashing::HashWorkers::start(hasher, cores)?,
             code_key: cognate_crypto::codes::CodeKey::from_bytes(key),
             deliverer: Arc::new(deliverer),
             triggers: Arc::new(triggers),
-            hash_permits: Semaphore::new(cores),
         })
     }
 }

@@ -161,28 +161,11 @@ impl Service {
         user_id_for_srp: &str,
         password: &str,
     ) -> Result<(String, cognate_crypto::srp::Verifier), ApiError> {
-        // Hashing is CPU-bound: bound how many run at once and keep them off the async threads.
-        let _permit = self
-            .hash_permits
-            .acquire()
+        let pool_name = pool_id.split_once('_').map(|(_, n)| n).unwrap_or(pool_id);
+        self.hashers
+            .hash(pool_name, user_id_for_srp, password)
             .await
-            .map_err(|e| errors::internal("hash permits", e))?;
-        let hasher = self.hasher.clone();
-        let pool_name = pool_id
-            .split_once('_')
-            .map(|(_, n)| n)
-            .unwrap_or(pool_id)
-            .to_string();
-        let user = user_id_for_srp.to_string();
-        let password = password.to_string();
-        tokio::task::spawn_blocking(move || {
-            let hash = hasher.hash(&password)?;
-            let verifier = cognate_crypto::srp::compute_verifier(&pool_name, &user, &password);
-            Ok::<_, cognate_crypto::CryptoError>((hash, verifier))
-        })
-        .await
-        .map_err(|e| errors::internal("password hashing task", e))?
-        .map_err(|e| errors::internal("password hashing", e))
+            .map_err(|e| errors::internal("password hashing", e))
     }
 
     fn new_code(

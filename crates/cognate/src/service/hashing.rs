@@ -1,0 +1,78 @@
+//! Password hashing on a few long-lived threads (one per core). Argon2id is CPU-bound and
+//! allocates a large block array per hash; keeping it on a fixed set of threads bounds both
+//! the concurrency and the memory (each thread's allocator arena holds at most one array),
+//! where spawn_blocking spread the arrays over many short-lived threads' arenas.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use cognate_crypto::password::PasswordHasher;
+use cognate_crypto::srp::Verifier;
+use cognate_crypto::CryptoError;
+use tokio::sync::oneshot;
+
+struct Job {
+    pool_name: String,
+    user_id_for_srp: String,
+    password: String,
+    reply: oneshot::Sender<Result<(String, Verifier), CryptoError>>,
+}
+
+pub struct HashWorkers {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl HashWorkers {
+    pub fn start(hasher: PasswordHasher, threads: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        // Workers take turns at the queue; the lock is held only while waiting for a job,
+        // never by a request task.
+        let queue = Arc::new(Mutex::new(queue));
+        let hasher = Arc::new(hasher);
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            let hasher = hasher.clone();
+            std::thread::Builder::new()
+                .name(format!("cognate-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    let result = hasher.hash(&job.password).map(|hash| {
+                        let verifier = cognate_crypto::srp::compute_verifier(
+                            &job.pool_name,
+                            &job.user_id_for_srp,
+                            &job.password,
+                        );
+                        (hash, verifier)
+                    });
+                    let _ = job.reply.send(result);
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// The argon2id PHC hash and the SRP verifier of a password.
+    pub async fn hash(
+        &self,
+        pool_name: &str,
+        user_id_for_srp: &str,
+        password: &str,
+    ) -> Result<(String, Verifier), String> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                pool_name: pool_name.to_string(),
+                user_id_for_srp: user_id_for_srp.to_string(),
+                password: password.to_string(),
+                reply,
+            })
+            .map_err(|_| "hash workers stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "hash worker dropped the job".to_string())?
+            .map_err(|e| e.to_string())
+    }
+}
