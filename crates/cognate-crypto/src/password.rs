@@ -3,8 +3,9 @@
 //! cost later leaves existing hashes verifiable. (SRP users additionally get a verifier; see
 //! [`crate::srp`].)
 
+use argon2::password_hash::{Output, Salt};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::rngs::OsRng;
 
 use crate::CryptoError;
@@ -29,6 +30,12 @@ impl Default for Argon2Params {
             parallelism: 1,
         }
     }
+}
+
+/// Argon2's working memory, kept by a hashing thread between hashes.
+#[derive(Default)]
+pub struct HashWorkArea {
+    blocks: Vec<Block>,
 }
 
 /// Hashes new passwords with fixed parameters and verifies stored PHC strings.
@@ -61,6 +68,47 @@ impl PasswordHasher {
             .map_err(|e| CryptoError::Hashing(e.to_string()))
     }
 
+    /// The same PHC string as [`hash`](Self::hash), computed in a caller-owned work area that
+    /// is reused from one hash to the next (no allocation and freeing of the whole Argon2
+    /// memory per hash, so a hashing thread keeps a fixed footprint).
+    pub fn hash_with(
+        &self,
+        password: &str,
+        work: &mut HashWorkArea,
+    ) -> Result<String, CryptoError> {
+        let err = |e: &dyn std::fmt::Display| CryptoError::Hashing(e.to_string());
+        let salt_string = SaltString::generate(&mut OsRng);
+        let salt: Salt<'_> = salt_string.as_salt();
+        let mut salt_bytes = [0u8; 64];
+        let salt_raw = salt.decode_b64(&mut salt_bytes).map_err(|e| err(&e))?;
+        let params = self.argon2.params().clone();
+        let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let mut out = vec![0u8; len];
+        let blocks = params.block_count();
+        if work.blocks.len() != blocks {
+            work.blocks = vec![Block::default(); blocks];
+        }
+        self.argon2
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_raw,
+                &mut out,
+                &mut work.blocks,
+            )
+            .map_err(|e| err(&e))?;
+        let output = Output::new(&out).map_err(|e| err(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params)
+                .try_into()
+                .map_err(|e: argon2::password_hash::Error| err(&e))?,
+            salt: Some(salt),
+            hash: Some(output),
+        };
+        Ok(phc.to_string())
+    }
+
     /// True if `password` matches `phc`. The algorithm variant and cost are taken from the PHC
     /// string, not from this hasher. Malformed or non-Argon2 strings give `false`.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
@@ -73,6 +121,29 @@ impl PasswordHasher {
         self.argon2
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod work_area_tests {
+    use super::*;
+
+    #[test]
+    fn hash_with_a_reused_work_area_verifies() {
+        let hasher = PasswordHasher::new(Argon2Params {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        let mut work = HashWorkArea::default();
+        let a = hasher.hash_with("Passw0rd!", &mut work).unwrap();
+        let b = hasher.hash_with("Passw0rd!", &mut work).unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{a}");
+        assert_ne!(a, b, "fresh salt each time");
+        assert!(hasher.verify("Passw0rd!", &a));
+        assert!(hasher.verify("Passw0rd!", &b));
+        assert!(!hasher.verify("passw0rd!", &b));
     }
 }
 

@@ -1,7 +1,8 @@
 //! Password hashing on a few long-lived threads (one per core). Argon2id is CPU-bound and
 //! allocates a large block array per hash; keeping it on a fixed set of threads bounds both
 //! the concurrency and the memory (each thread's allocator arena holds at most one array),
-//! where spawn_blocking spread the arrays over many short-lived threads' arenas.
+//! where spawn_blocking spread the arrays over many short-lived threads' arenas. Each thread
+//! also reuses its Argon2 work area from hash to hash.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -34,21 +35,24 @@ impl HashWorkers {
             let hasher = hasher.clone();
             std::thread::Builder::new()
                 .name(format!("cognate-hash-{n}"))
-                .spawn(move || loop {
-                    let job = match queue.lock() {
-                        Ok(q) => q.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(job) = job else { return };
-                    let result = hasher.hash(&job.password).map(|hash| {
-                        let verifier = cognate_crypto::srp::compute_verifier(
-                            &job.pool_name,
-                            &job.user_id_for_srp,
-                            &job.password,
-                        );
-                        (hash, verifier)
-                    });
-                    let _ = job.reply.send(result);
+                .spawn(move || {
+                    let mut work = cognate_crypto::password::HashWorkArea::default();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let result = hasher.hash_with(&job.password, &mut work).map(|hash| {
+                            let verifier = cognate_crypto::srp::compute_verifier(
+                                &job.pool_name,
+                                &job.user_id_for_srp,
+                                &job.password,
+                            );
+                            (hash, verifier)
+                        });
+                        let _ = job.reply.send(result);
+                    }
                 })?;
         }
         Ok(Self { jobs })
