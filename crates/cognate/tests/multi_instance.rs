@@ -391,3 +391,50 @@ async fn sigkill_under_load_postgres() {
     kill_under_load(server, db.url.clone()).await;
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn connects_to_postgresql_over_tls() {
+    let Some(db) = TestDatabase::create("tls").await else {
+        return;
+    };
+    let url = format!("{}?sslmode=require", db.url);
+    let server = Server::builder().database_url(&url).start().await;
+    let c = server.client();
+    let (pool_id, client_id) = pool(&c, false).await;
+    c.sign_up()
+        .client_id(&client_id)
+        .username("tls")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "tls@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let code = server.last_code(&pool_id, "tls").await;
+    c.confirm_sign_up()
+        .client_id(&client_id)
+        .username("tls")
+        .confirmation_code(code)
+        .send()
+        .await
+        .unwrap();
+    // The server's own connections to this database are encrypted.
+    use sqlx::{Connection, Row};
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let row = sqlx::query(
+        "SELECT COUNT(*) FILTER (WHERE s.ssl) AS tls, COUNT(*) AS total FROM pg_stat_ssl s \
+         JOIN pg_stat_activity a ON a.pid = s.pid WHERE a.datname = $1 AND a.pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let (tls, total): (i64, i64) = (row.get("tls"), row.get("total"));
+    assert!(
+        total > 0 && tls == total,
+        "{tls} of {total} server connections use TLS"
+    );
+    let _ = admin.close().await;
+    drop(server);
+    db.drop_database().await;
+}
