@@ -188,6 +188,9 @@ pub struct DeliveryConfig {
     /// A file holding the SMTP password (trailing newline trimmed); overrides
     /// the URL's password. The URL must then carry the user name.
     pub smtp_password_file: Option<PathBuf>,
+    /// A PEM file of CA certificates trusted for SMTP TLS (STARTTLS or smtps) besides the
+    /// public web roots: for a mail server with a private CA.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Default From: `"Name <addr>"` or `"addr"`.
     pub email_from: Option<String>,
     /// Use SES v2 `SendEmail` for pools with `EmailSendingAccount=DEVELOPER`.
@@ -204,6 +207,7 @@ impl Default for DeliveryConfig {
         DeliveryConfig {
             smtp_url: None,
             smtp_password_file: None,
+            smtp_ca_file: None,
             email_from: None,
             ses: false,
             sms_sender: SmsSenderKind::None,
@@ -219,6 +223,7 @@ impl fmt::Debug for DeliveryConfig {
         f.debug_struct("DeliveryConfig")
             .field("smtp_url", &self.smtp_url.as_deref().map(util::redact_url))
             .field("smtp_password_file", &self.smtp_password_file)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("email_from", &self.email_from)
             .field("ses", &self.ses)
             .field("sms_sender", &self.sms_sender)
@@ -310,6 +315,7 @@ impl Deliverer {
             Some(url) if !url.is_empty() => Some(smtp::Smtp::new(
                 url,
                 cfg.smtp_password_file.as_deref(),
+                cfg.smtp_ca_file.as_deref(),
                 cfg.timeout,
             )?),
             _ => None,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::{template, util, DeliveryError, EmailMessage, Receipt};
@@ -20,6 +21,7 @@ impl Smtp {
     pub(crate) fn new(
         url: &str,
         password_file: Option<&Path>,
+        ca_file: Option<&Path>,
         timeout: Duration,
     ) -> Result<Self, DeliveryError> {
         let redacted_url = util::redact_url(url);
@@ -43,6 +45,9 @@ impl Smtp {
                 )
             })?;
             builder = builder.credentials(Credentials::new(user, password));
+        }
+        if let Some(path) = ca_file {
+            builder = builder.tls(tls_with_ca(url, path).map_err(invalid)?);
         }
         Ok(Smtp {
             transport: builder.build(),
@@ -68,6 +73,40 @@ impl Smtp {
             Err(e) => Err(map_error(&e)),
         }
     }
+}
+
+/// The URL's TLS mode, with `ca_file`'s certificates trusted besides the web roots.
+fn tls_with_ca(url: &str, ca_file: &Path) -> Result<Tls, String> {
+    let pem = std::fs::read(ca_file)
+        .map_err(|e| format!("cannot read the SMTP CA file {}: {e}", ca_file.display()))?;
+    let cert = Certificate::from_pem(&pem)
+        .map_err(|e| format!("invalid SMTP CA file {}: {e}", ca_file.display()))?;
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    let host = host_port
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(host_port)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let params = TlsParameters::builder(host.to_string())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| format!("SMTP TLS parameters: {e}"))?;
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    Ok(if url.starts_with("smtps://") {
+        Tls::Wrapper(params)
+    } else if query.split('&').any(|kv| kv == "tls=required") {
+        Tls::Required(params)
+    } else if query.split('&').any(|kv| kv == "tls=opportunistic") {
+        Tls::Opportunistic(params)
+    } else {
+        Tls::None
+    })
 }
 
 /// The percent-decoded user name of `scheme://user[:pass]@host…`.

@@ -58,6 +58,7 @@ fn delivery_config(args: &ServeArgs) -> cognate_delivery::DeliveryConfig {
     cognate_delivery::DeliveryConfig {
         smtp_url: args.smtp_url.clone(),
         smtp_password_file: args.smtp_password_file.clone(),
+        smtp_ca_file: args.smtp_ca_file.clone(),
         email_from: args.email_from.clone(),
         ses: args.ses,
         sms_sender: match args.sms_sender {
@@ -93,6 +94,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("delivery configuration")?;
     let outbox_enabled = !(deliverer.has_email() && deliverer.has_sms());
+    if args.smtp_url.is_some() && args.email_from.is_none() {
+        tracing::warn!(
+            "--smtp-url is set without --email-from: email of pools without EmailConfiguration.From will fail"
+        );
+    }
     let triggers = cognate_triggers::TriggerInvoker::new(trigger_config(&args)?).await;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

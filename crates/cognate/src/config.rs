@@ -202,6 +202,9 @@ pub struct ServeArgs {
     /// File holding the SMTP password (overrides the URL's password).
     #[arg(long, env = "COGNATE_SMTP_PASSWORD_FILE")]
     pub smtp_password_file: Option<PathBuf>,
+    /// PEM file of extra CA certificates trusted for SMTP TLS (a private mail CA).
+    #[arg(long, env = "COGNATE_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// Default sender, "Name <address>" or "address".
     #[arg(long, env = "COGNATE_EMAIL_FROM")]
     pub email_from: Option<String>,
