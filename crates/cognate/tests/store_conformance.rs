@@ -58,13 +58,57 @@ fn new_user(u: UserRecord, aliases: Vec<(AliasKind, String)>, c: Option<CodeReco
     }
 }
 
-fn confirmation<'a>(pool_id: &'a str, key: &'a str, digest: Option<Vec<u8>>) -> Confirmation<'a> {
+fn limit(action: &str, max: i64) -> AttemptLimit {
+    AttemptLimit {
+        action: action.into(),
+        max,
+        window_secs: 3600,
+    }
+}
+
+fn event(event_type: &str, outcome: &str) -> EventRecord {
+    EventRecord {
+        event_type: event_type.into(),
+        outcome: outcome.into(),
+        ip_address: Some("1.2.3.4".into()),
+        encoded_data: None,
+        analytics_endpoint_id: None,
+        created_at: 3,
+    }
+}
+
+/// A ConfirmSignUp attempt with `digest` as the supplied code's digest.
+fn attempt(pool_id: &str, key: &str, digest: &[u8]) -> ConfirmAttempt {
+    ConfirmAttempt {
+        pool_id: pool_id.into(),
+        username_key: key.into(),
+        purpose: "sign_up".into(),
+        limit: limit("confirm", 100),
+        candidate_digest: digest.to_vec(),
+        alias_by_attribute: vec![],
+        force_alias: false,
+        now: 20,
+        pass_event: event("ConfirmSignUp", "Pass"),
+        fail_event: event("ConfirmSignUp", "Fail"),
+    }
+}
+
+fn issue(pool_id: &str, key: &str, code: CodeRecord) -> CodeIssue {
+    CodeIssue {
+        pool_id: pool_id.into(),
+        username_key: key.into(),
+        code,
+        event: None,
+        limit: None,
+    }
+}
+
+fn admin_confirmation(pool_id: &str, key: &str) -> Confirmation {
     Confirmation {
-        pool_id,
-        username_key: key,
-        purpose: "sign_up",
-        code_digest: digest,
-        verify_attribute: Some("email"),
+        pool_id: pool_id.into(),
+        username_key: key.into(),
+        purpose: "sign_up".into(),
+        verify_attribute: Some("email".into()),
         alias: None,
         force_alias: false,
         now: 20,
@@ -144,45 +188,58 @@ async fn suite(store: Store) {
             .digest,
         b"d1"
     );
-    assert!(store
-        .replace_code(&p, "ann", &code(b"d2", 200), None)
-        .await
-        .unwrap());
-    let live = store.get_code(&p, "ann", "sign_up").await.unwrap().unwrap();
-    assert_eq!((live.digest.as_slice(), live.expires_at), (&b"d2"[..], 200));
-    assert!(!store
-        .replace_code(&p, "nobody", &code(b"d", 1), None)
-        .await
-        .unwrap());
-
-    // A stale digest cannot confirm; the live one confirms exactly once.
-    assert!(matches!(
+    assert_eq!(
         store
-            .confirm_user(&confirmation(&p, "ann", Some(b"d1".to_vec())))
+            .issue_code(&issue(&p, "ann", code(b"d2", 200)))
             .await
             .unwrap(),
-        ConfirmOutcome::CodeGone
+        IssueOutcome::Issued
+    );
+    let live = store.get_code(&p, "ann", "sign_up").await.unwrap().unwrap();
+    assert_eq!((live.digest.as_slice(), live.expires_at), (&b"d2"[..], 200));
+    assert_eq!(
+        store
+            .issue_code(&issue(&p, "nobody", code(b"d", 1)))
+            .await
+            .unwrap(),
+        IssueOutcome::UserGone
+    );
+
+    // The replaced code no longer confirms (and the failure is recorded); the live one
+    // confirms exactly once and is consumed.
+    assert!(matches!(
+        store
+            .attempt_confirmation(&attempt(&p, "ann", b"d1"))
+            .await
+            .unwrap(),
+        AttemptOutcome::Mismatch
     ));
+    assert_eq!(
+        store.user_events(&p, "ann").await.unwrap(),
+        vec![event("ConfirmSignUp", "Fail")]
+    );
     match store
-        .confirm_user(&confirmation(&p, "ann", Some(b"d2".to_vec())))
+        .attempt_confirmation(&attempt(&p, "ann", b"d2"))
         .await
         .unwrap()
     {
-        ConfirmOutcome::Confirmed(attrs) => assert_eq!(
+        AttemptOutcome::Confirmed(attrs) => assert_eq!(
             attrs.get("email_verified").map(String::as_str),
             Some("true")
         ),
         other => panic!("{other:?}"),
     }
+    assert!(store
+        .get_code(&p, "ann", "sign_up")
+        .await
+        .unwrap()
+        .is_none());
     assert!(matches!(
-        store
-            .confirm_user(&confirmation(&p, "ann", Some(b"d2".to_vec())))
-            .await
-            .unwrap(),
-        ConfirmOutcome::CodeGone
+        store.attempt_confirmation(&attempt(&p, "ann", b"d2")).await.unwrap(),
+        AttemptOutcome::WrongStatus(s) if s == "CONFIRMED"
     ));
     assert!(
-        matches!(store.confirm_user(&confirmation(&p, "ann", None)).await.unwrap(), ConfirmOutcome::WrongStatus(s) if s == "CONFIRMED")
+        matches!(store.confirm_user(&admin_confirmation(&p, "ann")).await.unwrap(), ConfirmOutcome::WrongStatus(s) if s == "CONFIRMED")
     );
     assert_eq!(
         store.get_user(&p, "ann").await.unwrap().unwrap().status,
@@ -194,16 +251,20 @@ async fn suite(store: Store) {
         .create_user(&new_user(user(&p, "Dee"), vec![], Some(code(b"dd", 100))))
         .await
         .unwrap();
-    let mut c = confirmation(&p, "dee", Some(b"dd".to_vec()));
-    c.alias = Some((AliasKind::Email, "shared@example.com".into()));
+    let mut a = attempt(&p, "dee", b"dd");
+    a.alias_by_attribute = vec![(
+        "email".into(),
+        AliasKind::Email,
+        "shared@example.com".into(),
+    )];
     assert!(matches!(
-        store.confirm_user(&c).await.unwrap(),
-        ConfirmOutcome::AliasTaken(AliasKind::Email)
+        store.attempt_confirmation(&a).await.unwrap(),
+        AttemptOutcome::AliasTaken(AliasKind::Email)
     ));
     assert_eq!(
         store.get_user(&p, "dee").await.unwrap().unwrap().status,
         UserStatus::Unconfirmed,
-        "rolled back"
+        "not confirmed"
     );
     assert!(
         store
@@ -213,10 +274,10 @@ async fn suite(store: Store) {
             .is_some(),
         "the code survives a refused confirm"
     );
-    c.force_alias = true;
+    a.force_alias = true;
     assert!(matches!(
-        store.confirm_user(&c).await.unwrap(),
-        ConfirmOutcome::Confirmed(_)
+        store.attempt_confirmation(&a).await.unwrap(),
+        AttemptOutcome::Confirmed(_)
     ));
     assert_eq!(
         store
@@ -233,32 +294,74 @@ async fn suite(store: Store) {
         Some("false")
     );
 
-    // Hourly counters: atomic, and reset once the window has passed.
-    for expected in 1..=3 {
-        assert_eq!(
-            store
-                .bump_counter(&p, "bob", "confirm", 1000, 3600)
-                .await
-                .unwrap(),
-            expected
-        );
+    // Expiry, then an administrator's confirmation, which leaves no code behind.
+    store
+        .create_user(&new_user(user(&p, "Eve"), vec![], Some(code(b"ee", 20))))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .attempt_confirmation(&attempt(&p, "eve", b"ee"))
+            .await
+            .unwrap(),
+        AttemptOutcome::Expired
+    ));
+    assert!(matches!(
+        store.confirm_user(&admin_confirmation(&p, "eve")).await.unwrap(),
+        ConfirmOutcome::Confirmed(attrs) if attrs["email_verified"] == "true"
+    ));
+    assert!(store
+        .get_code(&p, "eve", "sign_up")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.delete_user(&p, "eve").await.unwrap());
+
+    // Hourly attempt limits: counted per user and action, reset once the window has passed;
+    // the attempt past the limit changes nothing.
+    store
+        .create_user(&new_user(
+            user(&p, "Fay"),
+            vec![],
+            Some(code(b"ff", 10_000)),
+        ))
+        .await
+        .unwrap();
+    let mut a = attempt(&p, "fay", b"wrong");
+    a.limit = limit("confirm", 2);
+    a.now = 1000;
+    for _ in 0..2 {
+        assert!(matches!(
+            store.attempt_confirmation(&a).await.unwrap(),
+            AttemptOutcome::Mismatch
+        ));
     }
+    a.candidate_digest = b"ff".to_vec();
+    assert!(matches!(
+        store.attempt_confirmation(&a).await.unwrap(),
+        AttemptOutcome::LimitExceeded
+    ));
+    let mut resend = issue(&p, "fay", code(b"ff", 10_000));
+    resend.code.created_at = 1000;
+    resend.limit = Some(limit("resend", 1));
     assert_eq!(
-        store
-            .bump_counter(&p, "bob", "resend", 1000, 3600)
-            .await
-            .unwrap(),
-        1,
-        "per action"
+        store.issue_code(&resend).await.unwrap(),
+        IssueOutcome::Issued,
+        "limits are per action"
     );
     assert_eq!(
-        store
-            .bump_counter(&p, "bob", "confirm", 1000 + 3600, 3600)
-            .await
-            .unwrap(),
-        1,
-        "new window"
+        store.issue_code(&resend).await.unwrap(),
+        IssueOutcome::LimitExceeded
     );
+    a.now = 1000 + 3600;
+    assert!(
+        matches!(
+            store.attempt_confirmation(&a).await.unwrap(),
+            AttemptOutcome::Confirmed(_)
+        ),
+        "a new window"
+    );
+    assert!(store.delete_user(&p, "fay").await.unwrap());
 
     // Listing and filters.
     let all = store.list_users(&p, None, None, 10).await.unwrap();
@@ -337,37 +440,38 @@ async fn suite(store: Store) {
         let s = store.clone();
         let p = p.clone();
         tasks.push(tokio::spawn(async move {
-            matches!(
-                s.confirm_user(&confirmation(&p, "racer", Some(b"r".to_vec())))
-                    .await
-                    .unwrap(),
-                ConfirmOutcome::Confirmed(_)
-            )
+            s.attempt_confirmation(&attempt(&p, "racer", b"r"))
+                .await
+                .unwrap()
         }));
     }
     let mut confirmed = 0;
     for t in tasks {
-        confirmed += usize::from(t.await.unwrap());
+        match t.await.unwrap() {
+            AttemptOutcome::Confirmed(_) => confirmed += 1,
+            AttemptOutcome::WrongStatus(s) => assert_eq!(s, "CONFIRMED"),
+            other => panic!("unexpected {other:?}"),
+        }
     }
     assert_eq!(confirmed, 1);
 
-    // N racing counter bumps → every one counted.
+    // N racing limited code issues → every one counted: exactly `max` are issued.
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let s = store.clone();
         let p = p.clone();
         tasks.push(tokio::spawn(async move {
-            s.bump_counter(&p, "racer", "hits", 5000, 3600)
-                .await
-                .unwrap()
+            let mut i = issue(&p, "racer", code(b"n", 9000));
+            i.code.created_at = 5000;
+            i.limit = Some(limit("hits", 16));
+            s.issue_code(&i).await.unwrap()
         }));
     }
-    let mut seen: Vec<i64> = Vec::new();
+    let mut issued = 0;
     for t in tasks {
-        seen.push(t.await.unwrap());
+        issued += usize::from(t.await.unwrap() == IssueOutcome::Issued);
     }
-    seen.sort();
-    assert_eq!(seen, (1..=32).collect::<Vec<_>>());
+    assert_eq!(issued, 16);
 
     // Server secrets: the first writer wins, everyone reads the same value.
     let a = store.server_secret("k", vec![1; 32]).await.unwrap();
@@ -396,15 +500,10 @@ async fn suite(store: Store) {
         .unwrap();
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].code.as_deref(), Some("123456"));
-    let ev = EventRecord {
-        event_type: "SignUp".into(),
-        outcome: "Pass".into(),
-        ip_address: Some("1.2.3.4".into()),
-        encoded_data: None,
-        analytics_endpoint_id: None,
-        created_at: 3,
-    };
-    store.record_event(&p, "bob", &ev).await.unwrap();
+    let ev = event("ResendConfirmationCode", "Pass");
+    let mut with_event = issue(&p, "bob", code(b"b", 100));
+    with_event.event = Some(ev.clone());
+    store.issue_code(&with_event).await.unwrap();
     assert_eq!(store.user_events(&p, "bob").await.unwrap(), vec![ev]);
     assert!(store.delete_user(&p, "bob").await.unwrap());
     assert!(store.user_events(&p, "bob").await.unwrap().is_empty());

@@ -215,6 +215,12 @@ impl Service {
                 // With a real provider the body (which holds the code) is not kept.
                 record.provider = receipt.provider.to_string();
                 record.provider_message_id = receipt.message_id;
+                // The message is out: failing to keep its record must not tell the caller
+                // that delivery failed (a retry would send a second code).
+                if let Err(e) = self.store.insert_message(&record).await {
+                    tracing::error!(pool = %pool.id, error = %e, "recording a delivered message");
+                }
+                return Ok(());
             }
             Some(Err(e)) => {
                 tracing::warn!(pool = %pool.id, medium = target.medium.as_str(), error = %e, "code delivery failed");

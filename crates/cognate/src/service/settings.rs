@@ -2,7 +2,9 @@
 //! of the wire `UserPoolType` (so DescribeUserPool returns exactly what was set); these
 //! structs read the parts that behaviour depends on, by their wire names.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -170,5 +172,83 @@ impl ClientSettings {
 
     pub fn hides_user_existence(&self) -> bool {
         self.prevent_user_existence_errors.as_deref() == Some("ENABLED")
+    }
+}
+
+/// A client and its pool as parsed from their stored JSON.
+pub type ClientContext = (Arc<ClientSettings>, Arc<PoolSettings>);
+
+struct ParsedContext {
+    client_json: String,
+    pool_json: String,
+    parsed: ClientContext,
+}
+
+/// Clients parsed at most this many per thread before the cache starts afresh.
+const PARSED_PER_THREAD: usize = 1024;
+
+thread_local! {
+    /// Per thread, so no lock is shared between requests. An entry is reused only while the
+    /// stored JSON is byte-for-byte what was parsed, so a change made through any instance
+    /// is seen by the next request.
+    static PARSED: RefCell<HashMap<String, ParsedContext>> = RefCell::new(HashMap::new());
+}
+
+/// The settings of a client and its pool from their stored JSON, parsed once per thread
+/// for as long as the JSON stays the same (parsing a pool's settings costs more than
+/// reading them).
+pub fn parse_client_context(
+    client_id: &str,
+    client_json: String,
+    pool_json: String,
+) -> Result<ClientContext, serde_json::Error> {
+    let cached = PARSED.with_borrow(|cache| {
+        cache
+            .get(client_id)
+            .filter(|c| c.client_json == client_json && c.pool_json == pool_json)
+            .map(|c| c.parsed.clone())
+    });
+    if let Some(parsed) = cached {
+        return Ok(parsed);
+    }
+    let parsed = (
+        Arc::new(ClientSettings::parse(&client_json)?),
+        Arc::new(PoolSettings::parse(&pool_json)?),
+    );
+    PARSED.with_borrow_mut(|cache| {
+        if cache.len() >= PARSED_PER_THREAD {
+            cache.clear();
+        }
+        cache.insert(
+            client_id.to_string(),
+            ParsedContext {
+                client_json,
+                pool_json,
+                parsed: parsed.clone(),
+            },
+        );
+    });
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_pool_is_parsed_again() {
+        let client = r#"{"ClientId":"c1","UserPoolId":"p"}"#.to_string();
+        let first =
+            parse_client_context("c1", client.clone(), r#"{"Id":"p","Name":"a"}"#.into()).unwrap();
+        let again =
+            parse_client_context("c1", client.clone(), r#"{"Id":"p","Name":"a"}"#.into()).unwrap();
+        assert!(
+            Arc::ptr_eq(&first.1, &again.1),
+            "unchanged JSON is not parsed again"
+        );
+        let changed =
+            parse_client_context("c1", client, r#"{"Id":"p","Name":"b"}"#.into()).unwrap();
+        assert_eq!(changed.1.name, "b");
+        assert!(parse_client_context("c2", "{".into(), "{}".into()).is_err());
     }
 }

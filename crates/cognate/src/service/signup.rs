@@ -9,12 +9,12 @@ use serde_json::Value;
 use super::attributes;
 use super::hooks::{Metadata, TriggerCall};
 use super::messaging::{choose_target, CodeMessage, CodeTarget};
-use super::settings::{ClientSettings, PoolSettings};
+use super::settings::{parse_client_context, ClientContext, ClientSettings, PoolSettings};
 use super::Service;
 use crate::errors::{self, OrWire};
 use crate::store::{
-    AliasKind, AttemptOutcome, CodeRecord, ConfirmAttempt, ConfirmOutcome, Confirmation,
-    EventRecord, IssueOutcome, NewUser, UserRecord, UserStatus,
+    AliasKind, AttemptLimit, AttemptOutcome, CodeIssue, CodeRecord, ConfirmAttempt, ConfirmOutcome,
+    Confirmation, EventRecord, IssueOutcome, NewUser, UserRecord, UserStatus,
 };
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
@@ -66,21 +66,15 @@ pub struct SignUpOutput {
 
 impl Service {
     /// The client named by a ClientId and its pool.
-    pub(super) async fn client_context(
-        &self,
-        client_id: &str,
-    ) -> Result<(ClientSettings, PoolSettings), ApiError> {
+    pub(super) async fn client_context(&self, client_id: &str) -> Result<ClientContext, ApiError> {
         let (client, pool) = self
             .store
             .get_client_with_pool(client_id)
             .await
             .or_wire()?
             .ok_or_else(|| errors::client_not_found(client_id))?;
-        let client = ClientSettings::parse(&client.config)
-            .map_err(|e| errors::internal("stored client", e))?;
-        let pool =
-            PoolSettings::parse(&pool.config).map_err(|e| errors::internal("stored pool", e))?;
-        Ok((client, pool))
+        parse_client_context(client_id, client.config, pool.config)
+            .map_err(|e| errors::internal("stored client or pool", e))
     }
 
     pub(super) async fn pool_settings(&self, pool_id: &str) -> Result<PoolSettings, ApiError> {
@@ -383,12 +377,14 @@ impl Service {
         let outcome = self
             .store
             .attempt_confirmation(&ConfirmAttempt {
-                pool_id: &pool.id,
-                username_key: &user.username_key,
-                purpose: SIGN_UP_PURPOSE,
-                counter_action: "confirm_sign_up",
-                limit: self.settings.confirm_attempts_per_hour,
-                window_secs: HOUR,
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                purpose: SIGN_UP_PURPOSE.to_string(),
+                limit: AttemptLimit {
+                    action: "confirm_sign_up".to_string(),
+                    max: self.settings.confirm_attempts_per_hour,
+                    window_secs: HOUR,
+                },
                 candidate_digest: self.code_digest(&pool.id, &user.username_key, code),
                 alias_by_attribute,
                 force_alias,
@@ -454,17 +450,17 @@ impl Service {
         let (code, record) = self.new_code(&pool.id, &user.username_key, &target, now);
         let issued = self
             .store
-            .issue_code(
-                &pool.id,
-                &user.username_key,
-                &record,
-                Some(&caller.event("ResendConfirmationCode", "Pass", now)),
-                Some((
-                    "resend_confirmation_code",
-                    self.settings.resend_per_hour,
-                    HOUR,
-                )),
-            )
+            .issue_code(&CodeIssue {
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                code: record,
+                event: Some(caller.event("ResendConfirmationCode", "Pass", now)),
+                limit: Some(AttemptLimit {
+                    action: "resend_confirmation_code".to_string(),
+                    max: self.settings.resend_per_hour,
+                    window_secs: HOUR,
+                }),
+            })
             .await
             .or_wire()?;
         match issued {
@@ -551,10 +547,9 @@ impl Service {
         let outcome = self
             .store
             .confirm_user(&Confirmation {
-                pool_id: &pool.id,
-                username_key: &user.username_key,
-                purpose: SIGN_UP_PURPOSE,
-                code_digest: None,
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                purpose: SIGN_UP_PURPOSE.to_string(),
                 verify_attribute: None,
                 alias: None,
                 force_alias: false,
@@ -582,7 +577,6 @@ impl Service {
 fn confirm_outcome(outcome: ConfirmOutcome) -> Result<BTreeMap<String, String>, ApiError> {
     match outcome {
         ConfirmOutcome::Confirmed(attrs) => Ok(attrs),
-        ConfirmOutcome::CodeGone => Err(errors::code_mismatch()),
         ConfirmOutcome::UserGone => Err(errors::user_not_found()),
         ConfirmOutcome::WrongStatus(status) => Err(errors::cannot_confirm(&status)),
         ConfirmOutcome::AliasTaken(kind) => Err(errors::alias_exists(kind)),

@@ -1,6 +1,7 @@
 //! Bulk loading for benchmarks and migrations from elsewhere: many users in one transaction,
 //! written with multi-row `INSERT` statements. Not used on any request path.
 
+use super::db::{params, transact, Exec, Param};
 use super::{attrs_to_json, NewUser, Result, Store};
 
 /// Rows per multi-row `INSERT` (12 parameters per user row: 6,000 parameters per statement,
@@ -34,86 +35,84 @@ impl Store {
     /// transaction. Any conflict (a taken username, `sub` or alias) fails the whole batch and
     /// leaves nothing behind. Returns the number of users inserted.
     pub async fn insert_users_bulk(&self, batch: &[NewUser]) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
-        let mut inserted = 0u64;
-        for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at) VALUES {}",
-                placeholders(chunk.len(), 12)
-            );
-            let mut q = sqlx::query(&sql);
-            for new in chunk {
-                let u = &new.user;
-                q = q
-                    .bind(u.pool_id.clone())
-                    .bind(u.username_key.clone())
-                    .bind(u.username.clone())
-                    .bind(u.sub.clone())
-                    .bind(u.status.as_str())
-                    .bind(i64::from(u.enabled))
-                    .bind(attrs_to_json(&u.attributes))
-                    .bind(u.password_hash.clone())
-                    .bind(u.srp_salt.clone())
-                    .bind(u.srp_verifier.clone())
-                    .bind(u.created_at)
-                    .bind(u.updated_at);
-            }
-            inserted += q.execute(&mut *tx).await?.rows_affected();
-        }
-
-        let aliases: Vec<(&str, &str, &str, &str)> = batch
-            .iter()
-            .flat_map(|new| {
-                new.aliases.iter().map(move |(kind, value_key)| {
-                    (
-                        new.user.pool_id.as_str(),
-                        kind.as_str(),
-                        value_key.as_str(),
-                        new.user.username_key.as_str(),
-                    )
-                })
-            })
-            .collect();
-        for chunk in aliases.chunks(SMALL_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES {}",
-                placeholders(chunk.len(), 4)
-            );
-            let mut q = sqlx::query(&sql);
-            for (pool_id, kind, value_key, username_key) in chunk {
-                q = q
-                    .bind(pool_id.to_string())
-                    .bind(kind.to_string())
-                    .bind(value_key.to_string())
-                    .bind(username_key.to_string());
-            }
-            q.execute(&mut *tx).await?;
-        }
-
-        let codes: Vec<&NewUser> = batch.iter().filter(|n| n.code.is_some()).collect();
-        for chunk in codes.chunks(SMALL_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO codes (pool_id, username_key, purpose, digest, attribute, expires_at, created_at) VALUES {}",
-                placeholders(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(&sql);
-            for new in chunk {
-                if let Some(code) = &new.code {
-                    q = q
-                        .bind(new.user.pool_id.clone())
-                        .bind(new.user.username_key.clone())
-                        .bind(code.purpose.clone())
-                        .bind(code.digest.clone())
-                        .bind(code.attribute.clone())
-                        .bind(code.expires_at)
-                        .bind(code.created_at);
-                }
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(inserted)
+        let batch = batch.to_vec();
+        transact!(&self.db, |tx, _dialect| insert_users_in(tx, &batch).await)
     }
+}
+
+async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
+    let mut inserted = 0u64;
+    for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at) VALUES {}",
+            placeholders(chunk.len(), 12)
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 12);
+        for new in chunk {
+            let u = &new.user;
+            params.extend(params![
+                &u.pool_id,
+                &u.username_key,
+                &u.username,
+                &u.sub,
+                u.status.as_str(),
+                i64::from(u.enabled),
+                attrs_to_json(&u.attributes),
+                u.password_hash.clone(),
+                u.srp_salt.clone(),
+                u.srp_verifier.clone(),
+                u.created_at,
+                u.updated_at
+            ]);
+        }
+        inserted += tx.execute(&sql, params).await?;
+    }
+
+    let aliases: Vec<Param> = batch
+        .iter()
+        .flat_map(|new| {
+            new.aliases.iter().flat_map(move |(kind, value_key)| {
+                params![
+                    &new.user.pool_id,
+                    kind.as_str(),
+                    value_key,
+                    &new.user.username_key
+                ]
+            })
+        })
+        .collect();
+    for chunk in aliases.chunks(SMALL_ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES {}",
+            placeholders(chunk.len() / 4, 4)
+        );
+        tx.execute(&sql, chunk.to_vec()).await?;
+    }
+
+    let codes: Vec<Param> = batch
+        .iter()
+        .filter_map(|new| {
+            let code = new.code.as_ref()?;
+            Some(params![
+                &new.user.pool_id,
+                &new.user.username_key,
+                &code.purpose,
+                code.digest.as_slice(),
+                code.attribute.clone(),
+                code.expires_at,
+                code.created_at
+            ])
+        })
+        .flatten()
+        .collect();
+    for chunk in codes.chunks(SMALL_ROWS_PER_STATEMENT * 7) {
+        let sql = format!(
+            "INSERT INTO codes (pool_id, username_key, purpose, digest, attribute, expires_at, created_at) VALUES {}",
+            placeholders(chunk.len() / 7, 7)
+        );
+        tx.execute(&sql, chunk.to_vec()).await?;
+    }
+    Ok(inserted)
 }
 
 #[cfg(test)]

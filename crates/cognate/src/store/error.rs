@@ -1,7 +1,7 @@
 use super::AliasKind;
 
 /// What can go wrong below the service layer. Mapped to the wire once, in `crate::errors`.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("uniqueness conflict: {0:?}")]
     Conflict(Conflict),

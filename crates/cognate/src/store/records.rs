@@ -1,8 +1,6 @@
 use std::collections::BTreeMap;
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
+use super::db::Row;
 use super::StoreError;
 
 #[derive(Clone, Debug)]
@@ -16,13 +14,13 @@ pub struct PoolRecord {
 }
 
 impl PoolRecord {
-    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
         Ok(Self {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            config: r.try_get("config")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
+            id: r.get("id")?,
+            name: r.get("name")?,
+            config: r.get("config")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
         })
     }
 }
@@ -38,13 +36,13 @@ pub struct ClientRecord {
 }
 
 impl ClientRecord {
-    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
         Ok(Self {
-            client_id: r.try_get("client_id")?,
-            pool_id: r.try_get("pool_id")?,
-            config: r.try_get("config")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
+            client_id: r.get("client_id")?,
+            pool_id: r.get("pool_id")?,
+            config: r.get("config")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
         })
     }
 }
@@ -161,6 +159,7 @@ pub struct EventRecord {
     pub created_at: i64,
 }
 
+#[derive(Clone)]
 pub struct NewUser {
     pub user: UserRecord,
     /// Alias / sign-in attribute claims that must be unique within the pool.
@@ -172,14 +171,15 @@ pub struct NewUser {
     pub event: Option<EventRecord>,
 }
 
-pub struct Confirmation<'a> {
-    pub pool_id: &'a str,
-    pub username_key: &'a str,
-    pub purpose: &'a str,
-    /// The digest of the code the caller verified; None for an admin confirmation.
-    pub code_digest: Option<Vec<u8>>,
+/// An administrator's confirmation (AdminConfirmSignUp): no code is checked.
+#[derive(Clone)]
+pub struct Confirmation {
+    pub pool_id: String,
+    pub username_key: String,
+    /// The purpose of the code that the confirmation makes obsolete.
+    pub purpose: String,
     /// Attribute to mark verified (`email` / `phone_number`).
-    pub verify_attribute: Option<&'a str>,
+    pub verify_attribute: Option<String>,
     /// Alias to claim for this user once confirmed.
     pub alias: Option<(AliasKind, String)>,
     pub force_alias: bool,
@@ -190,8 +190,6 @@ pub struct Confirmation<'a> {
 #[derive(Debug)]
 pub enum ConfirmOutcome {
     Confirmed(BTreeMap<String, String>),
-    /// The code was consumed or replaced between the check and the write.
-    CodeGone,
     UserGone,
     WrongStatus(String),
     AliasTaken(AliasKind),
@@ -244,18 +242,18 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
-    pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
         Ok(Self {
-            pool_id: r.try_get("pool_id")?,
-            username: r.try_get("username")?,
-            medium: r.try_get("medium")?,
-            destination: r.try_get("destination")?,
-            subject: r.try_get("subject")?,
-            body: r.try_get("body")?,
-            code: r.try_get("code")?,
-            provider: r.try_get("provider")?,
-            provider_message_id: r.try_get("provider_message_id")?,
-            sent_at: r.try_get("sent_at")?,
+            pool_id: r.get("pool_id")?,
+            username: r.get("username")?,
+            medium: r.get("medium")?,
+            destination: r.get("destination")?,
+            subject: r.get("subject")?,
+            body: r.get("body")?,
+            code: r.get("code")?,
+            provider: r.get("provider")?,
+            provider_message_id: r.get("provider_message_id")?,
+            sent_at: r.get("sent_at")?,
         })
     }
 }
@@ -263,13 +261,12 @@ impl MessageRecord {
 /// One ConfirmSignUp attempt, checked and applied in a single write transaction: the attempt
 /// counter, the user's status, the live code (compared in constant time), the alias claim and
 /// the status change. Whatever the outcome, the counter bump and the history event commit.
-pub struct ConfirmAttempt<'a> {
-    pub pool_id: &'a str,
-    pub username_key: &'a str,
-    pub purpose: &'a str,
-    pub counter_action: &'a str,
-    pub limit: i64,
-    pub window_secs: i64,
+#[derive(Clone)]
+pub struct ConfirmAttempt {
+    pub pool_id: String,
+    pub username_key: String,
+    pub purpose: String,
+    pub limit: AttemptLimit,
     /// Keyed digest of the code the caller supplied.
     pub candidate_digest: Vec<u8>,
     /// Aliases this user would claim, by the attribute the code was sent to.
@@ -278,6 +275,25 @@ pub struct ConfirmAttempt<'a> {
     pub now: i64,
     pub pass_event: EventRecord,
     pub fail_event: EventRecord,
+}
+
+/// A per-user limit on an action within a fixed window, counted in the database.
+#[derive(Clone, Debug)]
+pub struct AttemptLimit {
+    pub action: String,
+    pub max: i64,
+    pub window_secs: i64,
+}
+
+/// A new code for a user, replacing the live one, with its history event and, optionally, a
+/// limit on how often codes may be issued (the counter is bumped in the same transaction).
+#[derive(Clone)]
+pub struct CodeIssue {
+    pub pool_id: String,
+    pub username_key: String,
+    pub code: CodeRecord,
+    pub event: Option<EventRecord>,
+    pub limit: Option<AttemptLimit>,
 }
 
 #[derive(Debug)]

@@ -1,0 +1,474 @@
+//! SQLite through rusqlite. Reads run synchronously on the calling thread over a lock-free
+//! pool of connections (a point read costs microseconds, less than handing it to another
+//! thread); scans are moved off the async threads by the caller (`Db::fetch_all`).
+//!
+//! Writes go to one writer thread that owns the only writing connection. It takes every write
+//! queued at that moment and runs them in one transaction, each inside a savepoint of its own
+//! (a failing write rolls back only itself), then commits once and only then answers each
+//! caller (group commit): an answered write is committed, and the cost of a commit is shared
+//! by all the writes waiting for it.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crossbeam_queue::ArrayQueue;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use super::db::{Exec, Param, Row};
+use super::{Result, StoreError};
+
+/// The most writes committed together; bounds how long the first of them waits.
+const MAX_BATCH: usize = 256;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+/// How often the background checkpointer copies committed WAL pages into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+#[derive(Clone)]
+pub struct Lite {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    target: Target,
+    closed: AtomicBool,
+    writes: mpsc::Sender<Message>,
+    readers: ArrayQueue<Connection>,
+}
+
+#[derive(Clone, Debug)]
+struct Target {
+    path: PathBuf,
+    create: bool,
+}
+
+enum Message {
+    Write(Box<dyn WriteJob>),
+    Close(oneshot::Sender<()>),
+}
+
+impl Target {
+    /// `sqlite://PATH[?mode=rw|rwc]` (also `sqlite:PATH`). Without a mode the file is created.
+    fn parse(url: &str) -> Result<Self> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::Config(format!("not a sqlite URL: {url}")))?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path.contains(":memory:") {
+            return Err(StoreError::Config(
+                "SQLite needs a file path (in-memory databases are not supported)".to_string(),
+            ));
+        }
+        let mut create = true;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair {
+                "mode=rwc" => create = true,
+                "mode=rw" => create = false,
+                other => {
+                    return Err(StoreError::Config(format!(
+                        "unsupported SQLite URL option '{other}' (use mode=rw or mode=rwc)"
+                    )))
+                }
+            }
+        }
+        Ok(Target {
+            path: PathBuf::from(path),
+            create,
+        })
+    }
+
+    fn open(&self, writer: bool) -> Result<Connection> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if writer && self.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", self.path.display())))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        // WAL lets readers run beside the writer; NORMAL keeps every committed transaction
+        // across a process crash (kill -9), fsyncing at checkpoints.
+        if writer {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        } else {
+            conn.pragma_update(None, "query_only", true)?;
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if writer {
+            // The writer's cache stays valid between its transactions (readers' caches are
+            // reset by every commit), so it is the one worth making large: KiB, negative.
+            conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        }
+        conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(conn)
+    }
+}
+
+impl Lite {
+    pub fn open(url: &str, readers: u32) -> Result<Self> {
+        let target = Target::parse(url)?;
+        // The writer connects first so the file and WAL mode exist before readers open.
+        let writer = target.open(true)?;
+        let (writes, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".to_string())
+            .spawn(move || writer_loop(writer, queue))
+            .map_err(|e| StoreError::Unavailable(format!("starting the SQLite writer: {e}")))?;
+        let shared = Arc::new(Shared {
+            target,
+            closed: AtomicBool::new(false),
+            writes,
+            readers: ArrayQueue::new(readers.max(1) as usize),
+        });
+        let checkpointer = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_string())
+            .spawn(move || checkpoint_loop(checkpointer))
+            .map_err(|e| {
+                StoreError::Unavailable(format!("starting the SQLite checkpointer: {e}"))
+            })?;
+        Ok(Lite { shared })
+    }
+
+    /// Runs `read` on a reader connection, on this thread.
+    pub fn read<T>(&self, read: impl FnOnce(&mut LiteExec<'_>) -> Result<T>) -> Result<T> {
+        let conn = match self.shared.readers.pop() {
+            Some(conn) => conn,
+            None => self.shared.target.open(false)?,
+        };
+        let out = read(&mut LiteExec { conn: &conn });
+        // A full pool (after a burst) just closes the extra connection.
+        let _ = self.shared.readers.push(conn);
+        out
+    }
+
+    /// Runs `write` on the writer thread inside the next group commit; answers once committed.
+    pub async fn write<T, F>(&self, write: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut LiteExec<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(PendingWrite {
+            work: Some(write),
+            out: None,
+            reply,
+        });
+        self.shared
+            .writes
+            .send(Message::Write(job))
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    /// Finishes the writes already queued, then closes the writer; later writes fail.
+    pub async fn close(&self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
+        let (ack, done) = oneshot::channel();
+        if self.shared.writes.send(Message::Close(ack)).is_ok() {
+            let _ = done.await;
+        }
+        while self.shared.readers.pop().is_some() {}
+    }
+}
+
+/// Copies committed pages from the WAL into the database file beside the writer (PASSIVE
+/// never blocks it). The writer still checkpoints every 1,000 WAL pages as SQLite does by
+/// default (that is when the WAL can start over), but finds most pages already copied, so
+/// its commits pause less. Stops with the store.
+fn checkpoint_loop(shared: Weak<Shared>) {
+    let mut conn = None;
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if shared.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if conn.is_none() {
+            conn = shared.target.open(false).ok();
+        }
+        if let Some(c) = &conn {
+            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "SQLite checkpoint");
+                conn = None;
+            }
+        }
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the SQLite store is closed".to_string())
+}
+
+trait WriteJob: Send {
+    /// Runs the write; false when it failed (its savepoint is then rolled back).
+    fn run(&mut self, x: &mut LiteExec<'_>) -> bool;
+    /// Answers the caller once the outcome of the commit is known.
+    fn finish(self: Box<Self>, commit: Result<()>);
+}
+
+struct PendingWrite<T, F> {
+    work: Option<F>,
+    out: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> WriteJob for PendingWrite<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut LiteExec<'_>) -> Result<T> + Send,
+{
+    fn run(&mut self, x: &mut LiteExec<'_>) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let out = catch_unwind(AssertUnwindSafe(|| work(x)))
+            .unwrap_or_else(|_| Err(StoreError::Database("a write panicked".to_string())));
+        let ok = out.is_ok();
+        self.out = Some(out);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<()>) {
+        let out = match (commit, self.out) {
+            (Err(e), Some(Ok(_)) | None) => Err(e),
+            (_, Some(out)) => out,
+            (Ok(()), None) => Err(StoreError::Database("write not run".to_string())),
+        };
+        // The caller may have gone away (request cancelled); the write stands regardless.
+        let _ = self.reply.send(out);
+    }
+}
+
+fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
+    loop {
+        let mut batch: Vec<Box<dyn WriteJob>> = Vec::new();
+        let mut close = None;
+        match queue.recv() {
+            Ok(Message::Write(job)) => batch.push(job),
+            Ok(Message::Close(ack)) => close = Some(ack),
+            Err(_) => return,
+        }
+        while close.is_none() && batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(Message::Write(job)) => batch.push(job),
+                Ok(Message::Close(ack)) => close = Some(ack),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            commit_batch(&conn, batch);
+        }
+        if let Some(ack) = close {
+            drop(conn);
+            let _ = ack.send(());
+            return;
+        }
+    }
+}
+
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let e = StoreError::from(e);
+        for job in batch {
+            job.finish(Err(e.clone()));
+        }
+        return;
+    }
+    let mut x = LiteExec { conn };
+    for job in batch.iter_mut() {
+        if let Err(e) = step(conn, "SAVEPOINT write") {
+            tracing::error!(error = %e, "SQLite savepoint");
+            continue;
+        }
+        if !job.run(&mut x) {
+            let _ = step(conn, "ROLLBACK TO write");
+        }
+        let _ = step(conn, "RELEASE write");
+    }
+    let commit = step(conn, "COMMIT").inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    });
+    for job in batch {
+        job.finish(commit.clone());
+    }
+}
+
+fn step(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// Statements on one SQLite connection.
+pub struct LiteExec<'c> {
+    conn: &'c Connection,
+}
+
+impl LiteExec<'_> {
+    fn rows(&mut self, sql: &str, params: Vec<Param>, first_only: bool) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare_cached(&numbered_params(sql))?;
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(value)))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let values = (0..columns.len())
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.push(Row::Lite {
+                columns: columns.clone(),
+                values,
+            });
+            if first_only {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn changes(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(&numbered_params(sql))?;
+        let changed = stmt.execute(rusqlite::params_from_iter(params.into_iter().map(value)))?;
+        Ok(changed as u64)
+    }
+}
+
+impl Exec for LiteExec<'_> {
+    fn fetch_optional(
+        &mut self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> impl std::future::Future<Output = Result<Option<Row>>> + Send {
+        std::future::ready(
+            self.rows(sql, params, true)
+                .map(|rows| rows.into_iter().next()),
+        )
+    }
+
+    fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> impl std::future::Future<Output = Result<Vec<Row>>> + Send {
+        std::future::ready(self.rows(sql, params, false))
+    }
+
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send {
+        std::future::ready(self.changes(sql, params))
+    }
+}
+
+fn value(p: Param) -> Value {
+    match p {
+        Param::Int(v) => v.map_or(Value::Null, Value::Integer),
+        Param::Text(v) => v.map_or(Value::Null, Value::Text),
+        Param::Blob(v) => v.map_or(Value::Null, Value::Blob),
+    }
+}
+
+/// The store's SQL numbers parameters PostgreSQL's way (`$1`); SQLite reads `$1` as a
+/// parameter *named* "$1", numbered by first appearance, so it becomes `?1` (numbered).
+fn numbered_params(sql: &str) -> String {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    // '$' and '?' are ASCII, so byte positions are char boundaries.
+    for (at, pair) in bytes.windows(2).enumerate() {
+        if pair[0] == b'$' && pair[1].is_ascii_digit() {
+            out.push_str(&sql[copied..at]);
+            out.push('?');
+            copied = at + 1;
+        }
+    }
+    out.push_str(&sql[copied..]);
+    out
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_parameters_become_numbered_question_marks() {
+        assert_eq!(
+            numbered_params("SELECT $2, $1 WHERE a = '$.x' AND b = $10"),
+            "SELECT ?2, ?1 WHERE a = '$.x' AND b = ?10"
+        );
+    }
+
+    #[test]
+    fn urls_name_a_file_and_a_mode() {
+        let t = Target::parse("sqlite:///tmp/x.db?mode=rw").unwrap();
+        assert_eq!(t.path, PathBuf::from("/tmp/x.db"));
+        assert!(!t.create);
+        assert!(Target::parse("sqlite://rel.db").unwrap().create);
+        assert!(Target::parse("sqlite::memory:").is_err());
+        assert!(Target::parse("sqlite://x.db?cache=shared").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_rolls_back_alone_and_the_others_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let lite = Lite::open(&url, 2).unwrap();
+        lite.write(|x| {
+            super::super::db::ready(x.execute("CREATE TABLE t (k TEXT PRIMARY KEY)", vec![]))
+        })
+        .await
+        .unwrap();
+        let insert = |k: &'static str| {
+            let lite = lite.clone();
+            async move {
+                lite.write(move |x| {
+                    super::super::db::ready(async {
+                        x.execute("INSERT INTO t (k) VALUES ($1)", vec![Param::from(k)])
+                            .await?;
+                        if k == "bad" {
+                            return Err(StoreError::Database("refused".into()));
+                        }
+                        Ok(())
+                    })
+                })
+                .await
+            }
+        };
+        let (a, b, c) = tokio::join!(insert("a"), insert("bad"), insert("c"));
+        assert!(a.is_ok() && b.is_err() && c.is_ok());
+        let keys = lite
+            .read(|x| super::super::db::ready(x.fetch_all("SELECT k FROM t ORDER BY k", vec![])))
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String>("k").unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(keys, ["a", "c"]);
+        lite.close().await;
+        assert!(matches!(
+            insert("late").await,
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+}
