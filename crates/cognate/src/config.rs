@@ -118,7 +118,8 @@ pub struct DatabaseArgs {
     /// sqlite://PATH or postgres://USER@HOST/DB; the scheme picks the backend.
     #[arg(long, env = "COGNATE_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Maximum database connections of this instance.
+    /// Maximum database connections of this instance (SQLite: reader connections kept
+    /// open; writes always go through the one writer connection).
     #[arg(long, env = "COGNATE_DB_MAX_CONNECTIONS", default_value_t = 8)]
     pub db_max_connections: u32,
 }
