@@ -2,7 +2,7 @@
 //! written with multi-row `INSERT` statements. Not used on any request path.
 
 use super::db::{params, transact, Exec, Param};
-use super::{attrs_to_json, NewUser, Result, Store};
+use super::{user_row, NewUser, Result, Store, USER_COLUMNS};
 
 /// Rows per multi-row `INSERT` (12 parameters per user row: 6,000 parameters per statement,
 /// well inside both SQLite's and PostgreSQL's limits).
@@ -44,27 +44,10 @@ async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
     let mut inserted = 0u64;
     for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at) VALUES {}",
+            "INSERT INTO users ({USER_COLUMNS}) VALUES {}",
             placeholders(chunk.len(), 12)
         );
-        let mut params = Vec::with_capacity(chunk.len() * 12);
-        for new in chunk {
-            let u = &new.user;
-            params.extend(params![
-                &u.pool_id,
-                &u.username_key,
-                &u.username,
-                &u.sub,
-                u.status.as_str(),
-                i64::from(u.enabled),
-                attrs_to_json(&u.attributes),
-                u.password_hash.clone(),
-                u.srp_salt.clone(),
-                u.srp_verifier.clone(),
-                u.created_at,
-                u.updated_at
-            ]);
-        }
+        let params: Vec<Param> = chunk.iter().flat_map(|new| user_row(&new.user)).collect();
         inserted += tx.execute(&sql, params).await?;
     }
 

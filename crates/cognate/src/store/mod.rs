@@ -568,22 +568,8 @@ async fn create_user_in(tx: &mut impl Exec, dialect: Backend, new: &NewUser) -> 
     let u = &new.user;
     let inserted = tx
         .execute(
-            "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
-            params![
-                &u.pool_id,
-                &u.username_key,
-                &u.username,
-                &u.sub,
-                u.status.as_str(),
-                i64::from(u.enabled),
-                attrs_to_json(&u.attributes),
-                u.password_hash.as_deref(),
-                u.srp_salt.as_deref(),
-                u.srp_verifier.as_deref(),
-                u.created_at,
-                u.updated_at
-            ],
+            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
+            user_row(u),
         )
         .await?;
     if inserted != 1 {
@@ -959,6 +945,24 @@ const BUMP_COUNTER: &str = "INSERT INTO attempt_counters (pool_id, username_key,
      RETURNING count";
 
 const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at";
+/// A user's values in `USER_COLUMNS` order.
+fn user_row(u: &UserRecord) -> Vec<db::Param> {
+    params![
+        &u.pool_id,
+        &u.username_key,
+        &u.username,
+        &u.sub,
+        u.status.as_str(),
+        i64::from(u.enabled),
+        attrs_to_json(&u.attributes),
+        u.password_hash.as_deref(),
+        u.srp_salt.as_deref(),
+        u.srp_verifier.as_deref(),
+        u.created_at,
+        u.updated_at
+    ]
+}
+
 const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at";
 
 fn attrs_to_json(attrs: &BTreeMap<String, String>) -> String {
