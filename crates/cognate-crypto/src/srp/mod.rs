@@ -52,6 +52,47 @@ pub static N: LazyLock<BigUint> = LazyLock::new(|| BigUint::from_bytes_be(&N_BYT
 /// The generator g = 2.
 pub static G: LazyLock<BigUint> = LazyLock::new(|| BigUint::from(2u32));
 
+/// Bits per digit of the fixed-base exponentiation table.
+const WINDOW_BITS: usize = 4;
+/// Digits covered by the table: exponents up to 256 bits (`x` is a SHA-256, `b` 32 bytes).
+const WINDOWS: usize = 256 / WINDOW_BITS;
+
+/// `G_POWERS[i][d] = g^(d · 16^i) mod N`: with it, `g^e` for a 256-bit `e` takes one modular
+/// multiplication per non-zero hex digit of `e` (≤ 64) instead of ~256 squarings plus
+/// multiplications. Built once (about a thousand multiplications, a few ms); 384 KiB.
+static G_POWERS: LazyLock<Vec<Vec<BigUint>>> = LazyLock::new(|| {
+    let mut table = Vec::with_capacity(WINDOWS);
+    let mut base = G.clone();
+    for _ in 0..WINDOWS {
+        let mut row = Vec::with_capacity(1 << WINDOW_BITS);
+        row.push(BigUint::from(1u32));
+        for d in 1..(1usize << WINDOW_BITS) {
+            let next = &row[d - 1] * &base % &*N;
+            row.push(next);
+        }
+        base = &row[(1 << WINDOW_BITS) - 1] * &base % &*N;
+        table.push(row);
+    }
+    table
+});
+
+/// `g^e mod N`, through `G_POWERS` when `e` fits in 256 bits.
+fn g_pow(e: &BigUint) -> BigUint {
+    if e.bits() > (WINDOWS * WINDOW_BITS) as u64 {
+        return G.modpow(e, &N);
+    }
+    let mut acc = BigUint::from(1u32);
+    // Little-endian bytes: each holds two digits, low nibble first.
+    for (i, byte) in e.to_bytes_le().iter().enumerate() {
+        for (half, digit) in [(0, byte & 0x0f), (1, byte >> 4)] {
+            if digit != 0 {
+                acc = acc * &G_POWERS[2 * i + half][usize::from(digit)] % &*N;
+            }
+        }
+    }
+    acc
+}
+
 /// The multiplier k = H(PAD(N) ‖ PAD(g)) (g is *not* padded to the width of N).
 pub static K: LazyLock<BigUint> =
     LazyLock::new(|| BigUint::from_bytes_be(&sha256(&[&pad_bytes(&N), &pad_bytes(&G)])));
@@ -117,7 +158,7 @@ pub fn compute_verifier_with_salt(
     let x = compute_x(pool_name, user_id_for_srp, password, salt);
     Verifier {
         salt_hex: pad_hex(salt),
-        verifier_hex: pad_hex(&G.modpow(&x, &N)),
+        verifier_hex: pad_hex(&g_pow(&x)),
     }
 }
 
@@ -259,7 +300,7 @@ fn public_b(v: &BigUint, b: &BigUint) -> Result<BigUint, CryptoError> {
     if b.is_zero() {
         return Err(CryptoError::IllegalSrpParameter("b is zero"));
     }
-    let big_b = (&*K * v + G.modpow(b, &N)) % &*N;
+    let big_b = (&*K * v + g_pow(b)) % &*N;
     if big_b.is_zero() {
         return Err(CryptoError::IllegalSrpParameter("B mod N is zero"));
     }

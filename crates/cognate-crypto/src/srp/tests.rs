@@ -514,3 +514,23 @@ fn fresh_salts_and_ephemerals_differ() {
     assert_ne!(b1, b2);
     assert_ne!(big_b1, big_b2);
 }
+
+#[test]
+fn fixed_base_powers_of_g_agree_with_modpow() {
+    let mut exponents = vec![
+        BigUint::from(0u32),
+        BigUint::from(1u32),
+        BigUint::from(15u32),
+        BigUint::from(16u32),
+        (BigUint::from(1u32) << 256usize) - 1u32,
+        BigUint::from(1u32) << 255usize,
+        // Past the table: falls back to modpow.
+        (BigUint::from(1u32) << 300usize) + 7u32,
+    ];
+    for seed in 0u8..16 {
+        exponents.push(BigUint::from_bytes_be(&sha256(&[&[seed]])));
+    }
+    for e in &exponents {
+        assert_eq!(super::g_pow(e), G.modpow(e, &N), "exponent {e:x}");
+    }
+}
