@@ -190,7 +190,7 @@ async fn suite(store: Store) {
     );
     assert_eq!(
         store
-            .issue_code(&issue(&p, "ann", code(b"d2", 200)))
+            .issue_code(issue(&p, "ann", code(b"d2", 200)))
             .await
             .unwrap(),
         IssueOutcome::Issued
@@ -199,7 +199,7 @@ async fn suite(store: Store) {
     assert_eq!((live.digest.as_slice(), live.expires_at), (&b"d2"[..], 200));
     assert_eq!(
         store
-            .issue_code(&issue(&p, "nobody", code(b"d", 1)))
+            .issue_code(issue(&p, "nobody", code(b"d", 1)))
             .await
             .unwrap(),
         IssueOutcome::UserGone
@@ -209,7 +209,7 @@ async fn suite(store: Store) {
     // confirms exactly once and is consumed.
     assert!(matches!(
         store
-            .attempt_confirmation(&attempt(&p, "ann", b"d1"))
+            .attempt_confirmation(attempt(&p, "ann", b"d1"))
             .await
             .unwrap(),
         AttemptOutcome::Mismatch
@@ -219,7 +219,7 @@ async fn suite(store: Store) {
         vec![event("ConfirmSignUp", "Fail")]
     );
     match store
-        .attempt_confirmation(&attempt(&p, "ann", b"d2"))
+        .attempt_confirmation(attempt(&p, "ann", b"d2"))
         .await
         .unwrap()
     {
@@ -235,7 +235,7 @@ async fn suite(store: Store) {
         .unwrap()
         .is_none());
     assert!(matches!(
-        store.attempt_confirmation(&attempt(&p, "ann", b"d2")).await.unwrap(),
+        store.attempt_confirmation(attempt(&p, "ann", b"d2")).await.unwrap(),
         AttemptOutcome::WrongStatus(s) if s == "CONFIRMED"
     ));
     assert!(
@@ -258,7 +258,7 @@ async fn suite(store: Store) {
         "shared@example.com".into(),
     )];
     assert!(matches!(
-        store.attempt_confirmation(&a).await.unwrap(),
+        store.attempt_confirmation(a.clone()).await.unwrap(),
         AttemptOutcome::AliasTaken(AliasKind::Email)
     ));
     assert_eq!(
@@ -276,7 +276,7 @@ async fn suite(store: Store) {
     );
     a.force_alias = true;
     assert!(matches!(
-        store.attempt_confirmation(&a).await.unwrap(),
+        store.attempt_confirmation(a.clone()).await.unwrap(),
         AttemptOutcome::Confirmed(_)
     ));
     assert_eq!(
@@ -301,7 +301,7 @@ async fn suite(store: Store) {
         .unwrap();
     assert!(matches!(
         store
-            .attempt_confirmation(&attempt(&p, "eve", b"ee"))
+            .attempt_confirmation(attempt(&p, "eve", b"ee"))
             .await
             .unwrap(),
         AttemptOutcome::Expired
@@ -332,31 +332,31 @@ async fn suite(store: Store) {
     a.now = 1000;
     for _ in 0..2 {
         assert!(matches!(
-            store.attempt_confirmation(&a).await.unwrap(),
+            store.attempt_confirmation(a.clone()).await.unwrap(),
             AttemptOutcome::Mismatch
         ));
     }
     a.candidate_digest = b"ff".to_vec();
     assert!(matches!(
-        store.attempt_confirmation(&a).await.unwrap(),
+        store.attempt_confirmation(a.clone()).await.unwrap(),
         AttemptOutcome::LimitExceeded
     ));
     let mut resend = issue(&p, "fay", code(b"ff", 10_000));
     resend.code.created_at = 1000;
     resend.limit = Some(limit("resend", 1));
     assert_eq!(
-        store.issue_code(&resend).await.unwrap(),
+        store.issue_code(resend.clone()).await.unwrap(),
         IssueOutcome::Issued,
         "limits are per action"
     );
     assert_eq!(
-        store.issue_code(&resend).await.unwrap(),
+        store.issue_code(resend.clone()).await.unwrap(),
         IssueOutcome::LimitExceeded
     );
     a.now = 1000 + 3600;
     assert!(
         matches!(
-            store.attempt_confirmation(&a).await.unwrap(),
+            store.attempt_confirmation(a.clone()).await.unwrap(),
             AttemptOutcome::Confirmed(_)
         ),
         "a new window"
@@ -440,7 +440,7 @@ async fn suite(store: Store) {
         let s = store.clone();
         let p = p.clone();
         tasks.push(tokio::spawn(async move {
-            s.attempt_confirmation(&attempt(&p, "racer", b"r"))
+            s.attempt_confirmation(attempt(&p, "racer", b"r"))
                 .await
                 .unwrap()
         }));
@@ -464,7 +464,7 @@ async fn suite(store: Store) {
             let mut i = issue(&p, "racer", code(b"n", 9000));
             i.code.created_at = 5000;
             i.limit = Some(limit("hits", 16));
-            s.issue_code(&i).await.unwrap()
+            s.issue_code(i).await.unwrap()
         }));
     }
     let mut issued = 0;
@@ -503,7 +503,7 @@ async fn suite(store: Store) {
     let ev = event("ResendConfirmationCode", "Pass");
     let mut with_event = issue(&p, "bob", code(b"b", 100));
     with_event.event = Some(ev.clone());
-    store.issue_code(&with_event).await.unwrap();
+    store.issue_code(with_event).await.unwrap();
     assert_eq!(store.user_events(&p, "bob").await.unwrap(), vec![ev]);
     assert!(store.delete_user(&p, "bob").await.unwrap());
     assert!(store.user_events(&p, "bob").await.unwrap().is_empty());

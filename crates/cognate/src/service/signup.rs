@@ -376,7 +376,7 @@ impl Service {
             .collect();
         let outcome = self
             .store
-            .attempt_confirmation(&ConfirmAttempt {
+            .attempt_confirmation(ConfirmAttempt {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 purpose: SIGN_UP_PURPOSE.to_string(),
@@ -450,7 +450,7 @@ impl Service {
         let (code, record) = self.new_code(&pool.id, &user.username_key, &target, now);
         let issued = self
             .store
-            .issue_code(&CodeIssue {
+            .issue_code(CodeIssue {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,

@@ -131,7 +131,7 @@ impl Store {
         transact!(&self.db, |tx, _dialect| {
             tx.execute(
                 "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                params![&name, fresh.clone()],
+                params![&name, fresh.as_slice()],
             )
             .await?;
             tx.fetch_optional(
@@ -456,8 +456,7 @@ impl Store {
     /// Issues a new code for a user, replacing (and so invalidating) the previous one, and
     /// records the event, atomically. With a `limit`, the user's hourly counter for its
     /// action is bumped in the same transaction and nothing is issued once it is exceeded.
-    pub async fn issue_code(&self, issue: &CodeIssue) -> Result<IssueOutcome> {
-        let issue = issue.clone();
+    pub async fn issue_code(&self, issue: CodeIssue) -> Result<IssueOutcome> {
         transact!(&self.db, |tx, _dialect| issue_code_in(tx, &issue).await)
     }
 
@@ -470,8 +469,7 @@ impl Store {
     }
 
     /// One ConfirmSignUp attempt, decided and applied in one transaction (see `ConfirmAttempt`).
-    pub async fn attempt_confirmation(&self, a: &ConfirmAttempt) -> Result<AttemptOutcome> {
-        let a = a.clone();
+    pub async fn attempt_confirmation(&self, a: ConfirmAttempt) -> Result<AttemptOutcome> {
         transact!(&self.db, |tx, dialect| attempt_confirmation_in(
             tx, dialect, &a
         )
@@ -487,16 +485,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(|r| {
-                Ok(EventRecord {
-                    event_type: r.get("event_type")?,
-                    outcome: r.get("outcome")?,
-                    ip_address: r.get("ip_address")?,
-                    encoded_data: r.get("encoded_data")?,
-                    analytics_endpoint_id: r.get("analytics_endpoint_id")?,
-                    created_at: r.get("created_at")?,
-                })
-            })
+            .map(EventRecord::from_row)
             .collect()
     }
 

@@ -159,6 +159,19 @@ pub struct EventRecord {
     pub created_at: i64,
 }
 
+impl EventRecord {
+    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
+        Ok(Self {
+            event_type: r.get("event_type")?,
+            outcome: r.get("outcome")?,
+            ip_address: r.get("ip_address")?,
+            encoded_data: r.get("encoded_data")?,
+            analytics_endpoint_id: r.get("analytics_endpoint_id")?,
+            created_at: r.get("created_at")?,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct NewUser {
     pub user: UserRecord,
