@@ -4,10 +4,16 @@
 use super::db::{params, Exec};
 use super::{Backend, StoreError};
 
-const SQLITE: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("migrations/sqlite/0001_initial.sql"),
-)];
+const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        "0002_without_rowid",
+        include_str!("migrations/sqlite/0002_without_rowid.sql"),
+    ),
+];
 const POSTGRES: &[(&str, &str)] = &[(
     "0001_initial",
     include_str!("migrations/postgres/0001_initial.sql"),
@@ -56,4 +62,107 @@ pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, St
         applied.push((*version).to_string());
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{ready, Param};
+    use super::super::sqlite::Lite;
+    use super::*;
+
+    /// A database written by the first schema keeps every row through 0002, and the per-user
+    /// tables come out clustered on their keys.
+    #[tokio::test]
+    async fn sqlite_0002_keeps_rows_and_clusters_the_per_user_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let lite = Lite::open(
+            &format!("sqlite://{}", dir.path().join("m.db").display()),
+            2,
+        )
+        .unwrap();
+        lite.write(|x| {
+            ready(async {
+                x.execute(
+                    "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                    vec![],
+                )
+                .await?;
+                for statement in SQLITE[0].1.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    x.execute(statement, vec![]).await?;
+                }
+                for sql in [
+                    "INSERT INTO schema_migrations VALUES ('0001_initial', 0)",
+                    "INSERT INTO user_pools VALUES ('p', 'pool', '{}', 0, 0)",
+                    "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, attributes, created_at, updated_at) \
+                     VALUES ('p', 'u', 'u', 's', 'UNCONFIRMED', 1, '{}', 0, 0)",
+                    "INSERT INTO codes VALUES ('p', 'u', 'signup', x'0102', 'email', 99, 1)",
+                    "INSERT INTO attempt_counters VALUES ('p', 'u', 'confirm', 5, 3)",
+                    "INSERT INTO user_aliases VALUES ('p', 'email', 'u@example.com', 'u')",
+                ] {
+                    x.execute(sql, vec![]).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+
+        let applied = lite
+            .write(|x| ready(run(x, Backend::Sqlite)))
+            .await
+            .unwrap();
+        assert_eq!(applied, ["0002_without_rowid"]);
+
+        let read = |sql: &'static str| {
+            lite.read(|x| ready(x.fetch_all(sql, vec![])))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.get::<String>("v").unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read("SELECT hex(digest) || attribute || expires_at || created_at AS v FROM codes"),
+            ["0102email991"]
+        );
+        assert_eq!(
+            read("SELECT action || window_start || '/' || count AS v FROM attempt_counters"),
+            ["confirm5/3"]
+        );
+        assert_eq!(
+            read("SELECT value_key || '>' || username_key AS v FROM user_aliases"),
+            ["u@example.com>u"]
+        );
+        for table in ["codes", "attempt_counters", "user_aliases"] {
+            let sql = lite
+                .read(|x| {
+                    ready(x.fetch_optional(
+                        "SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = $1",
+                        vec![Param::from(table)],
+                    ))
+                })
+                .unwrap()
+                .unwrap()
+                .get::<String>("v")
+                .unwrap();
+            assert!(sql.ends_with("WITHOUT ROWID"), "{table}: {sql}");
+        }
+        assert_eq!(
+            read("SELECT name AS v FROM sqlite_master WHERE type = 'index' AND tbl_name = 'user_aliases' AND sql IS NOT NULL"),
+            ["user_aliases_user"]
+        );
+        // Deleting the user still cascades to the rebuilt tables.
+        lite.write(|x| {
+            ready(async {
+                x.execute("DELETE FROM users WHERE username_key = 'u'", vec![])
+                    .await
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            read("SELECT CAST((SELECT count(*) FROM codes) + (SELECT count(*) FROM attempt_counters) + (SELECT count(*) FROM user_aliases) AS TEXT) AS v"),
+            ["0"]
+        );
+        lite.close().await;
+    }
 }

@@ -6,14 +6,14 @@
 //! queued at that moment and runs them in one transaction, each inside a savepoint of its own
 //! (a failing write rolls back only itself), then commits once and only then answers each
 //! caller (group commit): an answered write is committed, and the cost of a commit is shared
-//! by all the writes waiting for it.
+//! by all the writes waiting for it. Between batches, when nothing is queued, the same thread
+//! checkpoints the WAL into the database file.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 use rusqlite::types::Value;
@@ -27,8 +27,8 @@ use super::{Result, StoreError};
 const MAX_BATCH: usize = 256;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
-/// How often the background checkpointer copies committed WAL pages into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+/// Shortest gap between two idle-time checkpoints of the writer.
+const IDLE_CHECKPOINT_GAP: Duration = Duration::from_millis(1);
 
 #[derive(Clone)]
 pub struct Lite {
@@ -37,7 +37,6 @@ pub struct Lite {
 
 struct Shared {
     target: Target,
-    closed: AtomicBool,
     writes: mpsc::Sender<Message>,
     readers: ArrayQueue<Connection>,
 }
@@ -123,17 +122,9 @@ impl Lite {
             .map_err(|e| StoreError::Unavailable(format!("starting the SQLite writer: {e}")))?;
         let shared = Arc::new(Shared {
             target,
-            closed: AtomicBool::new(false),
             writes,
             readers: ArrayQueue::new(readers.max(1) as usize),
         });
-        let checkpointer = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".to_string())
-            .spawn(move || checkpoint_loop(checkpointer))
-            .map_err(|e| {
-                StoreError::Unavailable(format!("starting the SQLite checkpointer: {e}"))
-            })?;
         Ok(Lite { shared })
     }
 
@@ -170,38 +161,11 @@ impl Lite {
 
     /// Finishes the writes already queued, then closes the writer; later writes fail.
     pub async fn close(&self) {
-        self.shared.closed.store(true, Ordering::Relaxed);
         let (ack, done) = oneshot::channel();
         if self.shared.writes.send(Message::Close(ack)).is_ok() {
             let _ = done.await;
         }
         while self.shared.readers.pop().is_some() {}
-    }
-}
-
-/// Copies committed pages from the WAL into the database file beside the writer (PASSIVE
-/// never blocks it). The writer still checkpoints every 1,000 WAL pages as SQLite does by
-/// default (that is when the WAL can start over), but finds most pages already copied, so
-/// its commits pause less. Stops with the store.
-fn checkpoint_loop(shared: Weak<Shared>) {
-    let mut conn = None;
-    loop {
-        std::thread::sleep(CHECKPOINT_EVERY);
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        if shared.closed.load(Ordering::Relaxed) {
-            return;
-        }
-        if conn.is_none() {
-            conn = shared.target.open(false).ok();
-        }
-        if let Some(c) = &conn {
-            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "SQLite checkpoint");
-                conn = None;
-            }
-        }
     }
 }
 
@@ -249,14 +213,25 @@ where
     }
 }
 
+/// Runs the write queue. Checkpoints (copying committed WAL pages into the database file, with
+/// the fsyncs that `synchronous=NORMAL` puts there) run here too, whenever the queue is empty:
+/// a checkpoint on another thread would fsync the WAL while this one appends to it, and on ext4
+/// those appends then wait for the flush (measured: 2–4 ms commits and 12–18 ms p99 at half
+/// the peak rate, against 0.2 ms and 4–7 ms this way). Under a load that never leaves the queue
+/// empty, SQLite's own checkpoint every 1,000 WAL pages keeps the WAL bounded.
 fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
+    let mut uncheckpointed = false;
+    let mut last_checkpoint = Instant::now();
     loop {
+        let first = match next_message(&queue, &conn, &mut uncheckpointed, &mut last_checkpoint) {
+            Some(message) => message,
+            None => return,
+        };
         let mut batch: Vec<Box<dyn WriteJob>> = Vec::new();
         let mut close = None;
-        match queue.recv() {
-            Ok(Message::Write(job)) => batch.push(job),
-            Ok(Message::Close(ack)) => close = Some(ack),
-            Err(_) => return,
+        match first {
+            Message::Write(job) => batch.push(job),
+            Message::Close(ack) => close = Some(ack),
         }
         while close.is_none() && batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -267,11 +242,44 @@ fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
         }
         if !batch.is_empty() {
             commit_batch(&conn, batch);
+            uncheckpointed = true;
         }
         if let Some(ack) = close {
             drop(conn);
             let _ = ack.send(());
             return;
+        }
+    }
+}
+
+/// The next queued message; while there is none, checkpoints once what was committed since
+/// the last checkpoint. None when every sender is gone.
+fn next_message(
+    queue: &mpsc::Receiver<Message>,
+    conn: &Connection,
+    uncheckpointed: &mut bool,
+    last_checkpoint: &mut Instant,
+) -> Option<Message> {
+    loop {
+        match queue.try_recv() {
+            Ok(message) => return Some(message),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if !*uncheckpointed => return queue.recv().ok(),
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let wait = IDLE_CHECKPOINT_GAP.saturating_sub(last_checkpoint.elapsed());
+        if wait.is_zero() {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "SQLite checkpoint");
+            }
+            *uncheckpointed = false;
+            *last_checkpoint = Instant::now();
+            continue;
+        }
+        match queue.recv_timeout(wait) {
+            Ok(message) => return Some(message),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
         }
     }
 }
