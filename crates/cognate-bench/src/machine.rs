@@ -139,13 +139,15 @@ pub fn hash_rate(
                     argon_params,
                 );
                 let mut out = [0u8; 32];
+                // As the server's hashing threads do: one Argon2 work area per thread, reused.
+                let mut work = cognate_crypto::password::HashWorkArea::default();
                 let mut lat = Vec::new();
                 let mut i = 0u64;
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
                     let password = format!("Bench-Passw0rd!{t}-{i}");
                     if with_srp {
-                        hasher.hash(&password)?;
+                        hasher.hash_with(&password, &mut work)?;
                         let _ = cognate_crypto::srp::compute_verifier(
                             "abcdefghi",
                             "bench-user",

@@ -160,7 +160,7 @@ pub fn compare(results: &[Outcome], baseline: &str) -> String {
                 }
             }
         }
-        for w in ["resend@50%", "confirm-correct@50%"] {
+        for w in ["resend@50%", "confirm-wrong@50%", "confirm-correct@50%"] {
             if let Some(b) = find(baseline, w) {
                 lines.push(format!(
                     "- {baseline} {w}: p99 {} ms at {} (target < 10 ms)",
