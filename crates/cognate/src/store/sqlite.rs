@@ -27,9 +27,11 @@ use super::{Result, StoreError};
 const MAX_BATCH: usize = 256;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
-/// An idle writer checkpoints once this many writes are uncheckpointed (a checkpoint costs two
-/// fsyncs, so at low rates one per write would cost more than the writes)...
-const IDLE_CHECKPOINT_WRITES: usize = 16;
+/// An idle writer checkpoints once this many writes are uncheckpointed: a checkpoint costs two
+/// fsyncs, so at low rates one per write costs more than the writes (SignUp), while a larger
+/// number makes each checkpoint, and the writes queued behind it, wait longer (16 gave p99
+/// spikes of 20–120 ms at half the peak resend rate; BENCHMARKS.md, session 3)...
+const IDLE_CHECKPOINT_WRITES: usize = 4;
 /// ...or once the oldest uncheckpointed write is this old.
 const IDLE_CHECKPOINT_AFTER: Duration = Duration::from_secs(1);
 
@@ -218,10 +220,11 @@ where
 
 /// Runs the write queue. Checkpoints (copying committed WAL pages into the database file, with
 /// the fsyncs that `synchronous=NORMAL` puts there) run here too, when the queue is empty and
-/// enough has been written since the last one (`IDLE_CHECKPOINT_WRITES`): a checkpoint on another thread would fsync the WAL while this one appends to it, and on ext4
-/// those appends then wait for the flush (measured: 2–4 ms commits and 12–18 ms p99 at half
-/// the peak rate, against 0.2 ms and 4–7 ms this way). Under a load that never leaves the queue
-/// empty, SQLite's own checkpoint every 1,000 WAL pages keeps the WAL bounded.
+/// enough has been written since the last one (`IDLE_CHECKPOINT_WRITES`). A checkpoint on
+/// another thread would fsync the WAL while this one appends to it, and on ext4 those appends
+/// then wait for the flush (measured: commits of 2–4 ms instead of 0.2 ms, and 11–18 ms p99 at
+/// half the peak rate instead of 4–9 ms; BENCHMARKS.md, session 3). Under a load that never
+/// leaves the queue empty, SQLite's own checkpoint every 1,000 WAL pages keeps the WAL bounded.
 fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
     let mut uncheckpointed = 0;
     let mut oldest_uncheckpointed = Instant::now();
