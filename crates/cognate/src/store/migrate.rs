@@ -47,7 +47,7 @@ pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, St
         if done.is_some() {
             continue;
         }
-        for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        for statement in statements(sql) {
             tx.execute(statement, params![]).await?;
         }
         let now = std::time::SystemTime::now()
@@ -62,6 +62,11 @@ pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, St
         applied.push((*version).to_string());
     }
     Ok(applied)
+}
+
+/// The statements of a migration file (split on `;`, so comments in them hold none).
+fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(';').map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -87,7 +92,7 @@ mod tests {
                     vec![],
                 )
                 .await?;
-                for statement in SQLITE[0].1.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                for statement in statements(SQLITE[0].1) {
                     x.execute(statement, vec![]).await?;
                 }
                 for sql in [
