@@ -9,6 +9,7 @@
 //! by all the writes waiting for it. Between batches, when nothing is queued, the same thread
 //! checkpoints the WAL into the database file.
 
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -395,8 +396,13 @@ fn value(p: Param) -> Value {
 }
 
 /// The store's SQL numbers parameters PostgreSQL's way (`$1`); SQLite reads `$1` as a
-/// parameter *named* "$1", numbered by first appearance, so it becomes `?1` (numbered).
-fn numbered_params(sql: &str) -> String {
+/// parameter *named* "$1", numbered by first appearance. Where the parameters first appear in
+/// order ($1, then $2, …: nearly every statement) the two numberings agree and the SQL is used
+/// as it is; otherwise each becomes `?N` (numbered).
+fn numbered_params(sql: &str) -> Cow<'_, str> {
+    if parameters_first_appear_in_order(sql) {
+        return Cow::Borrowed(sql);
+    }
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
@@ -409,7 +415,31 @@ fn numbered_params(sql: &str) -> String {
         }
     }
     out.push_str(&sql[copied..]);
-    out
+    Cow::Owned(out)
+}
+
+fn parameters_first_appear_in_order(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut next = 1u32;
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'$' && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+            let mut n = 0u32;
+            at += 1;
+            while let Some(d) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
+                n = n.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+                at += 1;
+            }
+            if n == next {
+                next += 1;
+            } else if n > next {
+                return false;
+            }
+        } else {
+            at += 1;
+        }
+    }
+    true
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -434,6 +464,40 @@ mod tests {
             numbered_params("SELECT $2, $1 WHERE a = '$.x' AND b = $10"),
             "SELECT ?2, ?1 WHERE a = '$.x' AND b = ?10"
         );
+        assert_eq!(numbered_params("SELECT $1, $3, $2"), "SELECT ?1, ?3, ?2");
+        // In first-appearance order SQLite's numbering is already the right one.
+        for in_order in [
+            "SELECT $1, $2, $1 WHERE a = '$.x' AND b = $3",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "SELECT 1",
+        ] {
+            assert!(
+                matches!(numbered_params(in_order), Cow::Borrowed(_)),
+                "{in_order}"
+            );
+        }
+    }
+
+    /// What the fast path relies on: SQLite numbers `$N` parameters by first appearance.
+    #[test]
+    fn sqlite_numbers_dollar_parameters_by_first_appearance() {
+        let conn = Connection::open_in_memory().unwrap();
+        let got: (i64, i64, i64) = conn
+            .query_row(
+                &numbered_params("SELECT $1, $2, $1 + $3"),
+                rusqlite::params![10, 20, 3],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(got, (10, 20, 13));
+        let reordered: (i64, i64) = conn
+            .query_row(
+                &numbered_params("SELECT $2, $1"),
+                rusqlite::params![1, 2],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(reordered, (2, 1));
     }
 
     #[test]
