@@ -128,6 +128,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
                 moved_aliases: vec![],
                 code: None,
                 event: None,
+                outbox: None,
             });
         }
         done += store

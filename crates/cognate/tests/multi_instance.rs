@@ -55,6 +55,16 @@ async fn two_instances(db: &TestDatabase) -> (Server, Server) {
 }
 
 #[tokio::test]
+async fn a_settings_change_on_one_instance_applies_on_the_other() {
+    let Some(db) = TestDatabase::create("settings_change").await else {
+        return;
+    };
+    let (a, b) = two_instances(&db).await;
+    settings_changes_apply_to_the_next_request(&a.client(), &b.client()).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
 async fn sign_up_on_one_instance_confirm_on_the_other() {
     let Some(db) = TestDatabase::create("two_instances").await else {
         return;

@@ -379,3 +379,10 @@ async fn templates_without_the_code_placeholder_are_refused() {
     );
     assert!(msg.contains("####"), "{msg}");
 }
+
+#[tokio::test]
+async fn settings_changes_apply_to_the_next_request() {
+    let server = Server::start().await;
+    let c = server.client();
+    common::settings_changes_apply_to_the_next_request(&c, &c).await;
+}

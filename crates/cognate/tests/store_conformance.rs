@@ -55,6 +55,7 @@ fn new_user(u: UserRecord, aliases: Vec<(AliasKind, String)>, c: Option<CodeReco
         moved_aliases: vec![],
         code: c,
         event: None,
+        outbox: None,
     }
 }
 
@@ -100,6 +101,7 @@ fn issue(pool_id: &str, key: &str, code: CodeRecord) -> CodeIssue {
         code,
         event: None,
         limit: None,
+        outbox: None,
     }
 }
 
@@ -477,6 +479,84 @@ async fn suite(store: Store) {
     let a = store.server_secret("k", vec![1; 32]).await.unwrap();
     let b = store.server_secret("k", vec![2; 32]).await.unwrap();
     assert_eq!(a, b);
+
+    // Client revisions: every change to a client or to its pool raises the client's.
+    let client_id = format!("client-{p}");
+    let mut client = ClientRecord {
+        client_id: client_id.clone(),
+        pool_id: p.clone(),
+        config: r#"{"ClientName":"a"}"#.into(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_client(&client).await.unwrap();
+    assert_eq!(store.client_revision(&client_id).await.unwrap(), Some(0));
+    client.config = r#"{"ClientName":"b"}"#.into();
+    assert!(store.update_client(&client).await.unwrap());
+    assert_eq!(store.client_revision(&client_id).await.unwrap(), Some(1));
+    let mut changed_pool = pool(&p);
+    changed_pool.config = r#"{"Name":"changed"}"#.into();
+    assert!(store.update_pool(&changed_pool).await.unwrap());
+    let (read_client, read_pool, revision) = store
+        .get_client_with_pool(&client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revision, 2);
+    assert_eq!(store.client_revision(&client_id).await.unwrap(), Some(2));
+    assert_eq!(read_client.config, client.config);
+    assert_eq!(read_pool.config, changed_pool.config);
+    assert_eq!(store.client_revision("no-such-client").await.unwrap(), None);
+
+    // A code's outbox message commits with the code, and only if the code is issued.
+    let outbox = |username: &str| MessageRecord {
+        pool_id: p.clone(),
+        username: username.into(),
+        medium: "EMAIL".into(),
+        destination: "o***@e***".into(),
+        subject: None,
+        body: Some("code 654321".into()),
+        code: Some("654321".into()),
+        provider: "outbox".into(),
+        provider_message_id: None,
+        sent_at: 8,
+    };
+    store
+        .create_user(&new_user(user(&p, "Olive"), vec![], None))
+        .await
+        .unwrap();
+    let mut limited = issue(&p, "olive", code(b"o", 9000));
+    limited.limit = Some(limit("outbox-resend", 1));
+    limited.outbox = Some(outbox("Olive"));
+    assert_eq!(
+        store.issue_code(limited.clone()).await.unwrap(),
+        IssueOutcome::Issued
+    );
+    assert_eq!(
+        store.issue_code(limited).await.unwrap(),
+        IssueOutcome::LimitExceeded
+    );
+    let kept = store
+        .list_messages(Some(&p), Some("Olive"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.len(),
+        1,
+        "no message for the code refused by the limit"
+    );
+    assert_eq!(kept[0].code.as_deref(), Some("654321"));
+    let mut taken = new_user(user(&p, "olive"), vec![], Some(code(b"t", 100)));
+    taken.outbox = Some(outbox("olive-again"));
+    assert!(store.create_user(&taken).await.is_err());
+    assert!(
+        store
+            .list_messages(Some(&p), Some("olive-again"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a refused sign-up leaves no message"
+    );
 
     // Messages, events, deletion cascades.
     store

@@ -77,8 +77,51 @@ pub struct CodeMessage<'a> {
     pub client_metadata: Option<&'a Metadata>,
 }
 
+/// A rendered verification message.
+struct Composed {
+    subject: Option<String>,
+    text: String,
+}
+
 impl Service {
     pub(super) async fn send_code(&self, m: CodeMessage<'_>) -> Result<Value, ApiError> {
+        let composed = self.compose(&m).await?;
+        self.deliver(m.call.pool, m.call.user_name, m.target, composed, m.code)
+            .await?;
+        Ok(m.target.details())
+    }
+
+    /// The outbox record of a code's message when it can be known before the code is stored:
+    /// no provider carries the medium and no CustomMessage trigger shapes the text. The caller
+    /// then commits it in the same transaction as the code (one write instead of two, and the
+    /// code is never stored without its message), and the message needs no `send_code`.
+    pub(super) async fn outbox_record_in_advance(
+        &self,
+        m: &CodeMessage<'_>,
+    ) -> Result<Option<MessageRecord>, ApiError> {
+        if self.has_provider(m.target.medium) || m.call.pool.lambda_arn("CustomMessage").is_some() {
+            return Ok(None);
+        }
+        let composed = self.compose(m).await?;
+        Ok(Some(self.outbox_record(
+            m.call.pool,
+            m.call.user_name,
+            m.target,
+            composed,
+            m.code,
+        )))
+    }
+
+    fn has_provider(&self, medium: Medium) -> bool {
+        match medium {
+            Medium::Email => self.deliverer.has_email(),
+            Medium::Sms => self.deliverer.has_sms(),
+        }
+    }
+
+    /// The pool's template for the medium, or the CustomMessage trigger's text, with the code
+    /// (and for CONFIRM_WITH_LINK the link) filled in.
+    async fn compose(&self, m: &CodeMessage<'_>) -> Result<Composed, ApiError> {
         let pool = m.call.pool;
         let t = &pool.verification_message_template;
         let by_link = m.target.medium == Medium::Email
@@ -151,9 +194,7 @@ impl Service {
             );
             text = template::render_link(&text, &url);
         }
-        self.deliver(pool, m.call.user_name, m.target, subject, text, m.code)
-            .await?;
-        Ok(m.target.details())
+        Ok(Composed { subject, text })
     }
 
     async fn deliver(
@@ -161,30 +202,16 @@ impl Service {
         pool: &PoolSettings,
         username: &str,
         target: &CodeTarget,
-        subject: Option<String>,
-        body: String,
+        composed: Composed,
         code: &str,
     ) -> Result<(), ApiError> {
-        let now = self.clock.now();
-        let mut record = MessageRecord {
-            pool_id: pool.id.clone(),
-            username: username.to_string(),
-            medium: target.medium.as_str().to_string(),
-            destination: target.masked(),
-            subject: subject.clone(),
-            body: None,
-            code: None,
-            provider: "outbox".to_string(),
-            provider_message_id: None,
-            sent_at: now,
-        };
         let sent = match target.medium {
             Medium::Email if self.deliverer.has_email() => {
                 let email = &pool.email_configuration;
                 let mut msg = EmailMessage {
                     to: target.to.clone(),
-                    subject: subject.unwrap_or_default(),
-                    body: body.clone(),
+                    subject: composed.subject.clone().unwrap_or_default(),
+                    body: composed.text.clone(),
                     from: email.from.clone(),
                     reply_to: email.reply_to_email_address.clone(),
                     source_arn: email.source_arn.clone(),
@@ -204,7 +231,7 @@ impl Service {
             Medium::Sms if self.deliverer.has_sms() => {
                 let msg = SmsMessage {
                     to: target.to.clone(),
-                    body: body.clone(),
+                    body: composed.text.clone(),
                 };
                 Some(self.deliverer.send_sms(&msg).await)
             }
@@ -213,29 +240,62 @@ impl Service {
         match sent {
             Some(Ok(receipt)) => {
                 // With a real provider the body (which holds the code) is not kept.
-                record.provider = receipt.provider.to_string();
-                record.provider_message_id = receipt.message_id;
+                let record = MessageRecord {
+                    provider: receipt.provider.to_string(),
+                    provider_message_id: receipt.message_id,
+                    body: None,
+                    code: None,
+                    ..self.outbox_record(pool, username, target, composed, code)
+                };
                 // The message is out: failing to keep its record must not tell the caller
                 // that delivery failed (a retry would send a second code).
                 if let Err(e) = self.store.insert_message(&record).await {
                     tracing::error!(pool = %pool.id, error = %e, "recording a delivered message");
                 }
-                return Ok(());
+                Ok(())
             }
             Some(Err(e)) => {
                 tracing::warn!(pool = %pool.id, medium = target.medium.as_str(), error = %e, "code delivery failed");
-                return Err(errors::code_delivery_failure(&e.to_string()));
+                Err(errors::code_delivery_failure(&e.to_string()))
             }
             None => {
-                tracing::info!(
-                    pool = %pool.id, username, medium = target.medium.as_str(),
-                    destination = %record.destination, code,
-                    "outbox: verification code (no provider configured for this medium)"
-                );
-                record.body = Some(body);
-                record.code = Some(code.to_string());
+                let record = self.outbox_record(pool, username, target, composed, code);
+                self.store.insert_message(&record).await.or_wire()?;
+                log_outbox(&pool.id, username, target, code);
+                Ok(())
             }
         }
-        self.store.insert_message(&record).await.or_wire()
     }
+
+    /// The message as the developer outbox keeps it (body and code included).
+    fn outbox_record(
+        &self,
+        pool: &PoolSettings,
+        username: &str,
+        target: &CodeTarget,
+        composed: Composed,
+        code: &str,
+    ) -> MessageRecord {
+        MessageRecord {
+            pool_id: pool.id.clone(),
+            username: username.to_string(),
+            medium: target.medium.as_str().to_string(),
+            destination: target.masked(),
+            subject: composed.subject,
+            body: Some(composed.text),
+            code: Some(code.to_string()),
+            provider: "outbox".to_string(),
+            provider_message_id: None,
+            sent_at: self.clock.now(),
+        }
+    }
+}
+
+/// The log line of a code that went to the outbox (no provider for its medium).
+pub fn log_outbox(pool_id: &str, username: &str, target: &CodeTarget, code: &str) {
+    tracing::info!(
+        pool = %pool_id, username, medium = target.medium.as_str(),
+        destination = %target.masked(), code,
+        "outbox: verification code (no provider configured for this medium)"
+    );
 }

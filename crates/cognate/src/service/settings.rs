@@ -179,8 +179,7 @@ impl ClientSettings {
 pub type ClientContext = (Arc<ClientSettings>, Arc<PoolSettings>);
 
 struct ParsedContext {
-    client_json: String,
-    pool_json: String,
+    revision: i64,
     parsed: ClientContext,
 }
 
@@ -189,31 +188,34 @@ const PARSED_PER_THREAD: usize = 1024;
 
 thread_local! {
     /// Per thread, so no lock is shared between requests. An entry is reused only while the
-    /// stored JSON is byte-for-byte what was parsed, so a change made through any instance
+    /// client's revision is the one it was parsed at, so a change made through any instance
     /// is seen by the next request.
     static PARSED: RefCell<HashMap<String, ParsedContext>> = RefCell::new(HashMap::new());
 }
 
-/// The settings of a client and its pool from their stored JSON, parsed once per thread
-/// for as long as the JSON stays the same (parsing a pool's settings costs more than
-/// reading them).
-pub fn parse_client_context(
-    client_id: &str,
-    client_json: String,
-    pool_json: String,
-) -> Result<ClientContext, serde_json::Error> {
-    let cached = PARSED.with_borrow(|cache| {
+/// The settings of a client and its pool as parsed at the client's `revision`, if this thread
+/// has them.
+pub fn cached_client_context(client_id: &str, revision: i64) -> Option<ClientContext> {
+    PARSED.with_borrow(|cache| {
         cache
             .get(client_id)
-            .filter(|c| c.client_json == client_json && c.pool_json == pool_json)
+            .filter(|c| c.revision == revision)
             .map(|c| c.parsed.clone())
-    });
-    if let Some(parsed) = cached {
-        return Ok(parsed);
-    }
+    })
+}
+
+/// Parses a client's and its pool's stored JSON and keeps the result for this thread, for as
+/// long as the client's revision stays the same (parsing a pool's settings costs more than reading
+/// them).
+pub fn parse_client_context(
+    client_id: &str,
+    revision: i64,
+    client_json: &str,
+    pool_json: &str,
+) -> Result<ClientContext, serde_json::Error> {
     let parsed = (
-        Arc::new(ClientSettings::parse(&client_json)?),
-        Arc::new(PoolSettings::parse(&pool_json)?),
+        Arc::new(ClientSettings::parse(client_json)?),
+        Arc::new(PoolSettings::parse(pool_json)?),
     );
     PARSED.with_borrow_mut(|cache| {
         if cache.len() >= PARSED_PER_THREAD {
@@ -222,8 +224,7 @@ pub fn parse_client_context(
         cache.insert(
             client_id.to_string(),
             ParsedContext {
-                client_json,
-                pool_json,
+                revision,
                 parsed: parsed.clone(),
             },
         );
@@ -236,19 +237,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_changed_pool_is_parsed_again() {
-        let client = r#"{"ClientId":"c1","UserPoolId":"p"}"#.to_string();
-        let first =
-            parse_client_context("c1", client.clone(), r#"{"Id":"p","Name":"a"}"#.into()).unwrap();
-        let again =
-            parse_client_context("c1", client.clone(), r#"{"Id":"p","Name":"a"}"#.into()).unwrap();
+    fn settings_are_reused_only_at_the_revision_they_were_parsed_at() {
+        let client = r#"{"ClientId":"c1","UserPoolId":"p"}"#;
+        assert!(cached_client_context("c1", 0).is_none());
+        let first = parse_client_context("c1", 0, client, r#"{"Id":"p","Name":"a"}"#).unwrap();
+        let again = cached_client_context("c1", 0).unwrap();
         assert!(
             Arc::ptr_eq(&first.1, &again.1),
-            "unchanged JSON is not parsed again"
+            "settings at the same revision are not parsed again"
         );
-        let changed =
-            parse_client_context("c1", client, r#"{"Id":"p","Name":"b"}"#.into()).unwrap();
+        assert!(cached_client_context("c1", 1).is_none());
+        assert!(cached_client_context("c1", 2).is_none());
+        let changed = parse_client_context("c1", 1, client, r#"{"Id":"p","Name":"b"}"#).unwrap();
         assert_eq!(changed.1.name, "b");
-        assert!(parse_client_context("c2", "{".into(), "{}".into()).is_err());
+        assert_eq!(cached_client_context("c1", 1).unwrap().1.name, "b");
+        assert!(parse_client_context("c2", 0, "{", "{}").is_err());
     }
 }

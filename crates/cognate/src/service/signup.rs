@@ -8,13 +8,15 @@ use serde_json::Value;
 
 use super::attributes;
 use super::hooks::{Metadata, TriggerCall};
-use super::messaging::{choose_target, CodeMessage, CodeTarget};
-use super::settings::{parse_client_context, ClientContext, ClientSettings, PoolSettings};
+use super::messaging::{choose_target, log_outbox, CodeMessage, CodeTarget};
+use super::settings::{
+    cached_client_context, parse_client_context, ClientContext, ClientSettings, PoolSettings,
+};
 use super::Service;
 use crate::errors::{self, OrWire};
 use crate::store::{
     AliasKind, AttemptLimit, AttemptOutcome, CodeIssue, CodeRecord, ConfirmAttempt, ConfirmOutcome,
-    Confirmation, EventRecord, IssueOutcome, NewUser, UserRecord, UserStatus,
+    Confirmation, EventRecord, IssueOutcome, NewUser, UserLookup, UserRecord, UserStatus,
 };
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
@@ -67,13 +69,22 @@ pub struct SignUpOutput {
 impl Service {
     /// The client named by a ClientId and its pool.
     pub(super) async fn client_context(&self, client_id: &str) -> Result<ClientContext, ApiError> {
-        let (client, pool) = self
+        let revision = self
+            .store
+            .client_revision(client_id)
+            .await
+            .or_wire()?
+            .ok_or_else(|| errors::client_not_found(client_id))?;
+        if let Some(parsed) = cached_client_context(client_id, revision) {
+            return Ok(parsed);
+        }
+        let (client, pool, revision) = self
             .store
             .get_client_with_pool(client_id)
             .await
             .or_wire()?
             .ok_or_else(|| errors::client_not_found(client_id))?;
-        parse_client_context(client_id, client.config, pool.config)
+        parse_client_context(client_id, revision, &client.config, &pool.config)
             .map_err(|e| errors::internal("stored client or pool", e))
     }
 
@@ -114,39 +125,23 @@ impl Service {
         pool: &PoolSettings,
         username: &str,
     ) -> Result<Option<UserRecord>, ApiError> {
-        if let Some(u) = self
-            .store
-            .get_user(&pool.id, &pool.username_key(username))
-            .await
-            .or_wire()?
-        {
-            return Ok(Some(u));
-        }
-        for kind in [
+        let aliases = [
             AliasKind::Email,
             AliasKind::PhoneNumber,
             AliasKind::PreferredUsername,
-        ] {
-            if !(pool.is_alias(kind.as_str()) || pool.is_username_attribute(kind.as_str())) {
-                continue;
-            }
-            if let Some(u) = self
-                .store
-                .get_user_by_alias(&pool.id, kind, &alias_key(pool, kind, username))
-                .await
-                .or_wire()?
-            {
-                return Ok(Some(u));
-            }
-        }
-        if uuid::Uuid::parse_str(username).is_ok() {
-            return self
-                .store
-                .get_user_by_sub(&pool.id, &username.to_lowercase())
-                .await
-                .or_wire();
-        }
-        Ok(None)
+        ]
+        .into_iter()
+        .filter(|kind| pool.is_alias(kind.as_str()) || pool.is_username_attribute(kind.as_str()))
+        .map(|kind| (kind, alias_key(pool, kind, username)))
+        .collect();
+        let lookup = UserLookup {
+            username_key: pool.username_key(username),
+            aliases,
+            sub: uuid::Uuid::parse_str(username)
+                .is_ok()
+                .then(|| username.to_lowercase()),
+        };
+        self.store.find_user(&pool.id, &lookup).await.or_wire()
     }
 
     async fn hash_password(
@@ -295,6 +290,22 @@ impl Service {
             created_at: now,
             updated_at: now,
         };
+        let message = match (&target, &issued) {
+            (Some(target), Some((code, _))) => Some(CodeMessage {
+                call: TriggerCall { ..call },
+                trigger_source: "CustomMessage_SignUp",
+                attrs: &trigger_attrs,
+                target,
+                code,
+                client_metadata: input.client_metadata.as_ref(),
+            }),
+            _ => None,
+        };
+        let outbox = match &message {
+            Some(m) => self.outbox_record_in_advance(m).await?,
+            None => None,
+        };
+        let in_advance = outbox.is_some();
         self.store
             .create_user(&NewUser {
                 user,
@@ -302,25 +313,21 @@ impl Service {
                 moved_aliases: moved_claims,
                 code: issued.as_ref().map(|(_, rec)| rec.clone()),
                 event: Some(caller.event("SignUp", "Pass", now)),
+                outbox,
             })
             .await
             .or_wire()?;
 
         let mut delivery = None;
-        if let (Some(target), Some((code, _))) = (&target, &issued) {
-            // The user exists from here on: if delivery fails the caller gets
-            // CodeDeliveryFailureException and can ResendConfirmationCode later.
-            delivery = Some(
-                self.send_code(CodeMessage {
-                    call: TriggerCall { ..call },
-                    trigger_source: "CustomMessage_SignUp",
-                    attrs: &trigger_attrs,
-                    target,
-                    code,
-                    client_metadata: input.client_metadata.as_ref(),
-                })
-                .await?,
-            );
+        if let Some(message) = message {
+            delivery = Some(if in_advance {
+                log_outbox(&pool.id, &username, message.target, message.code);
+                message.target.details()
+            } else {
+                // The user exists from here on: if delivery fails the caller gets
+                // CodeDeliveryFailureException and can ResendConfirmationCode later.
+                self.send_code(message).await?
+            });
         }
         if auto_confirm {
             let mut confirmed_attrs = attrs.clone();
@@ -448,6 +455,22 @@ impl Service {
         };
         let now = self.clock.now();
         let (code, record) = self.new_code(&pool.id, &user.username_key, &target, now);
+        let attrs = trigger_attributes(&user, user.attributes.clone(), user.status);
+        let message = CodeMessage {
+            call: TriggerCall {
+                ctx: caller.ctx,
+                pool: &pool,
+                client_id: Some(&client.client_id),
+                user_name: &user.username,
+            },
+            trigger_source: "CustomMessage_ResendCode",
+            attrs: &attrs,
+            target: &target,
+            code: &code,
+            client_metadata,
+        };
+        let outbox = self.outbox_record_in_advance(&message).await?;
+        let in_advance = outbox.is_some();
         let issued = self
             .store
             .issue_code(CodeIssue {
@@ -460,6 +483,7 @@ impl Service {
                     max: self.settings.resend_per_hour,
                     window_secs: HOUR,
                 }),
+                outbox,
             })
             .await
             .or_wire()?;
@@ -468,21 +492,11 @@ impl Service {
             IssueOutcome::LimitExceeded => return Err(errors::attempt_limit()),
             IssueOutcome::UserGone => return Err(errors::username_client_not_found()),
         }
-        let attrs = trigger_attributes(&user, user.attributes.clone(), user.status);
-        self.send_code(CodeMessage {
-            call: TriggerCall {
-                ctx: caller.ctx,
-                pool: &pool,
-                client_id: Some(&client.client_id),
-                user_name: &user.username,
-            },
-            trigger_source: "CustomMessage_ResendCode",
-            attrs: &attrs,
-            target: &target,
-            code: &code,
-            client_metadata,
-        })
-        .await
+        if in_advance {
+            log_outbox(&pool.id, &user.username, &target, &code);
+            return Ok(target.details());
+        }
+        self.send_code(message).await
     }
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents

@@ -126,6 +126,7 @@ mod tests {
             moved_aliases: vec![],
             code: None,
             event: None,
+            outbox: None,
         }
     }
 

@@ -13,11 +13,21 @@ const SQLITE: &[(&str, &str)] = &[
         "0002_without_rowid",
         include_str!("migrations/sqlite/0002_without_rowid.sql"),
     ),
+    (
+        "0003_client_revisions",
+        include_str!("migrations/sqlite/0003_client_revisions.sql"),
+    ),
 ];
-const POSTGRES: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("migrations/postgres/0001_initial.sql"),
-)];
+const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_client_revisions",
+        include_str!("migrations/postgres/0002_client_revisions.sql"),
+    ),
+];
 
 pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, StoreError> {
     let steps = match backend {
@@ -116,7 +126,7 @@ mod tests {
             .write(|x| ready(run(x, Backend::Sqlite)))
             .await
             .unwrap();
-        assert_eq!(applied, ["0002_without_rowid"]);
+        assert_eq!(applied, ["0002_without_rowid", "0003_client_revisions"]);
 
         let read = |sql: &'static str| {
             lite.read(|x| ready(x.fetch_all(sql, vec![])))

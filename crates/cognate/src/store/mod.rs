@@ -168,15 +168,23 @@ impl Store {
     }
 
     /// Replaces a pool's settings; false when the pool is gone.
+    /// A pool's clients see the change through their revisions (`client_revision`).
     pub async fn update_pool(&self, pool: &PoolRecord) -> Result<bool> {
-        let changed = self
-            .db
-            .execute(
-                "UPDATE user_pools SET name = $2, config = $3, updated_at = $4 WHERE id = $1",
-                params![&pool.id, &pool.name, &pool.config, pool.updated_at],
+        let pool = pool.clone();
+        transact!(&self.db, |tx, _dialect| {
+            let changed = tx
+                .execute(
+                    "UPDATE user_pools SET name = $2, config = $3, updated_at = $4 WHERE id = $1",
+                    params![&pool.id, &pool.name, &pool.config, pool.updated_at],
+                )
+                .await?;
+            tx.execute(
+                "UPDATE user_pool_clients SET revision = revision + 1 WHERE pool_id = $1",
+                params![&pool.id],
             )
             .await?;
-        Ok(changed == 1)
+            Ok(changed == 1)
+        })
     }
 
     pub async fn delete_pool(&self, id: &str) -> Result<bool> {
@@ -241,15 +249,29 @@ impl Store {
             .transpose()
     }
 
-    /// A client and its pool in one round trip (the hot path of every client-facing call).
+    /// A client's revision, which every change to its settings or its pool's raises, read from
+    /// a covering index (not the settings JSON): the hot path of every client-facing call
+    /// checks the settings it parsed against it.
+    pub async fn client_revision(&self, client_id: &str) -> Result<Option<i64>> {
+        self.db
+            .fetch_optional(
+                "SELECT revision FROM user_pool_clients WHERE client_id = $1",
+                params![client_id],
+            )
+            .await?
+            .map(|r| r.get("revision"))
+            .transpose()
+    }
+
+    /// A client and its pool in one round trip, with their revisions.
     pub async fn get_client_with_pool(
         &self,
         client_id: &str,
-    ) -> Result<Option<(ClientRecord, PoolRecord)>> {
+    ) -> Result<Option<(ClientRecord, PoolRecord, i64)>> {
         let row = self
             .db
             .fetch_optional(
-                "SELECT c.client_id, c.pool_id, c.config, c.created_at, c.updated_at, \
+                "SELECT c.client_id, c.pool_id, c.config, c.created_at, c.updated_at, c.revision, \
                         p.id, p.name, p.config AS pool_config, p.created_at AS pool_created_at, p.updated_at AS pool_updated_at \
                  FROM user_pool_clients c JOIN user_pools p ON p.id = c.pool_id WHERE c.client_id = $1",
                 params![client_id],
@@ -265,6 +287,7 @@ impl Store {
                     created_at: r.get("pool_created_at")?,
                     updated_at: r.get("pool_updated_at")?,
                 },
+                r.get("revision")?,
             ))
         })
         .transpose()
@@ -274,7 +297,7 @@ impl Store {
         let changed = self
             .db
             .execute(
-                "UPDATE user_pool_clients SET config = $3, updated_at = $4 WHERE client_id = $1 AND pool_id = $2",
+                "UPDATE user_pool_clients SET config = $3, updated_at = $4, revision = revision + 1 WHERE client_id = $1 AND pool_id = $2",
                 params![&client.client_id, &client.pool_id, &client.config, client.updated_at],
             )
             .await?;
@@ -351,12 +374,40 @@ impl Store {
             .transpose()
     }
 
-    pub async fn get_user_by_sub(&self, pool_id: &str, sub: &str) -> Result<Option<UserRecord>> {
+    /// The user a name given by a caller refers to, in one query: the user of that username,
+    /// else the holder of the first alias in `lookup.aliases` that someone holds, else the user
+    /// with that `sub`.
+    pub async fn find_user(
+        &self,
+        pool_id: &str,
+        lookup: &UserLookup,
+    ) -> Result<Option<UserRecord>> {
+        let mut sql = format!(
+            "SELECT {USER_COLUMNS}, 0 AS found_by FROM users WHERE pool_id = $1 AND username_key = $2"
+        );
+        let mut params = params![pool_id, &lookup.username_key];
+        for (rank, (kind, value_key)) in lookup.aliases.iter().enumerate() {
+            params.push(db::Param::from(kind.as_str()));
+            params.push(db::Param::from(value_key));
+            sql.push_str(&format!(
+                " UNION ALL SELECT {USER_COLUMNS_U}, {} FROM user_aliases a JOIN users u ON u.pool_id = a.pool_id AND u.username_key = a.username_key \
+                 WHERE a.pool_id = $1 AND a.kind = ${} AND a.value_key = ${}",
+                rank + 1,
+                params.len() - 1,
+                params.len()
+            ));
+        }
+        if let Some(sub) = &lookup.sub {
+            params.push(db::Param::from(sub));
+            sql.push_str(&format!(
+                " UNION ALL SELECT {USER_COLUMNS}, {} FROM users WHERE pool_id = $1 AND sub = ${}",
+                lookup.aliases.len() + 1,
+                params.len()
+            ));
+        }
+        sql.push_str(" ORDER BY found_by LIMIT 1");
         self.db
-            .fetch_optional(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND sub = $2"),
-                params![pool_id, sub],
-            )
+            .fetch_optional(&sql, params)
             .await?
             .map(|r| UserRecord::from_row(&r))
             .transpose()
@@ -492,24 +543,7 @@ impl Store {
     // ---------------------------------------------------------------- messages
 
     pub async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
-        self.db
-            .execute(
-                "INSERT INTO messages (pool_id, username, medium, destination, subject, body, code, provider, provider_message_id, sent_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                params![
-                    &m.pool_id,
-                    &m.username,
-                    &m.medium,
-                    &m.destination,
-                    m.subject.as_deref(),
-                    m.body.as_deref(),
-                    m.code.as_deref(),
-                    &m.provider,
-                    m.provider_message_id.as_deref(),
-                    m.sent_at
-                ],
-            )
-            .await?;
+        self.db.execute(INSERT_MESSAGE, message_row(m)).await?;
         Ok(())
     }
 
@@ -593,6 +627,9 @@ async fn create_user_in(tx: &mut impl Exec, dialect: Backend, new: &NewUser) -> 
     if let Some(ev) = &new.event {
         insert_event(tx, &u.pool_id, &u.username_key, ev).await?;
     }
+    if let Some(m) = &new.outbox {
+        insert_message_in(tx, m).await?;
+    }
     Ok(())
 }
 
@@ -639,6 +676,9 @@ async fn issue_code_in(tx: &mut impl Exec, issue: &CodeIssue) -> Result<IssueOut
     insert_code(tx, pool_id, username_key, &issue.code).await?;
     if let Some(ev) = &issue.event {
         insert_event(tx, pool_id, username_key, ev).await?;
+    }
+    if let Some(m) = &issue.outbox {
+        insert_message_in(tx, m).await?;
     }
     Ok(IssueOutcome::Issued)
 }
@@ -857,6 +897,29 @@ async fn insert_event(
     Ok(())
 }
 
+async fn insert_message_in(tx: &mut impl Exec, m: &MessageRecord) -> Result<()> {
+    tx.execute(INSERT_MESSAGE, message_row(m)).await?;
+    Ok(())
+}
+
+const INSERT_MESSAGE: &str = "INSERT INTO messages (pool_id, username, medium, destination, subject, body, code, provider, provider_message_id, sent_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+fn message_row(m: &MessageRecord) -> Vec<db::Param> {
+    params![
+        &m.pool_id,
+        &m.username,
+        &m.medium,
+        &m.destination,
+        m.subject.as_deref(),
+        m.body.as_deref(),
+        m.code.as_deref(),
+        &m.provider,
+        m.provider_message_id.as_deref(),
+        m.sent_at
+    ]
+}
+
 async fn alias_holder(
     tx: &mut impl Exec,
     dialect: Backend,
@@ -888,6 +951,10 @@ async fn claim_alias(
     now: i64,
 ) -> Result<()> {
     let previous = alias_holder(tx, dialect, pool_id, kind, value_key).await?;
+    if previous.as_deref() == Some(username_key) {
+        // Already this user's (claimed at sign-up): rewriting the row would only dirty a page.
+        return Ok(());
+    }
     tx.execute(
         "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (pool_id, kind, value_key) DO UPDATE SET username_key = excluded.username_key",

@@ -182,6 +182,18 @@ pub struct NewUser {
     pub moved_aliases: Vec<(AliasKind, String)>,
     pub code: Option<CodeRecord>,
     pub event: Option<EventRecord>,
+    /// The code's message, when it goes to the developer outbox: kept in the same transaction.
+    pub outbox: Option<MessageRecord>,
+}
+
+/// The ways a name given by a caller may refer to a user, in the order they are tried.
+#[derive(Clone, Debug)]
+pub struct UserLookup {
+    pub username_key: String,
+    /// (kind, normalised value) of the aliases the pool lets users be found by.
+    pub aliases: Vec<(AliasKind, String)>,
+    /// The name as a `sub`, when it has a UUID's form.
+    pub sub: Option<String>,
 }
 
 /// An administrator's confirmation (AdminConfirmSignUp): no code is checked.
@@ -307,6 +319,8 @@ pub struct CodeIssue {
     pub code: CodeRecord,
     pub event: Option<EventRecord>,
     pub limit: Option<AttemptLimit>,
+    /// The code's message, when it goes to the developer outbox: kept only if the code is.
+    pub outbox: Option<MessageRecord>,
 }
 
 #[derive(Debug)]

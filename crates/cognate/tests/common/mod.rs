@@ -400,3 +400,83 @@ pub async fn user_attribute(
         .find(|a| a.name() == name)
         .and_then(|a| a.value().map(str::to_string))
 }
+
+/// A settings change made through `writer` applies to the very next request through `reader`
+/// (the same server, or another instance on the same database), although `reader` has
+/// already parsed and kept the old settings: a client change (PreventUserExistenceErrors) and
+/// a pool change (the password policy).
+pub async fn settings_changes_apply_to_the_next_request(
+    writer: &cip::Client,
+    reader: &cip::Client,
+) {
+    use cip::types::{PasswordPolicyType, PreventUserExistenceErrorTypes, UserPoolPolicyType};
+    let pool = writer
+        .create_user_pool()
+        .pool_name("changing")
+        .send()
+        .await
+        .unwrap()
+        .user_pool()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let client = writer
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("c")
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Legacy)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client()
+        .unwrap()
+        .client_id()
+        .unwrap()
+        .to_string();
+    let confirm_nobody = || {
+        reader
+            .confirm_sign_up()
+            .client_id(&client)
+            .username("nobody")
+            .confirmation_code("123456")
+            .send()
+    };
+    let sign_up = |name: &'static str| {
+        reader
+            .sign_up()
+            .client_id(&client)
+            .username(name)
+            .password("Passw0rd!")
+            .send()
+    };
+    assert_eq!(err_of(confirm_nobody().await).0, "UserNotFoundException");
+    sign_up("before").await.unwrap();
+
+    writer
+        .update_user_pool_client()
+        .user_pool_id(&pool)
+        .client_id(&client)
+        .client_name("c")
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err_of(confirm_nobody().await).0, "CodeMismatchException");
+
+    writer
+        .update_user_pool()
+        .user_pool_id(&pool)
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(PasswordPolicyType::builder().minimum_length(12).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (code, message) = err_of(sign_up("after").await);
+    assert_eq!(code, "InvalidPasswordException", "{message}");
+    // The client change survives the pool change (a pool change re-reads both).
+    assert_eq!(err_of(confirm_nobody().await).0, "CodeMismatchException");
+}
