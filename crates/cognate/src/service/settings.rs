@@ -204,9 +204,9 @@ pub fn cached_client_context(client_id: &str, revision: i64) -> Option<ClientCon
     })
 }
 
-/// Parses a client's and its pool's stored JSON and keeps the result for this thread, for as
-/// long as the client's revision stays the same (parsing a pool's settings costs more than reading
-/// them).
+/// Parses a client's and its pool's stored JSON and keeps the result for this thread while
+/// the client's revision stays the same (parsing a pool's settings costs more than reading
+/// the revision).
 pub fn parse_client_context(
     client_id: &str,
     revision: i64,
