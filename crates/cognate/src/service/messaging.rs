@@ -84,7 +84,7 @@ struct Composed {
 }
 
 impl Service {
-    pub(super) async fn send_code(&self, m: CodeMessage<'_>) -> Result<Value, ApiError> {
+    async fn send_code(&self, m: CodeMessage<'_>) -> Result<Value, ApiError> {
         let composed = self.compose(&m).await?;
         self.deliver(m.call.pool, m.call.user_name, m.target, composed, m.code)
             .await?;
@@ -94,7 +94,7 @@ impl Service {
     /// The outbox record of a code's message when it can be known before the code is stored:
     /// no provider carries the medium and no CustomMessage trigger shapes the text. The caller
     /// then commits it in the same transaction as the code (one write instead of two, and the
-    /// code is never stored without its message), and the message needs no `send_code`.
+    /// code is never stored without its message) and finishes with `send_code_unless_recorded`.
     pub(super) async fn outbox_record_in_advance(
         &self,
         m: &CodeMessage<'_>,
@@ -110,6 +110,20 @@ impl Service {
             composed,
             m.code,
         )))
+    }
+
+    /// After the code's write: sends the message, unless its outbox record went into that
+    /// write (`outbox_record_in_advance`).
+    pub(super) async fn send_code_unless_recorded(
+        &self,
+        m: CodeMessage<'_>,
+        recorded: bool,
+    ) -> Result<Value, ApiError> {
+        if !recorded {
+            return self.send_code(m).await;
+        }
+        log_outbox(&m.call.pool.id, m.call.user_name, m.target, m.code);
+        Ok(m.target.details())
     }
 
     fn has_provider(&self, medium: Medium) -> bool {
@@ -292,7 +306,7 @@ impl Service {
 }
 
 /// The log line of a code that went to the outbox (no provider for its medium).
-pub fn log_outbox(pool_id: &str, username: &str, target: &CodeTarget, code: &str) {
+fn log_outbox(pool_id: &str, username: &str, target: &CodeTarget, code: &str) {
     tracing::info!(
         pool = %pool_id, username, medium = target.medium.as_str(),
         destination = %target.masked(), code,

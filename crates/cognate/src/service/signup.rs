@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::attributes;
 use super::hooks::{Metadata, TriggerCall};
-use super::messaging::{choose_target, log_outbox, CodeMessage, CodeTarget};
+use super::messaging::{choose_target, CodeMessage, CodeTarget};
 use super::settings::{
     cached_client_context, parse_client_context, ClientContext, ClientSettings, PoolSettings,
 };
@@ -320,14 +320,9 @@ impl Service {
 
         let mut delivery = None;
         if let Some(message) = message {
-            delivery = Some(if in_advance {
-                log_outbox(&pool.id, &username, message.target, message.code);
-                message.target.details()
-            } else {
-                // The user exists from here on: if delivery fails the caller gets
-                // CodeDeliveryFailureException and can ResendConfirmationCode later.
-                self.send_code(message).await?
-            });
+            // The user exists from here on: if delivery fails the caller gets
+            // CodeDeliveryFailureException and can ResendConfirmationCode later.
+            delivery = Some(self.send_code_unless_recorded(message, in_advance).await?);
         }
         if auto_confirm {
             let mut confirmed_attrs = attrs.clone();
@@ -492,11 +487,7 @@ impl Service {
             IssueOutcome::LimitExceeded => return Err(errors::attempt_limit()),
             IssueOutcome::UserGone => return Err(errors::username_client_not_found()),
         }
-        if in_advance {
-            log_outbox(&pool.id, &user.username, &target, &code);
-            return Ok(target.details());
-        }
-        self.send_code(message).await
+        self.send_code_unless_recorded(message, in_advance).await
     }
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents

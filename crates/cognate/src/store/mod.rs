@@ -167,8 +167,8 @@ impl Store {
             .transpose()
     }
 
-    /// Replaces a pool's settings; false when the pool is gone.
-    /// A pool's clients see the change through their revisions (`client_revision`).
+    /// Replaces a pool's settings (false when the pool is gone) and raises the revision of
+    /// each of its clients, so that they see the change (`client_revision`).
     pub async fn update_pool(&self, pool: &PoolRecord) -> Result<bool> {
         let pool = pool.clone();
         transact!(&self.db, |tx, _dialect| {
@@ -263,7 +263,7 @@ impl Store {
             .transpose()
     }
 
-    /// A client and its pool in one round trip, with their revisions.
+    /// A client and its pool in one round trip, with the client's revision.
     pub async fn get_client_with_pool(
         &self,
         client_id: &str,
