@@ -7,7 +7,8 @@
 //! (a failing write rolls back only itself), then commits once and only then answers each
 //! caller (group commit): an answered write is committed, and the cost of a commit is shared
 //! by all the writes waiting for it. Between batches, when nothing is queued, the same thread
-//! checkpoints the WAL into the database file.
+//! checkpoints the WAL into the database file. At debug level the writer reports every 10 s
+//! what share of its time went to running writes, committing, checkpointing and waiting.
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,6 +36,8 @@ const WRITER_CACHE_KIB: i64 = 16 * 1024;
 const IDLE_CHECKPOINT_WRITES: usize = 4;
 /// ...or once the oldest uncheckpointed write is this old.
 const IDLE_CHECKPOINT_AFTER: Duration = Duration::from_secs(1);
+/// How often the writer reports where its time went (debug level, `WriterTimes`).
+const WRITER_REPORT_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Lite {
@@ -229,8 +232,15 @@ where
 fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
     let mut uncheckpointed = 0;
     let mut oldest_uncheckpointed = Instant::now();
+    let mut times = WriterTimes::new(Instant::now());
     loop {
-        let first = match next_message(&queue, &conn, &mut uncheckpointed, oldest_uncheckpointed) {
+        let first = match next_message(
+            &queue,
+            &conn,
+            &mut uncheckpointed,
+            oldest_uncheckpointed,
+            &mut times,
+        ) {
             Some(message) => message,
             None => return,
         };
@@ -252,7 +262,14 @@ fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
                 oldest_uncheckpointed = Instant::now();
             }
             uncheckpointed += batch.len();
-            commit_batch(&conn, batch);
+            times.batches += 1;
+            times.writes += batch.len() as u64;
+            commit_batch(&conn, batch, &mut times);
+        }
+        if times.since.elapsed() >= WRITER_REPORT_EVERY {
+            // The report is only formatted when debug logging is on for this module.
+            tracing::debug!("{}", times.report(Instant::now()));
+            times = WriterTimes::new(Instant::now());
         }
         if let Some(ack) = close {
             drop(conn);
@@ -269,6 +286,7 @@ fn next_message(
     conn: &Connection,
     uncheckpointed: &mut usize,
     oldest_uncheckpointed: Instant,
+    times: &mut WriterTimes,
 ) -> Option<Message> {
     loop {
         match queue.try_recv() {
@@ -279,9 +297,12 @@ fn next_message(
         }
         let wait = IDLE_CHECKPOINT_AFTER.saturating_sub(oldest_uncheckpointed.elapsed());
         if *uncheckpointed >= IDLE_CHECKPOINT_WRITES || wait.is_zero() {
+            let started = Instant::now();
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::warn!(error = %e, "SQLite checkpoint");
             }
+            times.checkpointing += started.elapsed();
+            times.checkpoints += 1;
             *uncheckpointed = 0;
             continue;
         }
@@ -293,7 +314,8 @@ fn next_message(
     }
 }
 
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>, times: &mut WriterTimes) {
+    let started = Instant::now();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let e = StoreError::from(e);
         for job in batch {
@@ -312,11 +334,66 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
         }
         let _ = step(conn, "RELEASE write");
     }
+    let committing = Instant::now();
+    times.running += committing - started;
     let commit = step(conn, "COMMIT").inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
     });
+    // A commit includes SQLite's own checkpoint when the WAL passes 1,000 pages.
+    times.committing += committing.elapsed();
     for job in batch {
         job.finish(commit.clone());
+    }
+}
+
+/// Where the writer's wall time went over one report period. Every write waits in this one
+/// thread, so these shares say what bounds the write rate (BENCHMARKS.md, session 5): running
+/// the writes' statements, committing (the WAL append), checkpointing, or waiting for work.
+struct WriterTimes {
+    since: Instant,
+    batches: u64,
+    writes: u64,
+    running: Duration,
+    committing: Duration,
+    checkpointing: Duration,
+    checkpoints: u64,
+}
+
+impl WriterTimes {
+    fn new(since: Instant) -> Self {
+        WriterTimes {
+            since,
+            batches: 0,
+            writes: 0,
+            running: Duration::ZERO,
+            committing: Duration::ZERO,
+            checkpointing: Duration::ZERO,
+            checkpoints: 0,
+        }
+    }
+
+    fn report(&self, now: Instant) -> String {
+        let period = now.saturating_duration_since(self.since);
+        let busy = self.running + self.committing + self.checkpointing;
+        let share = |d: Duration| {
+            if period.is_zero() {
+                0.0
+            } else {
+                100.0 * d.as_secs_f64() / period.as_secs_f64()
+            }
+        };
+        format!(
+            "SQLite writer over {:.1} s: {} writes in {} batches; running writes {:.0}%, \
+             committing {:.0}%, checkpointing {:.0}% ({} checkpoints), waiting {:.0}%",
+            period.as_secs_f64(),
+            self.writes,
+            self.batches,
+            share(self.running),
+            share(self.committing),
+            share(self.checkpointing),
+            self.checkpoints,
+            share(period.saturating_sub(busy)),
+        )
     }
 }
 
@@ -457,6 +534,27 @@ impl From<rusqlite::Error> for StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writer_times_report_shares_of_the_period() {
+        let start = Instant::now();
+        let mut times = WriterTimes::new(start);
+        times.batches = 3;
+        times.writes = 40;
+        times.running = Duration::from_millis(250);
+        times.committing = Duration::from_millis(200);
+        times.checkpointing = Duration::from_millis(500);
+        times.checkpoints = 7;
+        assert_eq!(
+            times.report(start + Duration::from_secs(1)),
+            "SQLite writer over 1.0 s: 40 writes in 3 batches; running writes 25%, \
+             committing 20%, checkpointing 50% (7 checkpoints), waiting 5%"
+        );
+        // A clock that has not moved reports zeros rather than dividing by zero.
+        assert!(WriterTimes::new(start).report(start).ends_with(
+            "running writes 0%, committing 0%, checkpointing 0% (0 checkpoints), waiting 0%"
+        ));
+    }
 
     #[test]
     fn dollar_parameters_become_numbered_question_marks() {
