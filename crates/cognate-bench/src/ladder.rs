@@ -20,6 +20,10 @@ pub struct Ladder {
     pub kinds: Vec<Kind>,
     /// Extra `cognate serve` flags (printed with the results).
     pub serve_args: Vec<String>,
+    /// Where the server's log goes (appended), if anywhere.
+    pub server_log: Option<PathBuf>,
+    /// The server's COGNATE_LOG.
+    pub server_log_filter: String,
     pub template: Options,
 }
 
@@ -40,12 +44,22 @@ impl Ladder {
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
         std::fs::create_dir_all(&self.data_dir)?;
+        let log = match &self.server_log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ),
+            None => Stdio::null(),
+        };
         let mut cmd = tokio::process::Command::new(&self.cognate_bin);
         cmd.args(["serve", "--listen", &listen])
             .args(self.db_args())
             .args(&self.serve_args)
-            .env("COGNATE_LOG", "warn")
-            .stdout(Stdio::null())
+            .env("COGNATE_LOG", &self.server_log_filter)
+            .stdout(log)
             .kill_on_drop(true);
         eprintln!(
             "ladder: {} serve --listen {listen} {} {}",

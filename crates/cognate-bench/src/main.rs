@@ -143,6 +143,14 @@ enum Cmd {
         /// the server, not the limiter.
         #[arg(long, default_value_t = 1_000_000_000)]
         raised_limit: i64,
+        /// Append the server's log to this file (otherwise it is discarded).
+        #[arg(long)]
+        server_log: Option<PathBuf>,
+        /// The server's log filter (its COGNATE_LOG). With
+        /// `warn,cognate::store::sqlite=debug` the SQLite writer reports every 10 s where its
+        /// time went.
+        #[arg(long, default_value = "warn")]
+        server_log_filter: String,
         #[command(flatten)]
         flow: FlowArgs,
         #[command(flatten)]
@@ -308,6 +316,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             sizes,
             raised_limit,
+            server_log,
+            server_log_filter,
             flow,
             common,
         } => {
@@ -341,6 +351,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 sizes,
                 kinds: flow.workloads.clone(),
                 serve_args,
+                server_log,
+                server_log_filter,
                 template,
             };
             let json = common.json.clone();
