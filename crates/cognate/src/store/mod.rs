@@ -16,7 +16,9 @@ mod sqlite;
 pub use error::{Conflict, StoreError};
 pub use records::*;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use std::path::Path;
@@ -382,30 +384,15 @@ impl Store {
         pool_id: &str,
         lookup: &UserLookup,
     ) -> Result<Option<UserRecord>> {
-        let mut sql = format!(
-            "SELECT {USER_COLUMNS}, 0 AS found_by FROM users WHERE pool_id = $1 AND username_key = $2"
-        );
         let mut params = params![pool_id, &lookup.username_key];
-        for (rank, (kind, value_key)) in lookup.aliases.iter().enumerate() {
+        for (kind, value_key) in &lookup.aliases {
             params.push(db::Param::from(kind.as_str()));
             params.push(db::Param::from(value_key));
-            sql.push_str(&format!(
-                " UNION ALL SELECT {USER_COLUMNS_U}, {} FROM user_aliases a JOIN users u ON u.pool_id = a.pool_id AND u.username_key = a.username_key \
-                 WHERE a.pool_id = $1 AND a.kind = ${} AND a.value_key = ${}",
-                rank + 1,
-                params.len() - 1,
-                params.len()
-            ));
         }
         if let Some(sub) = &lookup.sub {
             params.push(db::Param::from(sub));
-            sql.push_str(&format!(
-                " UNION ALL SELECT {USER_COLUMNS}, {} FROM users WHERE pool_id = $1 AND sub = ${}",
-                lookup.aliases.len() + 1,
-                params.len()
-            ));
         }
-        sql.push_str(" ORDER BY found_by LIMIT 1");
+        let sql = find_user_sql(lookup.aliases.len(), lookup.sub.is_some());
         self.db
             .fetch_optional(&sql, params)
             .await?
@@ -1000,6 +987,47 @@ const BUMP_COUNTER: &str = "INSERT INTO attempt_counters (pool_id, username_key,
        window_start = CASE WHEN attempt_counters.window_start <= $5 THEN $4 ELSE attempt_counters.window_start END \
      RETURNING count";
 
+/// `find_user`'s query for a lookup of that shape. Pools offer at most three alias kinds, so
+/// the shapes are few: those are built once, not on every request.
+fn find_user_sql(aliases: usize, with_sub: bool) -> Cow<'static, str> {
+    const CACHED_ALIASES: usize = 3;
+    static SHAPES: OnceLock<Vec<String>> = OnceLock::new();
+    if aliases > CACHED_ALIASES {
+        return Cow::Owned(build_find_user_sql(aliases, with_sub));
+    }
+    let shapes = SHAPES.get_or_init(|| {
+        (0..=CACHED_ALIASES)
+            .flat_map(|n| [build_find_user_sql(n, false), build_find_user_sql(n, true)])
+            .collect()
+    });
+    Cow::Borrowed(&shapes[aliases * 2 + usize::from(with_sub)])
+}
+
+/// The user by username ($2), else by the first of `aliases` alias (kind, value) parameter
+/// pairs ($3, $4, …) that someone holds, else by `sub` (the last parameter).
+fn build_find_user_sql(aliases: usize, with_sub: bool) -> String {
+    let mut sql = format!(
+        "SELECT {USER_COLUMNS}, 0 AS found_by FROM users WHERE pool_id = $1 AND username_key = $2"
+    );
+    for rank in 1..=aliases {
+        sql.push_str(&format!(
+            " UNION ALL SELECT {USER_COLUMNS_U}, {rank} FROM user_aliases a JOIN users u ON u.pool_id = a.pool_id AND u.username_key = a.username_key \
+             WHERE a.pool_id = $1 AND a.kind = ${} AND a.value_key = ${}",
+            2 * rank + 1,
+            2 * rank + 2
+        ));
+    }
+    if with_sub {
+        sql.push_str(&format!(
+            " UNION ALL SELECT {USER_COLUMNS}, {} FROM users WHERE pool_id = $1 AND sub = ${}",
+            aliases + 1,
+            2 * aliases + 3
+        ));
+    }
+    sql.push_str(" ORDER BY found_by LIMIT 1");
+    sql
+}
+
 const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at";
 /// A user's values in `USER_COLUMNS` order.
 fn user_row(u: &UserRecord) -> Vec<db::Param> {
@@ -1047,5 +1075,27 @@ impl UserRecord {
             created_at: r.get("created_at")?,
             updated_at: r.get("updated_at")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_user_sql_numbers_one_parameter_per_value_of_its_shape() {
+        for aliases in 0..=5 {
+            for with_sub in [false, true] {
+                let sql = find_user_sql(aliases, with_sub);
+                let expected = 2 + 2 * aliases + usize::from(with_sub);
+                assert!(sql.contains(&format!("${expected}")), "{sql}");
+                assert!(!sql.contains(&format!("${}", expected + 1)), "{sql}");
+                assert_eq!(
+                    sql.matches("UNION ALL").count(),
+                    aliases + usize::from(with_sub)
+                );
+                assert_eq!(sql, build_find_user_sql(aliases, with_sub));
+            }
+        }
     }
 }

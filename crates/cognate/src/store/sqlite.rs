@@ -262,8 +262,6 @@ fn writer_loop(conn: Connection, queue: mpsc::Receiver<Message>) {
                 oldest_uncheckpointed = Instant::now();
             }
             uncheckpointed += batch.len();
-            times.batches += 1;
-            times.writes += batch.len() as u64;
             commit_batch(&conn, batch, &mut times);
         }
         if times.since.elapsed() >= WRITER_REPORT_EVERY {
@@ -316,6 +314,8 @@ fn next_message(
 
 fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>, times: &mut WriterTimes) {
     let started = Instant::now();
+    times.batches += 1;
+    times.writes += batch.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let e = StoreError::from(e);
         for job in batch {
