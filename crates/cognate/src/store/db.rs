@@ -181,10 +181,8 @@ impl Db {
     pub async fn fetch_all(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>> {
         match self {
             Db::Sqlite(lite) => {
-                let (lite, sql) = (lite.clone(), sql.to_string());
-                tokio::task::spawn_blocking(move || lite.read(|x| ready(x.fetch_all(&sql, params))))
-                    .await
-                    .map_err(|e| StoreError::Database(format!("reader task: {e}")))?
+                let sql = sql.to_string();
+                lite.scan(move |x| ready(x.fetch_all(&sql, params))).await
             }
             Db::Postgres(pool) => PgPool(pool).fetch_all(sql, params).await,
         }

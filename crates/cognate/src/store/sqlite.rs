@@ -48,6 +48,11 @@ struct Shared {
     target: Target,
     writes: mpsc::Sender<Message>,
     readers: ArrayQueue<Connection>,
+    /// Scans running at once (`Lite::scan`), as many as the pool keeps readers. Without it each
+    /// concurrent scan took a blocking thread of its own with a reader connection and page
+    /// cache beyond the pool: 64 clients reading the outbox raised the server's RSS from 47
+    /// to 69 MiB with 86 threads (BENCHMARKS.md, session 6).
+    scans: tokio::sync::Semaphore,
 }
 
 #[derive(Clone, Debug)]
@@ -129,10 +134,12 @@ impl Lite {
             .name("sqlite-writer".to_string())
             .spawn(move || writer_loop(writer, queue))
             .map_err(|e| StoreError::Unavailable(format!("starting the SQLite writer: {e}")))?;
+        let readers = readers.max(1) as usize;
         let shared = Arc::new(Shared {
             target,
             writes,
-            readers: ArrayQueue::new(readers.max(1) as usize),
+            readers: ArrayQueue::new(readers),
+            scans: tokio::sync::Semaphore::new(readers),
         });
         Ok(Lite { shared })
     }
@@ -147,6 +154,20 @@ impl Lite {
         // A full pool (after a burst) just closes the extra connection.
         let _ = self.shared.readers.push(conn);
         out
+    }
+
+    /// Runs `read` on a reader connection off the async threads, for reads that may take a
+    /// while; at most as many at once as the pool keeps readers, the rest wait their turn.
+    pub async fn scan<T, F>(&self, read: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut LiteExec<'_>) -> Result<T> + Send + 'static,
+    {
+        let _permit = self.shared.scans.acquire().await.map_err(|_| closed())?;
+        let lite = self.clone();
+        tokio::task::spawn_blocking(move || lite.read(read))
+            .await
+            .map_err(|e| StoreError::Database(format!("reader task: {e}")))?
     }
 
     /// Runs `write` on the writer thread inside the next group commit; answers once committed.
@@ -648,6 +669,45 @@ mod tests {
             insert("late").await,
             Err(StoreError::Unavailable(_))
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_scans_run_at_once_than_the_pool_keeps_readers() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let lite = Lite::open(&url, 2).unwrap();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let scans = (0i64..8)
+            .map(|n| {
+                let (lite, running, most) = (lite.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    lite.scan(move |x| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        // Long enough for the other scans to try to start meanwhile.
+                        std::thread::sleep(Duration::from_millis(20));
+                        let rows = super::super::db::ready(
+                            x.fetch_all("SELECT $1 AS n", vec![Param::from(n)]),
+                        );
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        rows
+                    })
+                    .await
+                })
+            })
+            .collect::<Vec<_>>();
+        for (n, scan) in scans.into_iter().enumerate() {
+            let rows = scan.await.unwrap().unwrap();
+            assert_eq!(rows[0].get::<i64>("n").unwrap(), n as i64);
+        }
+        assert!(
+            most.load(Ordering::SeqCst) <= 2,
+            "{} scans ran at once",
+            most.load(Ordering::SeqCst)
+        );
+        lite.close().await;
     }
 
     /// Rows in the database file itself, ignoring the WAL: what checkpoints have copied.
