@@ -1,6 +1,7 @@
 //! SQLite through rusqlite. Reads run synchronously on the calling thread over a lock-free
 //! pool of connections (a point read costs microseconds, less than handing it to another
-//! thread); scans are moved off the async threads by the caller (`Db::fetch_all`).
+//! thread); scans run on tokio's blocking threads (`Lite::scan`, used by `Db::fetch_all`), as
+//! many at once as the pool keeps readers.
 //!
 //! Writes go to one writer thread that owns the only writing connection. It takes every write
 //! queued at that moment and runs them in one transaction, each inside a savepoint of its own
