@@ -152,6 +152,10 @@ wait_port "$PORT" cognate
   --note "SQLite (WAL, synchronous=NORMAL), cognate serve ${SERVE_FLAGS[*]}" \
   "${FLOW[@]}" "${COMMON[@]}"
 stop "$CPID"
+# Argon2id alone moves by ±10% within minutes here; the table compares SignUp with the mean
+# of the runs before and after Cognate's.
+log "argon2id alone again, after Cognate's runs"
+"$BENCH" argon2 --argon2id-only --duration "$DURATION" --json "$RESULTS"
 
 # ---------------------------------------------------------------- moto
 if has_peer moto; then

@@ -125,6 +125,9 @@ enum Cmd {
         duration: f64,
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Measure Argon2id alone, not also what SignUp computes (a second reference run).
+        #[arg(long)]
+        argon2id_only: bool,
     },
     /// Start Cognate, bulk-fill its pool to each size, run the workloads at each step and
     /// report the server's resident memory.
@@ -289,6 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             threads,
             duration,
             json,
+            argon2id_only,
         } => {
             let threads = threads.unwrap_or_else(|| {
                 std::thread::available_parallelism()
@@ -305,10 +309,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tokio::task::spawn_blocking(move || machine::hash_rate(params, threads, d, false))
                     .await??;
             record(&json, &o)?;
-            let o =
-                tokio::task::spawn_blocking(move || machine::hash_rate(params, threads, d, true))
-                    .await??;
-            record(&json, &o)?;
+            if !argon2id_only {
+                let o = tokio::task::spawn_blocking(move || {
+                    machine::hash_rate(params, threads, d, true)
+                })
+                .await??;
+                record(&json, &o)?;
+            }
         }
         Cmd::Ladder {
             cognate_bin,
