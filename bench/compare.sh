@@ -123,7 +123,7 @@ if [ "$FAKECLOUD" = 1 ]; then
     log "installing fakecloud (cargo install; this compiles for a long while)"
     cargo install --locked --root "$PREFIX/fakecloud" fakecloud >&2
   fi
-  FAKECLOUD_VERSION="$("$PREFIX/fakecloud/bin/fakecloud" --version 2>/dev/null || echo unknown)"
+  FAKECLOUD_VERSION="$("$PREFIX/fakecloud/bin/fakecloud" --version 2>/dev/null | sed "s/^fakecloud //" || echo unknown)"
 fi
 
 COMMON=(--duration "$DURATION" --connections "$CONNECTIONS" --json "$RESULTS")
@@ -195,7 +195,7 @@ if [ "$FAKECLOUD" = 1 ]; then
   "$PREFIX/fakecloud/bin/fakecloud" --addr "127.0.0.1:$PORT" > "$PREFIX/fakecloud.log" 2>&1 &
   FPID=$!; PIDS+=("$FPID")
   wait_port "$PORT" fakecloud
-  "$BENCH" run --name fakecloud --endpoint "http://127.0.0.1:$PORT" --code-source any --pid "$FPID" \
+  "$BENCH" run --name fakecloud --endpoint "http://127.0.0.1:$PORT" --code-source fakecloud --pid "$FPID" \
     --note "fakecloud $FAKECLOUD_VERSION (in memory)" \
     "${FLOW[@]}" "${COMMON[@]}" || log "fakecloud run failed"
   stop "$FPID"

@@ -1,6 +1,7 @@
 //! The pool-size ladder: one Cognate server, its store bulk-filled with confirmed users
 //! (`cognate seed-users`) to each size in turn, the workloads run at each step, and the
-//! server's resident memory read from /proc.
+//! server's resident memory read from /proc. With `fresh_each_step` every step starts its
+//! own server on an empty store instead.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -24,12 +25,22 @@ pub struct Ladder {
     pub server_log: Option<PathBuf>,
     /// The server's COGNATE_LOG.
     pub server_log_filter: String,
+    /// A new server on an empty store for every step, so a step's pool holds just its size
+    /// in users and none of the codes, events and messages earlier steps left.
+    pub fresh_each_step: bool,
     pub template: Options,
 }
 
 fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
+}
+
+/// The running server of a ladder (one for the whole ladder, or one per step).
+struct Server {
+    child: tokio::process::Child,
+    pid: u32,
+    target: Target,
 }
 
 impl Ladder {
@@ -40,7 +51,15 @@ impl Ladder {
         }
     }
 
-    pub async fn run(self, mut sink: impl FnMut(&Outcome)) -> anyhow::Result<Vec<Outcome>> {
+    fn seeder(&self) -> Seeder {
+        Seeder {
+            bin: self.cognate_bin.clone(),
+            db_args: self.db_args(),
+        }
+    }
+
+    /// Starts `cognate serve` on the ladder's store and sets up the pool and client.
+    async fn start(&self) -> anyhow::Result<Server> {
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
         std::fs::create_dir_all(&self.data_dir)?;
@@ -67,32 +86,54 @@ impl Ladder {
             self.db_args().join(" "),
             self.serve_args.join(" ")
         );
-        let mut child = cmd.spawn().context("starting cognate")?;
+        let child = cmd.spawn().context("starting cognate")?;
         let pid = child.id().context("cognate pid")?;
         let endpoint = Endpoint::parse(&format!("http://{listen}"))?;
         wait_healthy(&endpoint).await?;
-        let seeder = Seeder {
-            bin: self.cognate_bin.clone(),
-            db_args: self.db_args(),
-        };
         let mut opts = self.template.clone();
-        opts.endpoint = endpoint.clone();
-        opts.seeder = Some(seeder.clone());
+        opts.endpoint = endpoint;
+        opts.seeder = Some(self.seeder());
         opts.pid = Some(pid);
-        // One pool for the whole ladder: the filler users accumulate in it.
-        let mut target = Target::setup(opts).await?;
-        let pool_id = target.pool_id.clone();
-        let mut out = Vec::new();
-        let mut filled = 0u64;
+        let target = Target::setup(opts).await?;
         let (rss0, _) = rss_kib(pid).unwrap_or((0, 0));
         eprintln!(
             "ladder: server RSS at start {:.1} MiB",
             rss0 as f64 / 1024.0
         );
+        Ok(Server { child, pid, target })
+    }
+
+    pub async fn run(self, mut sink: impl FnMut(&Outcome)) -> anyhow::Result<Vec<Outcome>> {
+        if self.fresh_each_step && self.database_url.is_some() {
+            bail!("--fresh-each-step needs the SQLite store (--data-dir)");
+        }
+        let seeder = self.seeder();
+        let mut server: Option<Server> = None;
+        let mut out = Vec::new();
+        // Users in the current server's pool: the filler users accumulate in one pool unless
+        // every step starts on a new store.
+        let mut filled = 0u64;
         for &size in &self.sizes {
+            if self.fresh_each_step {
+                if let Some(mut old) = server.take() {
+                    let _ = old.child.start_kill();
+                    let _ = old.child.wait().await;
+                }
+                if self.data_dir.exists() {
+                    std::fs::remove_dir_all(&self.data_dir)
+                        .with_context(|| format!("removing {}", self.data_dir.display()))?;
+                }
+                filled = 0;
+            }
+            let srv = match &mut server {
+                Some(srv) => srv,
+                None => server.insert(self.start().await?),
+            };
+            let pid = srv.pid;
             if size > filled {
                 let t = Instant::now();
-                let line = seeder.seed(&pool_id, "fill-", filled, size - filled, false)?;
+                let line =
+                    seeder.seed(&srv.target.pool_id, "fill-", filled, size - filled, false)?;
                 eprintln!("ladder: {line} ({:.1} s)", t.elapsed().as_secs_f64());
                 filled = size;
             }
@@ -108,8 +149,8 @@ impl Ladder {
             };
             sink(&before);
             out.push(before);
-            target.opts.name = format!("cognate@{size}");
-            let results = run_workloads(&mut target, &self.kinds).await?;
+            srv.target.opts.name = format!("cognate@{size}");
+            let results = run_workloads(&mut srv.target, &self.kinds).await?;
             for mut o in results {
                 o.pool_users = Some(size);
                 sink(&o);
@@ -133,8 +174,10 @@ impl Ladder {
             sink(&mem);
             out.push(mem);
         }
-        let _ = child.start_kill();
-        let _ = child.wait().await;
+        if let Some(mut srv) = server {
+            let _ = srv.child.start_kill();
+            let _ = srv.child.wait().await;
+        }
         Ok(out)
     }
 }

@@ -154,6 +154,10 @@ enum Cmd {
         /// time went.
         #[arg(long, default_value = "warn")]
         server_log_filter: String,
+        /// Start every step on a new server and an empty SQLite store, so each step's pool
+        /// holds only its size in users, without what earlier steps' workloads left.
+        #[arg(long)]
+        fresh_each_step: bool,
         #[command(flatten)]
         flow: FlowArgs,
         #[command(flatten)]
@@ -325,6 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             raised_limit,
             server_log,
             server_log_filter,
+            fresh_each_step,
             flow,
             common,
         } => {
@@ -360,6 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 serve_args,
                 server_log,
                 server_log_filter,
+                fresh_each_step,
                 template,
             };
             let json = common.json.clone();

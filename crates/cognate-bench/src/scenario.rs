@@ -34,6 +34,9 @@ pub enum CodeSource {
     Fixed(String),
     /// The endpoint accepts any code (moto: ConfirmSignUp does not check it).
     Any,
+    /// Read each code from fakecloud's introspection endpoint
+    /// (GET /_fakecloud/cognito/confirmation-codes/POOL/USERNAME).
+    Fakecloud,
 }
 
 impl CodeSource {
@@ -41,9 +44,10 @@ impl CodeSource {
         match s {
             "outbox" => Ok(CodeSource::Outbox),
             "any" => Ok(CodeSource::Any),
+            "fakecloud" => Ok(CodeSource::Fakecloud),
             _ => match s.strip_prefix("fixed=") {
                 Some(code) if !code.is_empty() => Ok(CodeSource::Fixed(code.to_string())),
-                _ => bail!("--code-source wants outbox, any or fixed=CODE, got {s}"),
+                _ => bail!("--code-source wants outbox, fakecloud, any or fixed=CODE, got {s}"),
             },
         }
     }
@@ -56,6 +60,9 @@ impl CodeSource {
             }
             CodeSource::Any => {
                 "the endpoint accepts ANY code (it does not check ConfirmationCode)".into()
+            }
+            CodeSource::Fakecloud => {
+                "codes read from fakecloud's /_fakecloud/cognito/confirmation-codes before the timed phase".into()
             }
         }
     }
@@ -396,7 +403,6 @@ impl Target {
                 .map(|u| (u, "123456".to_string()))
                 .collect()),
             CodeSource::Outbox => {
-                let started = Instant::now();
                 // The outbox is keyed by the internal username (the sub in email pools).
                 let internal: Vec<String> = if self.opts.style == Style::Email {
                     let calls: Vec<Call> = users
@@ -434,56 +440,86 @@ impl Target {
                     users.clone()
                 };
                 let pool = query_escape(&self.pool_id);
-                let calls: Vec<Call> = internal
+                let paths = internal
                     .iter()
-                    .map(|u| Call::Get {
-                        path: format!(
+                    .map(|u| {
+                        format!(
                             "/_cognate/outbox?pool={pool}&username={}&limit=1",
                             query_escape(u)
-                        ),
+                        )
                     })
                     .collect();
-                let codes = Arc::new(Mutex::new(vec![String::new(); users.len()]));
-                let sink = codes.clone();
-                run_all(
-                    &self.opts.endpoint,
-                    self.opts.connections,
-                    self.opts.prep_limit,
-                    Workload::new(
-                        move |i| calls.get(i as usize).cloned(),
-                        move |i, r| {
-                            let code = ok_json(r).and_then(|v| {
-                                v["Messages"]
-                                    .as_array()
-                                    .and_then(|m| m.last())
-                                    .and_then(|m| m["Code"].as_str().map(str::to_string))
-                            });
-                            if let (Some(code), Ok(mut c)) = (code, sink.lock()) {
-                                c[i as usize] = code;
-                                return true;
-                            }
-                            false
-                        },
-                    ),
-                )
-                .await;
-                let codes = codes.lock().map(|c| c.clone()).unwrap_or_default();
-                let pairs: Vec<(String, String)> = users
-                    .into_iter()
-                    .zip(codes)
-                    .filter(|(_, c)| !c.is_empty())
+                self.fetch_codes(users, paths, "the outbox", |v| {
+                    v["Messages"]
+                        .as_array()
+                        .and_then(|m| m.last())
+                        .and_then(|m| m["Code"].as_str().map(str::to_string))
+                })
+                .await
+            }
+            CodeSource::Fakecloud => {
+                let pool = query_escape(&self.pool_id);
+                let paths = users
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "/_fakecloud/cognito/confirmation-codes/{pool}/{}",
+                            query_escape(u)
+                        )
+                    })
                     .collect();
-                eprintln!(
-                    "  prep: read {} codes from the outbox in {:.1} s",
-                    pairs.len(),
-                    started.elapsed().as_secs_f64()
-                );
-                if pairs.is_empty() {
-                    bail!("no codes could be read from the outbox (is this Cognate with the outbox on?)");
-                }
-                Ok(pairs)
+                self.fetch_codes(users, paths, "fakecloud's introspection endpoint", |v| {
+                    v["confirmationCode"].as_str().map(str::to_string)
+                })
+                .await
             }
         }
+    }
+
+    /// GETs `paths[i]` for `users[i]` and keeps the users whose reply holds a code.
+    async fn fetch_codes(
+        &self,
+        users: Vec<String>,
+        paths: Vec<String>,
+        from: &str,
+        code_in: fn(&Value) -> Option<String>,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let started = Instant::now();
+        let calls: Vec<Call> = paths.into_iter().map(|path| Call::Get { path }).collect();
+        let codes = Arc::new(Mutex::new(vec![String::new(); users.len()]));
+        let sink = codes.clone();
+        run_all(
+            &self.opts.endpoint,
+            self.opts.connections,
+            self.opts.prep_limit,
+            Workload::new(
+                move |i| calls.get(i as usize).cloned(),
+                move |i, r| {
+                    let code = ok_json(r).and_then(|v| code_in(&v));
+                    if let (Some(code), Ok(mut c)) = (code, sink.lock()) {
+                        c[i as usize] = code;
+                        return true;
+                    }
+                    false
+                },
+            ),
+        )
+        .await;
+        let codes = codes.lock().map(|c| c.clone()).unwrap_or_default();
+        let pairs: Vec<(String, String)> = users
+            .into_iter()
+            .zip(codes)
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
+        eprintln!(
+            "  prep: read {} codes from {from} in {:.1} s",
+            pairs.len(),
+            started.elapsed().as_secs_f64()
+        );
+        if pairs.is_empty() {
+            bail!("no codes could be read from {from}");
+        }
+        Ok(pairs)
     }
 
     pub async fn run_signup(&mut self) -> Outcome {
@@ -815,5 +851,10 @@ mod tests {
             CodeSource::Fixed("123456".into())
         );
         assert!(CodeSource::parse("fixed=").is_err());
+        assert_eq!(
+            CodeSource::parse("fakecloud").unwrap(),
+            CodeSource::Fakecloud
+        );
+        assert!(CodeSource::parse("introspection").is_err());
     }
 }
