@@ -414,80 +414,47 @@ impl Target {
                             )
                         })
                         .collect();
-                    let found = Arc::new(Mutex::new(vec![String::new(); users.len()]));
-                    let sink = found.clone();
-                    run_all(
-                        &self.opts.endpoint,
-                        self.opts.connections,
-                        self.opts.prep_limit,
-                        Workload::new(
-                            move |i| calls.get(i as usize).cloned(),
-                            move |i, r| {
-                                let name = ok_json(r)
-                                    .and_then(|v| v["Username"].as_str().map(str::to_string));
-                                if let (Some(name), Ok(mut f)) = (name, sink.lock()) {
-                                    f[i as usize] = name;
-                                    return true;
-                                }
-                                false
-                            },
-                        ),
-                    )
-                    .await;
-                    let v = found.lock().map(|f| f.clone()).unwrap_or_default();
-                    v
+                    self.collect_each(calls, |v| v["Username"].as_str().map(str::to_string))
+                        .await
                 } else {
                     users.clone()
                 };
-                let pool = query_escape(&self.pool_id);
-                let paths = internal
-                    .iter()
-                    .map(|u| {
-                        format!(
-                            "/_cognate/outbox?pool={pool}&username={}&limit=1",
-                            query_escape(u)
-                        )
-                    })
-                    .collect();
-                self.fetch_codes(users, paths, "the outbox", |v| {
-                    v["Messages"]
-                        .as_array()
-                        .and_then(|m| m.last())
-                        .and_then(|m| m["Code"].as_str().map(str::to_string))
-                })
+                self.fetch_codes(
+                    users,
+                    &internal,
+                    "the outbox",
+                    |pool, name| format!("/_cognate/outbox?pool={pool}&username={name}&limit=1"),
+                    |v| {
+                        v["Messages"]
+                            .as_array()
+                            .and_then(|m| m.last())
+                            .and_then(|m| m["Code"].as_str().map(str::to_string))
+                    },
+                )
                 .await
             }
             CodeSource::Fakecloud => {
-                let pool = query_escape(&self.pool_id);
-                let paths = users
-                    .iter()
-                    .map(|u| {
-                        format!(
-                            "/_fakecloud/cognito/confirmation-codes/{pool}/{}",
-                            query_escape(u)
-                        )
-                    })
-                    .collect();
-                self.fetch_codes(users, paths, "fakecloud's introspection endpoint", |v| {
-                    v["confirmationCode"].as_str().map(str::to_string)
-                })
+                let names = users.clone();
+                self.fetch_codes(
+                    users,
+                    &names,
+                    "fakecloud's introspection endpoint",
+                    |pool, name| format!("/_fakecloud/cognito/confirmation-codes/{pool}/{name}"),
+                    |v| v["confirmationCode"].as_str().map(str::to_string),
+                )
                 .await
             }
         }
     }
 
-    /// GETs `paths[i]` for `users[i]` and keeps the users whose reply holds a code.
-    async fn fetch_codes(
+    /// Runs `calls` and keeps what `pick` finds in each one's JSON reply ("" where nothing).
+    async fn collect_each(
         &self,
-        users: Vec<String>,
-        paths: Vec<String>,
-        from: &str,
-        code_in: fn(&Value) -> Option<String>,
-    ) -> anyhow::Result<Vec<(String, String)>> {
-        let started = Instant::now();
-        let calls: Vec<Call> = paths.into_iter().map(|path| Call::Get { path }).collect();
-        let codes = Arc::new(Mutex::new(vec![String::new(); users.len()]));
-        let sink = codes.clone();
+        calls: Vec<Call>,
+        pick: fn(&Value) -> Option<String>,
+    ) -> Vec<String> {
+        let found = Arc::new(Mutex::new(vec![String::new(); calls.len()]));
+        let sink = found.clone();
         run_all(
             &self.opts.endpoint,
             self.opts.connections,
@@ -495,9 +462,9 @@ impl Target {
             Workload::new(
                 move |i| calls.get(i as usize).cloned(),
                 move |i, r| {
-                    let code = ok_json(r).and_then(|v| code_in(&v));
-                    if let (Some(code), Ok(mut c)) = (code, sink.lock()) {
-                        c[i as usize] = code;
+                    let value = ok_json(r).and_then(|v| pick(&v));
+                    if let (Some(value), Ok(mut f)) = (value, sink.lock()) {
+                        f[i as usize] = value;
                         return true;
                     }
                     false
@@ -505,7 +472,29 @@ impl Target {
             ),
         )
         .await;
-        let codes = codes.lock().map(|c| c.clone()).unwrap_or_default();
+        let values = found.lock().map(|f| f.clone()).unwrap_or_default();
+        values
+    }
+
+    /// GETs `path(pool, names[i])` (both escaped) for `users[i]` and keeps the users whose
+    /// reply holds a code.
+    async fn fetch_codes(
+        &self,
+        users: Vec<String>,
+        names: &[String],
+        from: &str,
+        path: fn(&str, &str) -> String,
+        code_in: fn(&Value) -> Option<String>,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let started = Instant::now();
+        let pool = query_escape(&self.pool_id);
+        let calls: Vec<Call> = names
+            .iter()
+            .map(|name| Call::Get {
+                path: path(&pool, &query_escape(name)),
+            })
+            .collect();
+        let codes = self.collect_each(calls, code_in).await;
         let pairs: Vec<(String, String)> = users
             .into_iter()
             .zip(codes)
