@@ -323,65 +323,35 @@ impl Target {
         let prefix = self.next_prefix(tag);
         let style = self.opts.style;
         let names: Vec<String> = (0..n).map(|i| user_name(style, &prefix, i)).collect();
-        let names = Arc::new(names);
         let started = Instant::now();
-        let ok = Arc::new(Mutex::new(vec![false; n as usize]));
-        if let Some(seeder) = &self.opts.seeder {
+        let ok = if let Some(seeder) = &self.opts.seeder {
             let line = seeder.seed(&self.pool_id, &prefix, 0, n, true)?;
             eprintln!("  prep: {line}");
             // A code for each (ResendConfirmationCode, through the API).
-            let calls: Vec<Call> = names.iter().map(|u| self.resend_call(u)).collect();
-            let flags = ok.clone();
-            let o = run_all(
-                &self.opts.endpoint,
-                self.opts.connections,
-                self.opts.prep_limit,
-                Workload::new(
-                    move |i| calls.get(i as usize).cloned(),
-                    move |i, r| {
-                        let good = resend_ok(r);
-                        if let Ok(mut f) = flags.lock() {
-                            f[i as usize] = good;
-                        }
-                        good
-                    },
-                ),
-            )
-            .await;
+            let calls = names.iter().map(|u| self.resend_call(u)).collect();
+            let (ok, o) = self
+                .collect_each(calls, |r| resend_ok(r).then_some(()))
+                .await;
             eprintln!(
                 "  prep: issued {} codes ({} failed) in {:.1} s",
                 o.expected, o.unexpected, o.seconds
             );
+            ok
         } else {
-            let calls: Vec<Call> = names.iter().map(|u| self.signup_call(u)).collect();
-            let flags = ok.clone();
-            let o = run_all(
-                &self.opts.endpoint,
-                self.opts.connections,
-                self.opts.prep_limit,
-                Workload::new(
-                    move |i| calls.get(i as usize).cloned(),
-                    move |i, r| {
-                        let good = signup_ok(r);
-                        if let Ok(mut f) = flags.lock() {
-                            f[i as usize] = good;
-                        }
-                        good
-                    },
-                ),
-            )
-            .await;
+            let calls = names.iter().map(|u| self.signup_call(u)).collect();
+            let (ok, o) = self
+                .collect_each(calls, |r| signup_ok(r).then_some(()))
+                .await;
             eprintln!(
                 "  prep: signed up {} users ({} failed) in {:.1} s",
                 o.expected, o.unexpected, o.seconds
             );
-        }
-        let flags = ok.lock().map(|f| f.clone()).unwrap_or_default();
+            ok
+        };
         let users: Vec<String> = names
-            .iter()
-            .zip(flags)
-            .filter(|(_, good)| *good)
-            .map(|(u, _)| u.clone())
+            .into_iter()
+            .zip(ok)
+            .filter_map(|(u, ok)| ok.map(|()| u))
             .collect();
         if users.is_empty() && n > 0 {
             bail!("preparing users failed: none of {n} could be created");
@@ -414,8 +384,13 @@ impl Target {
                             )
                         })
                         .collect();
-                    self.collect_each(calls, |v| v["Username"].as_str().map(str::to_string))
-                        .await
+                    let (names, _) = self
+                        .collect_each(calls, |r| {
+                            ok_json(r).and_then(|v| v["Username"].as_str().map(str::to_string))
+                        })
+                        .await;
+                    // A user not found gets no code below.
+                    names.into_iter().map(Option::unwrap_or_default).collect()
                 } else {
                     users.clone()
                 };
@@ -424,8 +399,8 @@ impl Target {
                     &internal,
                     "the outbox",
                     |pool, name| format!("/_cognate/outbox?pool={pool}&username={name}&limit=1"),
-                    |v| {
-                        v["Messages"]
+                    |r| {
+                        ok_json(r)?["Messages"]
                             .as_array()
                             .and_then(|m| m.last())
                             .and_then(|m| m["Code"].as_str().map(str::to_string))
@@ -440,40 +415,41 @@ impl Target {
                     &names,
                     "fakecloud's introspection endpoint",
                     |pool, name| format!("/_fakecloud/cognito/confirmation-codes/{pool}/{name}"),
-                    |v| v["confirmationCode"].as_str().map(str::to_string),
+                    |r| ok_json(r)?["confirmationCode"].as_str().map(str::to_string),
                 )
                 .await
             }
         }
     }
 
-    /// Runs `calls` and keeps what `pick` finds in each one's JSON reply ("" where nothing).
-    async fn collect_each(
+    /// Runs `calls` as a bounded preparation and keeps what `pick` finds in each reply (None
+    /// where the reply is not the one wanted), with the run's counts.
+    async fn collect_each<T: Clone + Send + 'static>(
         &self,
         calls: Vec<Call>,
-        pick: fn(&Value) -> Option<String>,
-    ) -> Vec<String> {
-        let found = Arc::new(Mutex::new(vec![String::new(); calls.len()]));
+        pick: fn(&Reply) -> Option<T>,
+    ) -> (Vec<Option<T>>, Outcome) {
+        let found = Arc::new(Mutex::new(vec![None; calls.len()]));
         let sink = found.clone();
-        run_all(
+        let o = run_all(
             &self.opts.endpoint,
             self.opts.connections,
             self.opts.prep_limit,
             Workload::new(
                 move |i| calls.get(i as usize).cloned(),
                 move |i, r| {
-                    let value = ok_json(r).and_then(|v| pick(&v));
-                    if let (Some(value), Ok(mut f)) = (value, sink.lock()) {
+                    let value = pick(r);
+                    let good = value.is_some();
+                    if let Ok(mut f) = sink.lock() {
                         f[i as usize] = value;
-                        return true;
                     }
-                    false
+                    good
                 },
             ),
         )
         .await;
         let values = found.lock().map(|f| f.clone()).unwrap_or_default();
-        values
+        (values, o)
     }
 
     /// GETs `path(pool, names[i])` (both escaped) for `users[i]` and keeps the users whose
@@ -484,7 +460,7 @@ impl Target {
         names: &[String],
         from: &str,
         path: fn(&str, &str) -> String,
-        code_in: fn(&Value) -> Option<String>,
+        code_in: fn(&Reply) -> Option<String>,
     ) -> anyhow::Result<Vec<(String, String)>> {
         let started = Instant::now();
         let pool = query_escape(&self.pool_id);
@@ -494,11 +470,11 @@ impl Target {
                 path: path(&pool, &query_escape(name)),
             })
             .collect();
-        let codes = self.collect_each(calls, code_in).await;
+        let (codes, _) = self.collect_each(calls, code_in).await;
         let pairs: Vec<(String, String)> = users
             .into_iter()
             .zip(codes)
-            .filter(|(_, c)| !c.is_empty())
+            .filter_map(|(u, code)| Some((u, code.filter(|c| !c.is_empty())?)))
             .collect();
         eprintln!(
             "  prep: read {} codes from {from} in {:.1} s",
