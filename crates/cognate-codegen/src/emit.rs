@@ -673,6 +673,10 @@ fn emit_operations(model: &Model, sha256: &str) -> String {
     for name in model.operations.keys() {
         let _ = writeln!(s, "Operation::{name} => \"{name}\",");
     }
+    s.push_str("}\n}\n\n/// The name of its method in the `CognitoIdentityProvider` trait.\npub fn method_name(&self) -> &'static str {\nmatch self {\n");
+    for name in model.operations.keys() {
+        let _ = writeln!(s, "Operation::{name} => \"{}\",", snake_case(name));
+    }
     s.push_str("}\n}\n\n/// Looks an operation up by its exact name.\npub fn from_name(name: &str) -> Option<Self> {\nmatch name {\n");
     for name in model.operations.keys() {
         let _ = writeln!(s, "\"{name}\" => Some(Operation::{name}),");

@@ -76,10 +76,12 @@ pub fn digest_matches(
     user_key: &str,
     candidate: &str,
 ) -> bool {
-    digest(key, purpose, user_key, candidate)
-        .as_slice()
-        .ct_eq(expected)
-        .into()
+    digests_equal(expected, &digest(key, purpose, user_key, candidate))
+}
+
+/// Two code digests compared in constant time (for equal lengths).
+pub fn digests_equal(stored: &[u8], candidate: &[u8]) -> bool {
+    stored.ct_eq(candidate).into()
 }
 
 #[cfg(test)]

@@ -4,58 +4,22 @@
 //! The server decides *when* a trigger fires. This crate builds the exact
 //! event AWS sends (see `events`), invokes the configured function through the
 //! real Lambda `Invoke` API (or a webhook, see [`TriggerConfig::webhooks`]),
-//! and maps every failure to the error AWS reports (see [`TriggerError::to_wire`]).
+//! and reports every failure as a [`TriggerError`] (the server maps it to AWS's error).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub mod events;
+/// Events and trigger kinds are the domain's; re-exported for this crate's users.
+pub use cognate_core::events;
+pub use cognate_core::triggers::{
+    TriggerError, TriggerKind, CONNECTION_ERROR_CODE, TIMEOUT_ERROR_CODE,
+};
 mod invoker;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use invoker::TriggerInvoker;
-
-/// The user-pool triggers, named as in `LambdaConfig` and in AWS error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TriggerKind {
-    PreSignUp,
-    CustomMessage,
-    PostConfirmation,
-    PreAuthentication,
-    PostAuthentication,
-    PreTokenGeneration,
-    DefineAuthChallenge,
-    CreateAuthChallenge,
-    VerifyAuthChallengeResponse,
-    UserMigration,
-}
-
-impl TriggerKind {
-    /// The trigger name AWS uses in `UserLambdaValidationException` /
-    /// `UnexpectedLambdaException` messages (`PreSignUp failed with error ...`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            TriggerKind::PreSignUp => "PreSignUp",
-            TriggerKind::CustomMessage => "CustomMessage",
-            TriggerKind::PostConfirmation => "PostConfirmation",
-            TriggerKind::PreAuthentication => "PreAuthentication",
-            TriggerKind::PostAuthentication => "PostAuthentication",
-            TriggerKind::PreTokenGeneration => "PreTokenGeneration",
-            TriggerKind::DefineAuthChallenge => "DefineAuthChallenge",
-            TriggerKind::CreateAuthChallenge => "CreateAuthChallenge",
-            TriggerKind::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
-            TriggerKind::UserMigration => "UserMigration",
-        }
-    }
-}
-
-impl std::fmt::Display for TriggerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// How triggers are invoked.
 #[derive(Clone, Debug)]
@@ -82,52 +46,15 @@ impl Default for TriggerConfig {
     }
 }
 
-/// The error text AWS reports when a trigger's invocation timed out
-/// (`PreSignUp invocation failed due to error Socket timeout while invoking
-/// Lambda function.`), observed in several public issue threads.
-pub const TIMEOUT_ERROR_CODE: &str = "Socket timeout while invoking Lambda function.";
-
-/// Used when the function endpoint could not be reached at all.
-pub const CONNECTION_ERROR_CODE: &str = "Connection error while invoking Lambda function.";
-
-/// Why a trigger did not produce a usable response.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
-pub enum TriggerError {
-    /// The function ran and failed (threw / returned an error).
-    #[error("trigger function failed: {message}")]
-    Function { message: String },
-    /// Lambda (or the webhook's server) could not run the function:
-    /// not found, access denied, throttled, timed out, 5xx, ...
-    #[error("trigger invocation failed: {code}")]
-    Service { code: String },
-    /// The function's output is not a usable event.
-    #[error("unrecognizable trigger output")]
-    InvalidResponse,
-    /// The function's output broke a rule for which AWS reports a specific
-    /// message, e.g. PreSignUp `autoVerifyEmail` without `autoConfirmUser`.
-    #[error("invalid trigger output: {message}")]
-    InvalidResponseMessage { message: String },
-}
-
-impl TriggerError {
-    /// The AWS exception name and message for this failure of trigger `kind`.
-    pub fn to_wire(&self, kind: TriggerKind) -> (&'static str, String) {
-        match self {
-            TriggerError::Function { message } => (
-                "UserLambdaValidationException",
-                format!("{} failed with error {}.", kind.name(), message),
-            ),
-            TriggerError::Service { code } => (
-                "UnexpectedLambdaException",
-                format!("{} invocation failed due to error {}", kind.name(), code),
-            ),
-            TriggerError::InvalidResponse => (
-                "InvalidLambdaResponseException",
-                "Unrecognizable lambda output".to_string(),
-            ),
-            TriggerError::InvalidResponseMessage { message } => {
-                ("InvalidLambdaResponseException", message.clone())
-            }
-        }
+/// The domain's port for triggers.
+#[async_trait::async_trait]
+impl cognate_core::ports::TriggerInvoker for TriggerInvoker {
+    async fn invoke(
+        &self,
+        kind: TriggerKind,
+        function: &str,
+        event: &serde_json::Value,
+    ) -> Result<serde_json::Value, TriggerError> {
+        TriggerInvoker::invoke(self, kind, function, event).await
     }
 }

@@ -63,7 +63,7 @@ fn wire_errors() {
         message: "Apikey non valida!".into(),
     };
     assert_eq!(
-        f.to_wire(TriggerKind::PreSignUp),
+        wire(&f, TriggerKind::PreSignUp),
         (
             "UserLambdaValidationException",
             "PreSignUp failed with error Apikey non valida!.".to_string()
@@ -73,7 +73,7 @@ fn wire_errors() {
         code: "AccessDeniedException".into(),
     };
     assert_eq!(
-        s.to_wire(TriggerKind::PreSignUp),
+        wire(&s, TriggerKind::PreSignUp),
         (
             "UnexpectedLambdaException",
             "PreSignUp invocation failed due to error AccessDeniedException".to_string()
@@ -83,11 +83,11 @@ fn wire_errors() {
         code: cognate_triggers::TIMEOUT_ERROR_CODE.into(),
     };
     assert_eq!(
-        t.to_wire(TriggerKind::PostConfirmation).1,
+        wire(&t, TriggerKind::PostConfirmation).1,
         "PostConfirmation invocation failed due to error Socket timeout while invoking Lambda function."
     );
     assert_eq!(
-        TriggerError::InvalidResponse.to_wire(TriggerKind::CustomMessage),
+        wire(&TriggerError::InvalidResponse, TriggerKind::CustomMessage),
         (
             "InvalidLambdaResponseException",
             "Unrecognizable lambda output".to_string()
@@ -97,7 +97,7 @@ fn wire_errors() {
         message: events::AUTO_VERIFY_WITHOUT_CONFIRM.into(),
     };
     assert_eq!(
-        m.to_wire(TriggerKind::PreSignUp),
+        wire(&m, TriggerKind::PreSignUp),
         (
             "InvalidLambdaResponseException",
             "Phone or email cannot be auto verified, when user is not being auto confirmed."
@@ -415,7 +415,7 @@ fn parse_pre_sign_up_rejects() {
     ] {
         let err = events::parse_pre_sign_up(&with_response(&ev, bad)).unwrap_err();
         assert_eq!(
-            err.to_wire(TriggerKind::PreSignUp),
+            wire(&err, TriggerKind::PreSignUp),
             (
                 "InvalidLambdaResponseException",
                 "Phone or email cannot be auto verified, when user is not being auto confirmed."
@@ -560,4 +560,10 @@ fn envelope_check() {
         events::check_envelope(&Value::Null),
         Err(TriggerError::InvalidResponse)
     );
+}
+
+/// The AWS error type name and message the server answers for a trigger failure.
+fn wire(e: &TriggerError, kind: TriggerKind) -> (&'static str, String) {
+    let (kind, message) = cognate_server::errors::trigger_wire(kind, e);
+    (kind.name(), message)
 }

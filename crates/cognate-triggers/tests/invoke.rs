@@ -117,7 +117,7 @@ async fn lambda_function_error_is_not_retried() {
         }
     );
     assert_eq!(
-        err.to_wire(TriggerKind::PreSignUp),
+        wire(&err, TriggerKind::PreSignUp),
         (
             "UserLambdaValidationException",
             "PreSignUp failed with error Apikey non valida!.".to_string()
@@ -172,7 +172,7 @@ async fn lambda_not_found_maps_to_service_error_without_retry() {
         }
     );
     assert_eq!(
-        err.to_wire(TriggerKind::PreSignUp).1,
+        wire(&err, TriggerKind::PreSignUp).1,
         "PreSignUp invocation failed due to error ResourceNotFoundException"
     );
     assert!(lambda.events("missing").is_empty());
@@ -296,7 +296,7 @@ async fn lambda_timeout_is_retried_and_reported_as_socket_timeout() {
         }
     );
     assert_eq!(
-        err.to_wire(TriggerKind::PostConfirmation),
+        wire(&err, TriggerKind::PostConfirmation),
         (
             "UnexpectedLambdaException",
             "PostConfirmation invocation failed due to error Socket timeout while invoking Lambda function.".to_string()
@@ -660,4 +660,10 @@ async fn webhook_invalid_outputs() {
         assert_eq!(err, TriggerError::InvalidResponse, "{name}");
         assert_eq!(hook.events(name).len(), 1);
     }
+}
+
+/// The AWS error type name and message the server answers for a trigger failure.
+fn wire(e: &TriggerError, kind: TriggerKind) -> (&'static str, String) {
+    let (kind, message) = cognate_server::errors::trigger_wire(kind, e);
+    (kind.name(), message)
 }

@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::clock::Clock;
+use cognate_core::clock::WallClock;
+use cognate_core::service::{Ports, OUTBOX_PROVIDER};
+use cognate_core::{Service, ServiceSettings};
+use cognate_server::{router, AppState};
+use cognate_store::{Directory, Store, StoreOptions};
+
 use crate::config::{Command, DatabaseArgs, LogFormat, OutboxArgs, ServeArgs, SmsSender};
-use crate::http::{router, AppState};
-use crate::service::{Service, Settings, IMPLEMENTED};
-use crate::store::{Store, StoreOptions};
+
+pub use cognate_server::operations_table;
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
@@ -93,7 +97,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deliverer = cognate_delivery::Deliverer::new(delivery_config(&args))
         .await
         .context("delivery configuration")?;
-    let outbox_enabled = !(deliverer.has_email() && deliverer.has_sms());
+    let (email, sms) = (deliverer.has_email(), deliverer.has_sms());
     if args.smtp_url.is_some() && args.email_from.is_none() {
         tracing::warn!(
             "--smtp-url is set without --email-from: email of pools without EmailConfiguration.From will fail"
@@ -104,7 +108,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let local = listener.local_addr()?;
-    let settings = Settings {
+    let settings = ServiceSettings {
         region: args.region.clone(),
         account_id: args.account_id.clone(),
         confirm_attempts_per_hour: args.confirm_attempts_per_hour,
@@ -114,25 +118,29 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| format!("http://{local}")),
     };
+    let store = Arc::new(store);
+    let clock = WallClock::default();
     let service = Service::new(
-        store,
+        Ports {
+            directory: store.clone(),
+            sender: Arc::new(deliverer),
+            triggers: Arc::new(triggers),
+            clock: Arc::new(clock.clone()),
+        },
         settings,
-        Clock::default(),
         cognate_crypto::password::Argon2Params {
             memory_kib: args.argon2_memory_kib,
             iterations: args.argon2_iterations,
             parallelism: args.argon2_parallelism,
         },
-        deliverer,
-        triggers,
     )
-    .await?;
-    let state = Arc::new(AppState {
-        service,
-        max_body_bytes: args.max_body_bytes,
-        test_clock: args.test_clock,
-        outbox_enabled,
-    });
+    .await
+    .context("starting the service")?;
+    let state = Arc::new(AppState::new(
+        Arc::new(service),
+        args.max_body_bytes,
+        args.test_clock.then_some(clock),
+    ));
     if args.test_clock {
         tracing::warn!("TEST ONLY: the test clock endpoint is enabled");
     }
@@ -140,25 +148,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen = %local,
         data = %args.db.describe(),
         region = %args.region,
-        email = if state.service_has_email() { "provider" } else { "outbox" },
-        sms = if state.service_has_sms() { "provider" } else { "outbox" },
+        email = if email { "provider" } else { "outbox" },
+        sms = if sms { "provider" } else { "outbox" },
         "cognate is ready"
     );
     let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    state.service.store.close().await;
+    store.close().await;
     Ok(())
-}
-
-impl AppState {
-    fn service_has_email(&self) -> bool {
-        self.service.has_email_provider()
-    }
-    fn service_has_sms(&self) -> bool {
-        self.service.has_sms_provider()
-    }
 }
 
 async fn shutdown_signal() {
@@ -199,7 +198,7 @@ async fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
         .await?;
     let messages: Vec<_> = messages
         .into_iter()
-        .filter(|m| m.provider == "outbox")
+        .filter(|m| m.provider == OUTBOX_PROVIDER)
         .collect();
     if args.json {
         println!(
@@ -223,33 +222,4 @@ async fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
-}
-
-pub fn operations_table(markdown: bool) -> String {
-    let mut out = String::new();
-    if markdown {
-        out.push_str("| Operation | SigV4 | Implemented |\n| --- | --- | --- |\n");
-    }
-    for op in cognate_wire::Operation::ALL {
-        let implemented = IMPLEMENTED.contains(op);
-        if markdown {
-            out.push_str(&format!(
-                "| {} | {} | {} |\n",
-                op.name(),
-                if op.requires_sigv4() { "yes" } else { "no" },
-                if implemented { "yes" } else { "no" }
-            ));
-        } else {
-            out.push_str(&format!(
-                "{}\t{}\n",
-                op.name(),
-                if implemented {
-                    "implemented"
-                } else {
-                    "not implemented"
-                }
-            ));
-        }
-    }
-    out
 }

@@ -128,7 +128,7 @@ impl DatabaseArgs {
     pub fn url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => crate::store::sqlite_url_for_dir(&self.data_dir),
+            None => cognate_store::sqlite_url_for_dir(&self.data_dir),
         }
     }
 

@@ -1,12 +1,8 @@
-//! Cognate: a self-hostable user directory that speaks the Amazon Cognito user-pools API.
-//! See ARCHITECTURE.md for the map of crates and how a request flows through them.
+//! The `cognate` binary's library: the command line and typed configuration (`config`), the
+//! wiring of store, providers, triggers and clock into the domain service and the HTTP front
+//! (`app`), and bulk seeding for benchmarks (`seed`). See ARCHITECTURE.md for the crates and
+//! how a request flows through them.
 
 pub mod app;
-pub mod clock;
 pub mod config;
-pub mod errors;
-pub mod http;
-pub mod inbox;
 pub mod seed;
-pub mod service;
-pub mod store;

@@ -14,8 +14,10 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use crate::config::DatabaseArgs;
-use crate::service::PoolSettings;
-use crate::store::{AliasKind, NewUser, Store, StoreOptions, UserRecord, UserStatus};
+use cognate_core::ports::Clock as _;
+use cognate_core::records::{AliasKind, NewUser, UserRecord, UserStatus};
+use cognate_core::settings::PoolSettings;
+use cognate_store::{Directory, Store, StoreOptions};
 
 #[derive(Args, Debug, Clone)]
 pub struct SeedArgs {
@@ -70,14 +72,14 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         .await?
         .with_context(|| format!("no user pool {}", args.pool_id))?;
     let pool = PoolSettings::parse(&record.config).context("reading the pool's settings")?;
-    let email_is_username = pool.is_username_attribute("email");
-    if !email_is_username && pool.is_username_attribute("phone_number") {
+    let email_is_username = pool.is_username_attribute(AliasKind::Email);
+    if !email_is_username && pool.is_username_attribute(AliasKind::PhoneNumber) {
         bail!("seed-users fills pools with usernames or email sign-in, not phone-number sign-in");
     }
 
     let hash =
         cognate_crypto::password::PasswordHasher::new(Default::default())?.hash(&args.password)?;
-    let now = crate::clock::Clock::default().now();
+    let now = cognate_core::clock::WallClock::default().now();
     let status = if args.unconfirmed {
         UserStatus::Unconfirmed
     } else {
@@ -104,7 +106,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
                 aliases.push((AliasKind::Email, email.to_lowercase()));
                 sub.clone()
             } else {
-                if !args.unconfirmed && pool.is_alias("email") {
+                if !args.unconfirmed && pool.is_alias(AliasKind::Email) {
                     aliases.push((AliasKind::Email, email.to_lowercase()));
                 }
                 name

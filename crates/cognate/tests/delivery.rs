@@ -17,11 +17,13 @@ use cip::types::{
     DefaultEmailOptionType, DeliveryMediumType, EmailConfigurationType, UserStatusType,
     VerificationMessageTemplateType, VerifiedAttributeType,
 };
-use cognate::store::{MessageRecord, Store, StoreOptions};
+use cognate_core::ports::Directory;
+use cognate_core::records::MessageRecord;
 use cognate_delivery::test_support::{
     closed_port, python_with_aiosmtpd, BlackHole, FakeAws, FakeMode, SmtpSink, SmtpSinkOptions,
     SunkMail, WebhookReceiver,
 };
+use cognate_store::{Store, StoreOptions};
 use common::*;
 
 const PASSWORD: &str = "Passw0rd!";

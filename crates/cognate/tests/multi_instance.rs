@@ -5,6 +5,7 @@
 
 mod common;
 
+use cognate_core::ports::Directory;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider as cip;
@@ -351,9 +352,9 @@ async fn kill_under_load(mut server: Server, store_url: String) {
         );
     }
     // No half-created user: every stored user has its hash, SRP verifier and (unconfirmed) a live code.
-    let store = cognate::store::Store::open(
+    let store = cognate_store::Store::open(
         &store_url,
-        &cognate::store::StoreOptions {
+        &cognate_store::StoreOptions {
             max_connections: 1,
             migrate: false,
         },
@@ -370,7 +371,7 @@ async fn kill_under_load(mut server: Server, store_url: String) {
             u.password_hash.is_some() && u.srp_salt.is_some() && u.srp_verifier.is_some(),
             "{u:?}"
         );
-        if u.status == cognate::store::UserStatus::Unconfirmed {
+        if u.status == cognate_core::records::UserStatus::Unconfirmed {
             assert!(
                 store
                     .get_code(&pool_id, &u.username_key, "sign_up")

@@ -1050,9 +1050,9 @@ async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
         .await
         .unwrap();
 
-    let store = cognate::store::Store::open(
+    let store = cognate_store::Store::open(
         &server.store_url(),
-        &cognate::store::StoreOptions {
+        &cognate_store::StoreOptions {
             max_connections: 1,
             migrate: false,
         },

@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cognate::store::*;
+use cognate_core::ports::Directory;
+use cognate_core::records::*;
+use cognate_store::*;
 use common::TestDatabase;
 
 fn pool(id: &str) -> PoolRecord {
@@ -133,18 +135,18 @@ async fn suite(store: Store) {
 
     // Usernames are unique per pool; a conflict names what was taken and writes nothing.
     store
-        .create_user(&new_user(user(&p, "Ann"), vec![], Some(code(b"d1", 100))))
+        .create_user(new_user(user(&p, "Ann"), vec![], Some(code(b"d1", 100))))
         .await
         .unwrap();
     let dup = store
-        .create_user(&new_user(user(&p, "ann"), vec![], None))
+        .create_user(new_user(user(&p, "ann"), vec![], None))
         .await;
     assert!(
         matches!(dup, Err(StoreError::Conflict(Conflict::Username))),
         "{dup:?}"
     );
     store
-        .create_user(&new_user(
+        .create_user(new_user(
             user(&p, "Bob"),
             vec![(AliasKind::Email, "shared@example.com".into())],
             None,
@@ -152,7 +154,7 @@ async fn suite(store: Store) {
         .await
         .unwrap();
     let alias_dup = store
-        .create_user(&new_user(
+        .create_user(new_user(
             user(&p, "Cy"),
             vec![(AliasKind::Email, "shared@example.com".into())],
             Some(code(b"x", 1)),
@@ -238,10 +240,10 @@ async fn suite(store: Store) {
         .is_none());
     assert!(matches!(
         store.attempt_confirmation(attempt(&p, "ann", b"d2")).await.unwrap(),
-        AttemptOutcome::WrongStatus(s) if s == "CONFIRMED"
+        AttemptOutcome::WrongStatus(s) if s == UserStatus::Confirmed
     ));
     assert!(
-        matches!(store.confirm_user(&admin_confirmation(&p, "ann")).await.unwrap(), ConfirmOutcome::WrongStatus(s) if s == "CONFIRMED")
+        matches!(store.confirm_user(admin_confirmation(&p, "ann")).await.unwrap(), ConfirmOutcome::WrongStatus(s) if s == UserStatus::Confirmed)
     );
     assert_eq!(
         store.get_user(&p, "ann").await.unwrap().unwrap().status,
@@ -250,7 +252,7 @@ async fn suite(store: Store) {
 
     // Alias claims at confirmation: refused while held, moved with force.
     store
-        .create_user(&new_user(user(&p, "Dee"), vec![], Some(code(b"dd", 100))))
+        .create_user(new_user(user(&p, "Dee"), vec![], Some(code(b"dd", 100))))
         .await
         .unwrap();
     let mut a = attempt(&p, "dee", b"dd");
@@ -298,7 +300,7 @@ async fn suite(store: Store) {
 
     // Expiry, then an administrator's confirmation, which leaves no code behind.
     store
-        .create_user(&new_user(user(&p, "Eve"), vec![], Some(code(b"ee", 20))))
+        .create_user(new_user(user(&p, "Eve"), vec![], Some(code(b"ee", 20))))
         .await
         .unwrap();
     assert!(matches!(
@@ -309,7 +311,7 @@ async fn suite(store: Store) {
         AttemptOutcome::Expired
     ));
     assert!(matches!(
-        store.confirm_user(&admin_confirmation(&p, "eve")).await.unwrap(),
+        store.confirm_user(admin_confirmation(&p, "eve")).await.unwrap(),
         ConfirmOutcome::Confirmed(attrs) if attrs["email_verified"] == "true"
     ));
     assert!(store
@@ -322,11 +324,7 @@ async fn suite(store: Store) {
     // Hourly attempt limits: counted per user and action, reset once the window has passed;
     // the attempt past the limit changes nothing.
     store
-        .create_user(&new_user(
-            user(&p, "Fay"),
-            vec![],
-            Some(code(b"ff", 10_000)),
-        ))
+        .create_user(new_user(user(&p, "Fay"), vec![], Some(code(b"ff", 10_000))))
         .await
         .unwrap();
     let mut a = attempt(&p, "fay", b"wrong");
@@ -418,7 +416,7 @@ async fn suite(store: Store) {
         tasks.push(tokio::spawn(async move {
             let mut u = user(&p, "Racer");
             u.sub = format!("sub-{i}");
-            s.create_user(&new_user(
+            s.create_user(new_user(
                 u,
                 vec![(AliasKind::Email, "racer@example.com".into())],
                 Some(code(b"r", 100)),
@@ -451,7 +449,7 @@ async fn suite(store: Store) {
     for t in tasks {
         match t.await.unwrap() {
             AttemptOutcome::Confirmed(_) => confirmed += 1,
-            AttemptOutcome::WrongStatus(s) => assert_eq!(s, "CONFIRMED"),
+            AttemptOutcome::WrongStatus(s) => assert_eq!(s, UserStatus::Confirmed),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -522,7 +520,7 @@ async fn suite(store: Store) {
         sent_at: 8,
     };
     store
-        .create_user(&new_user(user(&p, "Olive"), vec![], None))
+        .create_user(new_user(user(&p, "Olive"), vec![], None))
         .await
         .unwrap();
     let mut limited = issue(&p, "olive", code(b"o", 9000));
@@ -548,7 +546,7 @@ async fn suite(store: Store) {
     assert_eq!(kept[0].code.as_deref(), Some("654321"));
     let mut taken = new_user(user(&p, "olive"), vec![], Some(code(b"t", 100)));
     taken.outbox = Some(outbox("olive-again"));
-    assert!(store.create_user(&taken).await.is_err());
+    assert!(store.create_user(taken).await.is_err());
     assert!(
         store
             .list_messages(Some(&p), Some("olive-again"), 10)

@@ -5,21 +5,29 @@
 
 use std::collections::BTreeMap;
 
-use cognate_delivery::{template, DeliveryError, EmailMessage, Medium, SmsMessage};
-use cognate_wire::ApiError;
-use serde_json::{json, Value};
-
 use super::hooks::{Metadata, TriggerCall};
-use super::settings::PoolSettings;
 use super::Service;
-use crate::errors::{self, OrWire};
-use crate::store::MessageRecord;
+use crate::config::defaults::{
+    CODE_MESSAGE as DEFAULT_CODE_MESSAGE, CODE_SUBJECT as DEFAULT_SUBJECT,
+    LINK_MESSAGE as DEFAULT_LINK_MESSAGE, LINK_SUBJECT as DEFAULT_LINK_SUBJECT,
+};
+use crate::delivery::{DeliveryError, EmailMessage, Medium, SmsMessage};
+use crate::error::{DomainError, DomainResult};
+use crate::events::LINK_PARAMETER;
+use crate::records::MessageRecord;
+use crate::settings::PoolSettings;
+use crate::template;
 
-const DEFAULT_CODE_MESSAGE: &str = "Your verification code is {####}. ";
-const DEFAULT_SUBJECT: &str = "Your verification code";
-const DEFAULT_LINK_MESSAGE: &str =
-    "Please click the link below to verify your email address. {##Verify Email##} ";
-const DEFAULT_LINK_SUBJECT: &str = "Your verification link";
+/// The `provider` of a message that went to the developer outbox.
+pub const OUTBOX_PROVIDER: &str = "outbox";
+
+/// Where a code went, as CodeDeliveryDetails reports it (destination masked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeDelivery {
+    pub destination: String,
+    pub medium: Medium,
+    pub attribute: &'static str,
+}
 
 #[derive(Clone, Debug)]
 pub struct CodeTarget {
@@ -36,12 +44,12 @@ impl CodeTarget {
         }
     }
 
-    pub fn details(&self) -> Value {
-        json!({
-            "Destination": self.masked(),
-            "DeliveryMedium": self.medium.as_str(),
-            "AttributeName": self.attribute,
-        })
+    pub fn details(&self) -> CodeDelivery {
+        CodeDelivery {
+            destination: self.masked(),
+            medium: self.medium,
+            attribute: self.attribute,
+        }
     }
 }
 
@@ -84,10 +92,17 @@ struct Composed {
 }
 
 impl Service {
-    async fn send_code(&self, m: CodeMessage<'_>) -> Result<Value, ApiError> {
+    async fn send_code(&self, m: CodeMessage<'_>) -> DomainResult<CodeDelivery> {
         let composed = self.compose(&m).await?;
-        self.deliver(m.call.pool, m.call.user_name, m.target, composed, m.code)
-            .await?;
+        self.deliver(
+            &m.call.caller.request_id,
+            m.call.pool,
+            m.call.user_name,
+            m.target,
+            composed,
+            m.code,
+        )
+        .await?;
         Ok(m.target.details())
     }
 
@@ -98,8 +113,13 @@ impl Service {
     pub(super) async fn outbox_record_in_advance(
         &self,
         m: &CodeMessage<'_>,
-    ) -> Result<Option<MessageRecord>, ApiError> {
-        if self.has_provider(m.target.medium) || m.call.pool.lambda_arn("CustomMessage").is_some() {
+    ) -> DomainResult<Option<MessageRecord>> {
+        if self.has_provider(m.target.medium)
+            || m.call
+                .pool
+                .lambda_arn(crate::triggers::TriggerKind::CustomMessage)
+                .is_some()
+        {
             return Ok(None);
         }
         let composed = self.compose(m).await?;
@@ -118,7 +138,7 @@ impl Service {
         &self,
         m: CodeMessage<'_>,
         recorded: bool,
-    ) -> Result<Value, ApiError> {
+    ) -> DomainResult<CodeDelivery> {
         if !recorded {
             return self.send_code(m).await;
         }
@@ -128,18 +148,17 @@ impl Service {
 
     fn has_provider(&self, medium: Medium) -> bool {
         match medium {
-            Medium::Email => self.deliverer.has_email(),
-            Medium::Sms => self.deliverer.has_sms(),
+            Medium::Email => self.sender.carries(Medium::Email),
+            Medium::Sms => self.sender.carries(Medium::Sms),
         }
     }
 
     /// The pool's template for the medium, or the CustomMessage trigger's text, with the code
     /// (and for CONFIRM_WITH_LINK the link) filled in.
-    async fn compose(&self, m: &CodeMessage<'_>) -> Result<Composed, ApiError> {
+    async fn compose(&self, m: &CodeMessage<'_>) -> DomainResult<Composed> {
         let pool = m.call.pool;
         let t = &pool.verification_message_template;
-        let by_link = m.target.medium == Medium::Email
-            && t.default_email_option.as_deref() == Some("CONFIRM_WITH_LINK");
+        let by_link = m.target.medium == Medium::Email && pool.confirms_by_link();
         let (mut subject, mut body) = match m.target.medium {
             Medium::Sms => (
                 None,
@@ -171,7 +190,7 @@ impl Service {
                     .unwrap_or_else(|| DEFAULT_CODE_MESSAGE.to_string()),
             ),
         };
-        let link_parameter = by_link.then_some("{##Click Here##}");
+        let link_parameter = by_link.then_some(LINK_PARAMETER);
         if let Some(custom) = self
             .custom_message(
                 &m.call,
@@ -213,14 +232,15 @@ impl Service {
 
     async fn deliver(
         &self,
+        request_id: &str,
         pool: &PoolSettings,
         username: &str,
         target: &CodeTarget,
         composed: Composed,
         code: &str,
-    ) -> Result<(), ApiError> {
+    ) -> DomainResult<()> {
         let sent = match target.medium {
-            Medium::Email if self.deliverer.has_email() => {
+            Medium::Email if self.sender.carries(Medium::Email) => {
                 let email = &pool.email_configuration;
                 let mut msg = EmailMessage {
                     to: target.to.clone(),
@@ -232,22 +252,22 @@ impl Service {
                     configuration_set: email.configuration_set.clone(),
                     developer_account: pool.developer_email(),
                 };
-                let mut result = self.deliverer.send_email(&msg).await;
+                let mut result = self.sender.send_email(&msg).await;
                 if !msg.developer_account && result == Err(DeliveryError::NotConfigured) {
                     // SES is the only email provider (no SMTP): it carries the email of
                     // every pool, not only of EmailSendingAccount=DEVELOPER pools.
                     // (NotConfigured is answered before any provider is contacted.)
                     msg.developer_account = true;
-                    result = self.deliverer.send_email(&msg).await;
+                    result = self.sender.send_email(&msg).await;
                 }
                 Some(result)
             }
-            Medium::Sms if self.deliverer.has_sms() => {
+            Medium::Sms if self.sender.carries(Medium::Sms) => {
                 let msg = SmsMessage {
                     to: target.to.clone(),
                     body: composed.text.clone(),
                 };
-                Some(self.deliverer.send_sms(&msg).await)
+                Some(self.sender.send_sms(&msg).await)
             }
             _ => None,
         };
@@ -269,12 +289,14 @@ impl Service {
                 Ok(())
             }
             Some(Err(e)) => {
-                tracing::warn!(pool = %pool.id, medium = target.medium.as_str(), error = %e, "code delivery failed");
-                Err(errors::code_delivery_failure(&e.to_string()))
+                // The provider's text (hosts, accounts, OS errors) is for the log only; the
+                // caller gets a fixed message.
+                tracing::warn!(request_id = %request_id, pool = %pool.id, medium = target.medium.as_str(), error = %e, "code delivery failed");
+                Err(DomainError::CodeDeliveryFailure)
             }
             None => {
                 let record = self.outbox_record(pool, username, target, composed, code);
-                self.store.insert_message(&record).await.or_wire()?;
+                self.store.insert_message(&record).await?;
                 log_outbox(&pool.id, username, target, code);
                 Ok(())
             }
@@ -298,7 +320,7 @@ impl Service {
             subject: composed.subject,
             body: Some(composed.text),
             code: Some(code.to_string()),
-            provider: "outbox".to_string(),
+            provider: OUTBOX_PROVIDER.to_string(),
             provider_message_id: None,
             sent_at: self.clock.now(),
         }

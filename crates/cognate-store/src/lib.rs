@@ -1,7 +1,8 @@
 //! Durable state behind a domain-level interface (pools, clients, users, codes, counters,
-//! messages). Every query and transaction is written once, against `db::Exec`, and runs on
-//! SQLite (rusqlite: synchronous reads, one group-committing writer thread) or PostgreSQL
-//! (sqlx). The SQL is portable (`$N` placeholders, `ON CONFLICT`, `RETURNING`); the few
+//! messages), implementing cognate-core's `Directory` port. Every query and transaction is
+//! written once, against `db::Tx` / `db::Db`, and runs on SQLite (rusqlite: synchronous reads,
+//! one group-committing writer thread) or PostgreSQL (sqlx). A transaction loads what a rule
+//! of `cognate_core::rules` needs, runs the rule, and writes what it decided. The SQL is portable (`$N` placeholders, `ON CONFLICT`, `RETURNING`); the few
 //! dialect differences are spelled out where they occur. Uniqueness and counters are
 //! enforced by the database (primary keys, unique indexes, atomic upserts, conditional
 //! updates), never by in-process locks, so several server instances can share one database.
@@ -10,11 +11,14 @@ mod bulk;
 pub(crate) mod db;
 mod error;
 mod migrate;
-mod records;
 mod sqlite;
 
-pub use error::{Conflict, StoreError};
-pub use records::*;
+pub use cognate_core::ports::{Conflict, Directory, StoreError};
+use cognate_core::records::*;
+use cognate_core::rules::confirmation::{
+    self, AliasClaim, ConfirmSnapshot, Decision, StoredCode, UserState,
+};
+use cognate_core::rules::limits;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -25,7 +29,10 @@ use std::path::Path;
 
 use sqlx::any::AnyPoolOptions;
 
-use db::{params, transact, Db, Exec, Row};
+use async_trait::async_trait;
+
+use db::{params, Db, Row, Tx};
+use error::from_sqlx;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -96,7 +103,8 @@ impl Store {
                         .max_connections(opts.max_connections.max(1))
                         .acquire_timeout(Duration::from_secs(30))
                         .connect(url)
-                        .await?,
+                        .await
+                        .map_err(from_sqlx)?,
                 )
             }
         };
@@ -112,7 +120,7 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        transact!(&self.db, |tx, dialect| migrate::run(tx, dialect).await)
+        self.db.transact(migrate::run).await
     }
 
     pub async fn close(&self) {
@@ -122,33 +130,48 @@ impl Store {
         }
     }
 
-    pub async fn ping(&self) -> Result<()> {
+    /// Text of one attribute inside the JSON attribute map.
+    fn json_text(&self, name: &str) -> String {
+        // Attribute names reaching here come from a fixed allow-list (ListUsers' searchable
+        // standard attributes), so they are safe to inline.
+        let safe: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        match self.backend() {
+            Backend::Sqlite => format!("json_extract(attributes, '$.{safe}')"),
+            Backend::Postgres => format!("(attributes::jsonb ->> '{safe}')"),
+        }
+    }
+}
+
+#[async_trait]
+impl Directory for Store {
+    async fn ping(&self) -> Result<()> {
         self.db.fetch_optional("SELECT 1", params![]).await?;
         Ok(())
     }
 
     /// A server-wide secret, created once by whichever instance gets there first.
-    pub async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
+    async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
         let name = name.to_string();
-        transact!(&self.db, |tx, _dialect| {
+        self.db.transact(move |tx, _dialect| {
             tx.execute(
                 "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 params![&name, fresh.as_slice()],
-            )
-            .await?;
+            )?;
             tx.fetch_optional(
                 "SELECT value FROM server_secrets WHERE name = $1",
                 params![&name],
-            )
-            .await?
+            )?
             .ok_or_else(|| StoreError::Corrupt(format!("server secret {name} vanished")))?
             .get::<Vec<u8>>("value")
-        })
+        }).await
     }
 
     // ---------------------------------------------------------------- user pools
 
-    pub async fn insert_pool(&self, pool: &PoolRecord) -> Result<()> {
+    async fn insert_pool(&self, pool: &PoolRecord) -> Result<()> {
         self.db
             .execute(
                 "INSERT INTO user_pools (id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
@@ -158,38 +181,37 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_pool(&self, id: &str) -> Result<Option<PoolRecord>> {
+    async fn get_pool(&self, id: &str) -> Result<Option<PoolRecord>> {
         self.db
             .fetch_optional(
                 "SELECT id, name, config, created_at, updated_at FROM user_pools WHERE id = $1",
                 params![id],
             )
             .await?
-            .map(|r| PoolRecord::from_row(&r))
+            .map(|r| pool_from_row(&r))
             .transpose()
     }
 
     /// Replaces a pool's settings (false when the pool is gone) and raises the revision of
     /// each of its clients, so that they see the change (`client_revision`).
-    pub async fn update_pool(&self, pool: &PoolRecord) -> Result<bool> {
+    async fn update_pool(&self, pool: &PoolRecord) -> Result<bool> {
         let pool = pool.clone();
-        transact!(&self.db, |tx, _dialect| {
-            let changed = tx
-                .execute(
+        self.db
+            .transact(move |tx, _dialect| {
+                let changed = tx.execute(
                     "UPDATE user_pools SET name = $2, config = $3, updated_at = $4 WHERE id = $1",
                     params![&pool.id, &pool.name, &pool.config, pool.updated_at],
-                )
-                .await?;
-            tx.execute(
-                "UPDATE user_pool_clients SET revision = revision + 1 WHERE pool_id = $1",
-                params![&pool.id],
-            )
-            .await?;
-            Ok(changed == 1)
-        })
+                )?;
+                tx.execute(
+                    "UPDATE user_pool_clients SET revision = revision + 1 WHERE pool_id = $1",
+                    params![&pool.id],
+                )?;
+                Ok(changed == 1)
+            })
+            .await
     }
 
-    pub async fn delete_pool(&self, id: &str) -> Result<bool> {
+    async fn delete_pool(&self, id: &str) -> Result<bool> {
         let changed = self
             .db
             .execute("DELETE FROM user_pools WHERE id = $1", params![id])
@@ -198,7 +220,7 @@ impl Store {
     }
 
     /// Pools ordered by id, starting after `after`.
-    pub async fn list_pools(&self, after: Option<&str>, limit: i64) -> Result<Vec<PoolRecord>> {
+    async fn list_pools(&self, after: Option<&str>, limit: i64) -> Result<Vec<PoolRecord>> {
         self.db
             .fetch_all(
                 "SELECT id, name, config, created_at, updated_at FROM user_pools WHERE id > $1 ORDER BY id LIMIT $2",
@@ -206,11 +228,11 @@ impl Store {
             )
             .await?
             .iter()
-            .map(PoolRecord::from_row)
+            .map(pool_from_row)
             .collect()
     }
 
-    pub async fn count_users(&self, pool_id: &str) -> Result<i64> {
+    async fn count_users(&self, pool_id: &str) -> Result<i64> {
         self.db
             .fetch_all(
                 "SELECT COUNT(*) AS n FROM users WHERE pool_id = $1",
@@ -224,7 +246,7 @@ impl Store {
 
     // ---------------------------------------------------------------- app clients
 
-    pub async fn insert_client(&self, client: &ClientRecord) -> Result<()> {
+    async fn insert_client(&self, client: &ClientRecord) -> Result<()> {
         self.db
             .execute(
                 "INSERT INTO user_pool_clients (client_id, pool_id, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
@@ -240,21 +262,21 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
+    async fn get_client(&self, client_id: &str) -> Result<Option<ClientRecord>> {
         self.db
             .fetch_optional(
                 "SELECT client_id, pool_id, config, created_at, updated_at FROM user_pool_clients WHERE client_id = $1",
                 params![client_id],
             )
             .await?
-            .map(|r| ClientRecord::from_row(&r))
+            .map(|r| client_from_row(&r))
             .transpose()
     }
 
     /// A client's revision, which every change to its settings or its pool's raises, read from
     /// a covering index (not the settings JSON): the hot path of every client-facing call
     /// checks the settings it parsed against it.
-    pub async fn client_revision(&self, client_id: &str) -> Result<Option<i64>> {
+    async fn client_revision(&self, client_id: &str) -> Result<Option<i64>> {
         self.db
             .fetch_optional(
                 "SELECT revision FROM user_pool_clients WHERE client_id = $1",
@@ -266,7 +288,7 @@ impl Store {
     }
 
     /// A client and its pool in one round trip, with the client's revision.
-    pub async fn get_client_with_pool(
+    async fn get_client_with_pool(
         &self,
         client_id: &str,
     ) -> Result<Option<(ClientRecord, PoolRecord, i64)>> {
@@ -281,7 +303,7 @@ impl Store {
             .await?;
         row.map(|r| {
             Ok((
-                ClientRecord::from_row(&r)?,
+                client_from_row(&r)?,
                 PoolRecord {
                     id: r.get("id")?,
                     name: r.get("name")?,
@@ -295,7 +317,7 @@ impl Store {
         .transpose()
     }
 
-    pub async fn update_client(&self, client: &ClientRecord) -> Result<bool> {
+    async fn update_client(&self, client: &ClientRecord) -> Result<bool> {
         let changed = self
             .db
             .execute(
@@ -306,7 +328,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<bool> {
+    async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<bool> {
         let changed = self
             .db
             .execute(
@@ -317,7 +339,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    pub async fn list_clients(
+    async fn list_clients(
         &self,
         pool_id: &str,
         after: Option<&str>,
@@ -330,7 +352,7 @@ impl Store {
             )
             .await?
             .iter()
-            .map(ClientRecord::from_row)
+            .map(client_from_row)
             .collect()
     }
 
@@ -338,52 +360,16 @@ impl Store {
 
     /// Creates a user with its alias claims, its first code and a history event, atomically.
     /// A taken username or alias claim comes back as `StoreError::Conflict` naming which.
-    pub async fn create_user(&self, new: &NewUser) -> Result<()> {
-        let new = new.clone();
-        transact!(&self.db, |tx, dialect| create_user_in(tx, dialect, &new)
-            .await)
-    }
-
-    pub async fn get_user(&self, pool_id: &str, username_key: &str) -> Result<Option<UserRecord>> {
+    async fn create_user(&self, new: NewUser) -> Result<()> {
         self.db
-            .fetch_optional(
-                &format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2"
-                ),
-                params![pool_id, username_key],
-            )
-            .await?
-            .map(|r| UserRecord::from_row(&r))
-            .transpose()
-    }
-
-    pub async fn get_user_by_alias(
-        &self,
-        pool_id: &str,
-        kind: AliasKind,
-        value_key: &str,
-    ) -> Result<Option<UserRecord>> {
-        self.db
-            .fetch_optional(
-                &format!(
-                    "SELECT {USER_COLUMNS_U} FROM user_aliases a JOIN users u ON u.pool_id = a.pool_id AND u.username_key = a.username_key \
-                     WHERE a.pool_id = $1 AND a.kind = $2 AND a.value_key = $3"
-                ),
-                params![pool_id, kind.as_str(), value_key],
-            )
-            .await?
-            .map(|r| UserRecord::from_row(&r))
-            .transpose()
+            .transact(move |tx, dialect| create_user_in(tx, dialect, &new))
+            .await
     }
 
     /// The user a name given by a caller refers to, in one query: the user of that username,
     /// else the holder of the first alias in `lookup.aliases` that someone holds, else the user
     /// with that `sub`.
-    pub async fn find_user(
-        &self,
-        pool_id: &str,
-        lookup: &UserLookup,
-    ) -> Result<Option<UserRecord>> {
+    async fn find_user(&self, pool_id: &str, lookup: &UserLookup) -> Result<Option<UserRecord>> {
         let mut params = params![pool_id, &lookup.username_key];
         for (kind, value_key) in &lookup.aliases {
             params.push(db::Param::from(kind.as_str()));
@@ -396,11 +382,11 @@ impl Store {
         self.db
             .fetch_optional(&sql, params)
             .await?
-            .map(|r| UserRecord::from_row(&r))
+            .map(|r| user_from_row(&r))
             .transpose()
     }
 
-    pub async fn delete_user(&self, pool_id: &str, username_key: &str) -> Result<bool> {
+    async fn delete_user(&self, pool_id: &str, username_key: &str) -> Result<bool> {
         let changed = self
             .db
             .execute(
@@ -412,7 +398,7 @@ impl Store {
     }
 
     /// Users ordered by username key, after `after`, optionally filtered.
-    pub async fn list_users(
+    async fn list_users(
         &self,
         pool_id: &str,
         filter: Option<&UserFilter>,
@@ -447,95 +433,43 @@ impl Store {
             .fetch_all(&sql, params)
             .await?
             .iter()
-            .map(UserRecord::from_row)
+            .map(user_from_row)
             .collect()
-    }
-
-    /// Text of one attribute inside the JSON attribute map.
-    fn json_text(&self, name: &str) -> String {
-        // Attribute names reaching here come from a fixed allow-list (ListUsers' searchable
-        // standard attributes), so they are safe to inline.
-        let safe: String = name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        match self.backend() {
-            Backend::Sqlite => format!("json_extract(attributes, '$.{safe}')"),
-            Backend::Postgres => format!("(attributes::jsonb ->> '{safe}')"),
-        }
-    }
-
-    /// The live code of a user for `purpose` (for inspection; confirmations check codes
-    /// inside `attempt_confirmation`).
-    pub async fn get_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> Result<Option<CodeRecord>> {
-        self.db
-            .fetch_optional(
-                "SELECT digest, attribute, expires_at, created_at FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
-                params![pool_id, username_key, purpose],
-            )
-            .await?
-            .map(|r| {
-                Ok(CodeRecord {
-                    purpose: purpose.to_string(),
-                    digest: r.get("digest")?,
-                    attribute: r.get("attribute")?,
-                    expires_at: r.get("expires_at")?,
-                    created_at: r.get("created_at")?,
-                })
-            })
-            .transpose()
     }
 
     /// Issues a new code for a user, replacing (and so invalidating) the previous one, and
     /// records the event, atomically. With a `limit`, the user's hourly counter for its
     /// action is bumped in the same transaction and nothing is issued once it is exceeded.
-    pub async fn issue_code(&self, issue: CodeIssue) -> Result<IssueOutcome> {
-        transact!(&self.db, |tx, _dialect| issue_code_in(tx, &issue).await)
+    async fn issue_code(&self, issue: CodeIssue) -> Result<IssueOutcome> {
+        self.db
+            .transact(move |tx, _dialect| issue_code_in(tx, &issue))
+            .await
     }
 
     /// Moves an UNCONFIRMED user to CONFIRMED without a code (AdminConfirmSignUp), removing
     /// any sign-up code left, marking the attribute verified and claiming the alias.
-    pub async fn confirm_user(&self, c: &Confirmation) -> Result<ConfirmOutcome> {
-        let c = c.clone();
-        transact!(&self.db, |tx, dialect| confirm_user_in(tx, dialect, &c)
-            .await)
+    async fn confirm_user(&self, c: Confirmation) -> Result<ConfirmOutcome> {
+        self.db
+            .transact(move |tx, dialect| confirm_user_in(tx, dialect, &c))
+            .await
     }
 
     /// One ConfirmSignUp attempt, decided and applied in one transaction (see `ConfirmAttempt`).
-    pub async fn attempt_confirmation(&self, a: ConfirmAttempt) -> Result<AttemptOutcome> {
-        transact!(&self.db, |tx, dialect| attempt_confirmation_in(
-            tx, dialect, &a
-        )
-        .await)
-    }
-
-    pub async fn user_events(&self, pool_id: &str, username_key: &str) -> Result<Vec<EventRecord>> {
+    async fn attempt_confirmation(&self, a: ConfirmAttempt) -> Result<AttemptOutcome> {
         self.db
-            .fetch_all(
-                "SELECT event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at FROM user_events \
-                 WHERE pool_id = $1 AND username_key = $2 ORDER BY id",
-                params![pool_id, username_key],
-            )
-            .await?
-            .iter()
-            .map(EventRecord::from_row)
-            .collect()
+            .transact(move |tx, dialect| attempt_confirmation_in(tx, dialect, &a))
+            .await
     }
 
     // ---------------------------------------------------------------- messages
 
-    pub async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
+    async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
         self.db.execute(INSERT_MESSAGE, message_row(m)).await?;
         Ok(())
     }
 
     /// Messages oldest first, optionally for one pool and/or username.
-    pub async fn list_messages(
+    async fn list_messages(
         &self,
         pool_id: Option<&str>,
         username: Option<&str>,
@@ -567,21 +501,95 @@ impl Store {
             )
             .await?
             .iter()
-            .map(MessageRecord::from_row)
+            .map(message_from_row)
+            .collect()
+    }
+}
+
+/// Reading stored rows directly, for tests that check what a write left behind.
+#[cfg(feature = "test-support")]
+impl Store {
+    pub async fn get_user(&self, pool_id: &str, username_key: &str) -> Result<Option<UserRecord>> {
+        self.db
+            .fetch_optional(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2"
+                ),
+                params![pool_id, username_key],
+            )
+            .await?
+            .map(|r| user_from_row(&r))
+            .transpose()
+    }
+
+    pub async fn get_user_by_alias(
+        &self,
+        pool_id: &str,
+        kind: AliasKind,
+        value_key: &str,
+    ) -> Result<Option<UserRecord>> {
+        self.db
+            .fetch_optional(
+                &format!(
+                    "SELECT {USER_COLUMNS_U} FROM user_aliases a JOIN users u ON u.pool_id = a.pool_id AND u.username_key = a.username_key \
+                     WHERE a.pool_id = $1 AND a.kind = $2 AND a.value_key = $3"
+                ),
+                params![pool_id, kind.as_str(), value_key],
+            )
+            .await?
+            .map(|r| user_from_row(&r))
+            .transpose()
+    }
+
+    /// The live code of a user for `purpose` (for inspection; confirmations check codes
+    /// inside `attempt_confirmation`).
+    pub async fn get_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> Result<Option<CodeRecord>> {
+        self.db
+            .fetch_optional(
+                "SELECT digest, attribute, expires_at, created_at FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
+                params![pool_id, username_key, purpose],
+            )
+            .await?
+            .map(|r| {
+                Ok(CodeRecord {
+                    purpose: purpose.to_string(),
+                    digest: r.get("digest")?,
+                    attribute: r.get("attribute")?,
+                    expires_at: r.get("expires_at")?,
+                    created_at: r.get("created_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    pub async fn user_events(&self, pool_id: &str, username_key: &str) -> Result<Vec<EventRecord>> {
+        self.db
+            .fetch_all(
+                "SELECT event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at FROM user_events \
+                 WHERE pool_id = $1 AND username_key = $2 ORDER BY id",
+                params![pool_id, username_key],
+            )
+            .await?
+            .iter()
+            .map(event_from_row)
             .collect()
     }
 }
 
 // ------------------------------------------------------------------ transactions
 
-async fn create_user_in(tx: &mut impl Exec, dialect: Backend, new: &NewUser) -> Result<()> {
+fn create_user_in(tx: &mut dyn Tx, dialect: Backend, new: &NewUser) -> Result<()> {
     let u = &new.user;
     let inserted = tx
         .execute(
             &format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
             user_row(u),
-        )
-        .await?;
+        )?;
     if inserted != 1 {
         return Err(StoreError::Conflict(Conflict::Username));
     }
@@ -590,8 +598,7 @@ async fn create_user_in(tx: &mut impl Exec, dialect: Backend, new: &NewUser) -> 
             .execute(
                 "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 params![&u.pool_id, kind.as_str(), value_key, &u.username_key],
-            )
-            .await?;
+            )?;
         if claimed != 1 {
             return Err(StoreError::Conflict(Conflict::Alias(*kind)));
         }
@@ -605,23 +612,22 @@ async fn create_user_in(tx: &mut impl Exec, dialect: Backend, new: &NewUser) -> 
             value_key,
             &u.username_key,
             u.created_at,
-        )
-        .await?;
+        )?;
     }
     if let Some(code) = &new.code {
-        insert_code(tx, &u.pool_id, &u.username_key, code).await?;
+        insert_code(tx, &u.pool_id, &u.username_key, code)?;
     }
     if let Some(ev) = &new.event {
-        insert_event(tx, &u.pool_id, &u.username_key, ev).await?;
+        insert_event(tx, &u.pool_id, &u.username_key, ev)?;
     }
     if let Some(m) = &new.outbox {
-        insert_message_in(tx, m).await?;
+        insert_message_in(tx, m)?;
     }
     Ok(())
 }
 
-async fn bump_counter(
-    tx: &mut impl Exec,
+fn bump_counter(
+    tx: &mut dyn Tx,
     pool_id: &str,
     username_key: &str,
     limit: &AttemptLimit,
@@ -634,69 +640,67 @@ async fn bump_counter(
             username_key,
             &limit.action,
             now,
-            now - limit.window_secs
+            limits::window_expired_before(limit, now)
         ],
-    )
-    .await?
+    )?
     .ok_or_else(|| StoreError::Database("counter upsert returned no row".to_string()))?
     .get::<i64>("count")
 }
 
-async fn issue_code_in(tx: &mut impl Exec, issue: &CodeIssue) -> Result<IssueOutcome> {
+fn issue_code_in(tx: &mut dyn Tx, issue: &CodeIssue) -> Result<IssueOutcome> {
     let (pool_id, username_key) = (&issue.pool_id, &issue.username_key);
     let exists = tx
         .fetch_optional(
             "SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2",
             params![pool_id, username_key],
-        )
-        .await?
+        )?
         .is_some();
     if !exists {
         return Ok(IssueOutcome::UserGone);
     }
     if let Some(limit) = &issue.limit {
-        let count = bump_counter(tx, pool_id, username_key, limit, issue.code.created_at).await?;
-        if count > limit.max {
+        let count = bump_counter(tx, pool_id, username_key, limit, issue.code.created_at)?;
+        if !limits::allows(limit, count) {
             return Ok(IssueOutcome::LimitExceeded);
         }
     }
-    insert_code(tx, pool_id, username_key, &issue.code).await?;
+    insert_code(tx, pool_id, username_key, &issue.code)?;
     if let Some(ev) = &issue.event {
-        insert_event(tx, pool_id, username_key, ev).await?;
+        insert_event(tx, pool_id, username_key, ev)?;
     }
     if let Some(m) = &issue.outbox {
-        insert_message_in(tx, m).await?;
+        insert_message_in(tx, m)?;
     }
     Ok(IssueOutcome::Issued)
 }
 
 /// The user's status and attributes, locked for the rest of the transaction.
-async fn user_for_update(
-    tx: &mut impl Exec,
+fn user_for_update(
+    tx: &mut dyn Tx,
     dialect: Backend,
     pool_id: &str,
     username_key: &str,
-) -> Result<Option<(String, BTreeMap<String, String>)>> {
-    let Some(row) = tx
-        .fetch_optional(
-            &format!(
-                "SELECT status, attributes FROM users WHERE pool_id = $1 AND username_key = $2{}",
-                for_update(dialect)
-            ),
-            params![pool_id, username_key],
-        )
-        .await?
+) -> Result<Option<UserState>> {
+    let Some(row) = tx.fetch_optional(
+        &format!(
+            "SELECT status, attributes FROM users WHERE pool_id = $1 AND username_key = $2{}",
+            for_update(dialect)
+        ),
+        params![pool_id, username_key],
+    )?
     else {
         return Ok(None);
     };
-    Ok(Some((
-        row.get("status")?,
-        attrs_from_json(&row.get::<String>("attributes")?)?,
-    )))
+    let status: String = row.get("status")?;
+    Ok(Some(UserState {
+        status: UserStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("user status {status}")))?,
+        attributes: attrs_from_json(&row.get::<String>("attributes")?)?,
+    }))
 }
 
-async fn set_confirmed(
-    tx: &mut impl Exec,
+fn set_confirmed(
+    tx: &mut dyn Tx,
     pool_id: &str,
     username_key: &str,
     attributes: &BTreeMap<String, String>,
@@ -711,133 +715,114 @@ async fn set_confirmed(
             attrs_to_json(attributes),
             now
         ],
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
-async fn delete_code(
-    tx: &mut impl Exec,
-    pool_id: &str,
-    username_key: &str,
-    purpose: &str,
-) -> Result<()> {
+fn delete_code(tx: &mut dyn Tx, pool_id: &str, username_key: &str, purpose: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
         params![pool_id, username_key, purpose],
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
-async fn confirm_user_in(
-    tx: &mut impl Exec,
-    dialect: Backend,
-    c: &Confirmation,
-) -> Result<ConfirmOutcome> {
-    let Some((status, mut attributes)) =
-        user_for_update(tx, dialect, &c.pool_id, &c.username_key).await?
-    else {
-        return Ok(ConfirmOutcome::UserGone);
-    };
-    if status != UserStatus::Unconfirmed.as_str() {
-        return Ok(ConfirmOutcome::WrongStatus(status));
-    }
-    if let Some(attr) = &c.verify_attribute {
-        attributes.insert(format!("{attr}_verified"), "true".to_string());
-    }
-    if let Some((kind, value_key)) = &c.alias {
-        if !c.force_alias
-            && alias_holder(tx, dialect, &c.pool_id, *kind, value_key)
-                .await?
-                .is_some_and(|holder| holder != c.username_key)
-        {
-            return Ok(ConfirmOutcome::AliasTaken(*kind));
+fn confirm_user_in(tx: &mut dyn Tx, dialect: Backend, c: &Confirmation) -> Result<ConfirmOutcome> {
+    let user = user_for_update(tx, dialect, &c.pool_id, &c.username_key)?;
+    let holder = match &c.alias {
+        Some((kind, value_key)) if user.is_some() => {
+            alias_holder(tx, dialect, &c.pool_id, *kind, value_key)?
         }
-        claim_alias(
-            tx,
-            dialect,
-            &c.pool_id,
-            *kind,
-            value_key,
-            &c.username_key,
-            c.now,
-        )
-        .await?;
+        _ => None,
+    };
+    match confirmation::decide_admin_confirmation(c, user, holder.as_deref()) {
+        Decision::Refuse { outcome, .. } => Ok(outcome),
+        Decision::Confirm { attributes, claim } => {
+            if let Some((kind, value_key)) = &claim {
+                claim_alias(
+                    tx,
+                    dialect,
+                    &c.pool_id,
+                    *kind,
+                    value_key,
+                    &c.username_key,
+                    c.now,
+                )?;
+            }
+            set_confirmed(tx, &c.pool_id, &c.username_key, &attributes, c.now)?;
+            // An admin confirmation leaves no sign-up code behind.
+            delete_code(tx, &c.pool_id, &c.username_key, &c.purpose)?;
+            if let Some(ev) = &c.event {
+                insert_event(tx, &c.pool_id, &c.username_key, ev)?;
+            }
+            Ok(ConfirmOutcome::Confirmed(attributes))
+        }
     }
-    set_confirmed(tx, &c.pool_id, &c.username_key, &attributes, c.now).await?;
-    // An admin confirmation leaves no sign-up code behind.
-    delete_code(tx, &c.pool_id, &c.username_key, &c.purpose).await?;
-    if let Some(ev) = &c.event {
-        insert_event(tx, &c.pool_id, &c.username_key, ev).await?;
-    }
-    Ok(ConfirmOutcome::Confirmed(attributes))
 }
 
-async fn attempt_confirmation_in(
-    tx: &mut impl Exec,
+/// ConfirmSignUp's transaction: bump the counter, load the user, its code and the alias the
+/// code's attribute would claim, let `rules::confirmation` decide, write what it decided.
+fn attempt_confirmation_in(
+    tx: &mut dyn Tx,
     dialect: Backend,
     a: &ConfirmAttempt,
 ) -> Result<AttemptOutcome> {
-    let count = bump_counter(tx, &a.pool_id, &a.username_key, &a.limit, a.now).await?;
-    if count > a.limit.max {
-        return Ok(AttemptOutcome::LimitExceeded);
-    }
-    let Some((status, mut attributes)) =
-        user_for_update(tx, dialect, &a.pool_id, &a.username_key).await?
-    else {
-        return Ok(AttemptOutcome::UserGone);
+    let attempts = bump_counter(tx, &a.pool_id, &a.username_key, &a.limit, a.now)?;
+    let mut snapshot = ConfirmSnapshot {
+        attempts,
+        user: None,
+        code: None,
+        alias: None,
     };
-    if status != UserStatus::Unconfirmed.as_str() {
-        return Ok(AttemptOutcome::WrongStatus(status));
-    }
-    let Some(code) = tx
-        .fetch_optional(
-            "SELECT digest, attribute, expires_at FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
-            params![&a.pool_id, &a.username_key, &a.purpose],
-        )
-        .await?
-    else {
-        return Ok(AttemptOutcome::NoCode);
-    };
-    let digest: Vec<u8> = code.get("digest")?;
-    let attribute: Option<String> = code.get("attribute")?;
-    if code.get::<i64>("expires_at")? <= a.now {
-        return Ok(AttemptOutcome::Expired);
-    }
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(
-        digest.as_slice(),
-        a.candidate_digest.as_slice(),
-    )) {
-        insert_event(tx, &a.pool_id, &a.username_key, &a.fail_event).await?;
-        return Ok(AttemptOutcome::Mismatch);
-    }
-    let alias = attribute.as_deref().and_then(|attr| {
-        a.alias_by_attribute
-            .iter()
-            .find(|(name, _, _)| name == attr)
-            .map(|(_, kind, key)| (*kind, key.as_str()))
-    });
-    if let Some((kind, key)) = alias {
-        let holder = alias_holder(tx, dialect, &a.pool_id, kind, key).await?;
-        if !a.force_alias && holder.is_some_and(|h| h != a.username_key) {
-            return Ok(AttemptOutcome::AliasTaken(kind));
+    // Past the limit nothing else is read: the counter bump is all this attempt writes.
+    if limits::allows(&a.limit, attempts) {
+        snapshot.user = user_for_update(tx, dialect, &a.pool_id, &a.username_key)?;
+        snapshot.code = tx
+            .fetch_optional(
+                "SELECT digest, attribute, expires_at FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3",
+                params![&a.pool_id, &a.username_key, &a.purpose],
+            )?
+            .map(|row| -> Result<StoredCode> {
+                Ok(StoredCode {
+                    digest: row.get("digest")?,
+                    attribute: row.get("attribute")?,
+                    expires_at: row.get("expires_at")?,
+                })
+            })
+            .transpose()?;
+        let code_attribute = snapshot.code.as_ref().and_then(|c| c.attribute.as_deref());
+        if let Some((kind, key)) = confirmation::alias_for_attribute(a, code_attribute) {
+            snapshot.alias = Some(AliasClaim {
+                kind,
+                value_key: key.to_string(),
+                holder: alias_holder(tx, dialect, &a.pool_id, kind, key)?,
+            });
         }
     }
-    delete_code(tx, &a.pool_id, &a.username_key, &a.purpose).await?;
-    if let Some((kind, key)) = alias {
-        claim_alias(tx, dialect, &a.pool_id, kind, key, &a.username_key, a.now).await?;
+    match confirmation::decide_confirmation(a, snapshot) {
+        Decision::Refuse {
+            outcome,
+            record_failure,
+        } => {
+            if record_failure {
+                insert_event(tx, &a.pool_id, &a.username_key, &a.fail_event)?;
+            }
+            Ok(outcome)
+        }
+        Decision::Confirm { attributes, claim } => {
+            delete_code(tx, &a.pool_id, &a.username_key, &a.purpose)?;
+            if let Some((kind, key)) = &claim {
+                claim_alias(tx, dialect, &a.pool_id, *kind, key, &a.username_key, a.now)?;
+            }
+            set_confirmed(tx, &a.pool_id, &a.username_key, &attributes, a.now)?;
+            insert_event(tx, &a.pool_id, &a.username_key, &a.pass_event)?;
+            Ok(AttemptOutcome::Confirmed(attributes))
+        }
     }
-    if let Some(attr) = &attribute {
-        attributes.insert(format!("{attr}_verified"), "true".to_string());
-    }
-    set_confirmed(tx, &a.pool_id, &a.username_key, &attributes, a.now).await?;
-    insert_event(tx, &a.pool_id, &a.username_key, &a.pass_event).await?;
-    Ok(AttemptOutcome::Confirmed(attributes))
 }
 
-async fn insert_code(
-    tx: &mut impl Exec,
+fn insert_code(
+    tx: &mut dyn Tx,
     pool_id: &str,
     username_key: &str,
     code: &CodeRecord,
@@ -855,13 +840,12 @@ async fn insert_code(
             code.expires_at,
             code.created_at
         ],
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
-async fn insert_event(
-    tx: &mut impl Exec,
+fn insert_event(
+    tx: &mut dyn Tx,
     pool_id: &str,
     username_key: &str,
     ev: &EventRecord,
@@ -879,13 +863,12 @@ async fn insert_event(
             ev.analytics_endpoint_id.as_deref(),
             ev.created_at
         ],
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
-async fn insert_message_in(tx: &mut impl Exec, m: &MessageRecord) -> Result<()> {
-    tx.execute(INSERT_MESSAGE, message_row(m)).await?;
+fn insert_message_in(tx: &mut dyn Tx, m: &MessageRecord) -> Result<()> {
+    tx.execute(INSERT_MESSAGE, message_row(m))?;
     Ok(())
 }
 
@@ -907,8 +890,8 @@ fn message_row(m: &MessageRecord) -> Vec<db::Param> {
     ]
 }
 
-async fn alias_holder(
-    tx: &mut impl Exec,
+fn alias_holder(
+    tx: &mut dyn Tx,
     dialect: Backend,
     pool_id: &str,
     kind: AliasKind,
@@ -920,16 +903,15 @@ async fn alias_holder(
             for_update(dialect)
         ),
         params![pool_id, kind.as_str(), value_key],
-    )
-    .await?
+    )?
     .map(|r| r.get::<String>("username_key"))
     .transpose()
 }
 
 /// Gives an alias to a user. When another user holds it, it moves: the previous holder keeps
 /// the attribute value but it is no longer verified, so it can no longer sign in with it.
-async fn claim_alias(
-    tx: &mut impl Exec,
+fn claim_alias(
+    tx: &mut dyn Tx,
     dialect: Backend,
     pool_id: &str,
     kind: AliasKind,
@@ -937,7 +919,7 @@ async fn claim_alias(
     username_key: &str,
     now: i64,
 ) -> Result<()> {
-    let previous = alias_holder(tx, dialect, pool_id, kind, value_key).await?;
+    let previous = alias_holder(tx, dialect, pool_id, kind, value_key)?;
     if previous.as_deref() == Some(username_key) {
         // Already this user's (claimed at sign-up): rewriting the row would only dirty a page.
         return Ok(());
@@ -946,27 +928,24 @@ async fn claim_alias(
         "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (pool_id, kind, value_key) DO UPDATE SET username_key = excluded.username_key",
         params![pool_id, kind.as_str(), value_key, username_key],
-    )
-    .await?;
+    )?;
     if let Some(holder) = previous.filter(|h| h != username_key) {
-        unverify_attribute(tx, pool_id, &holder, kind.attribute(), now).await?;
+        unverify_attribute(tx, pool_id, &holder, kind.attribute(), now)?;
     }
     Ok(())
 }
 
-async fn unverify_attribute(
-    tx: &mut impl Exec,
+fn unverify_attribute(
+    tx: &mut dyn Tx,
     pool_id: &str,
     username_key: &str,
     attribute: &str,
     now: i64,
 ) -> Result<()> {
-    let Some(row) = tx
-        .fetch_optional(
-            "SELECT attributes FROM users WHERE pool_id = $1 AND username_key = $2",
-            params![pool_id, username_key],
-        )
-        .await?
+    let Some(row) = tx.fetch_optional(
+        "SELECT attributes FROM users WHERE pool_id = $1 AND username_key = $2",
+        params![pool_id, username_key],
+    )?
     else {
         return Ok(());
     };
@@ -975,8 +954,7 @@ async fn unverify_attribute(
     tx.execute(
         "UPDATE users SET attributes = $3, updated_at = $4 WHERE pool_id = $1 AND username_key = $2",
         params![pool_id, username_key, attrs_to_json(&attrs), now],
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
@@ -1057,25 +1035,70 @@ fn attrs_from_json(text: &str) -> Result<BTreeMap<String, String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("user attributes: {e}")))
 }
 
-impl UserRecord {
-    fn from_row(r: &Row) -> Result<Self> {
-        let status: String = r.get("status")?;
-        Ok(UserRecord {
-            pool_id: r.get("pool_id")?,
-            username_key: r.get("username_key")?,
-            username: r.get("username")?,
-            sub: r.get("sub")?,
-            status: UserStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("user status {status}")))?,
-            enabled: r.get::<i64>("enabled")? != 0,
-            attributes: attrs_from_json(&r.get::<String>("attributes")?)?,
-            password_hash: r.get("password_hash")?,
-            srp_salt: r.get("srp_salt")?,
-            srp_verifier: r.get("srp_verifier")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
-        })
-    }
+fn user_from_row(r: &Row) -> Result<UserRecord> {
+    let status: String = r.get("status")?;
+    Ok(UserRecord {
+        pool_id: r.get("pool_id")?,
+        username_key: r.get("username_key")?,
+        username: r.get("username")?,
+        sub: r.get("sub")?,
+        status: UserStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("user status {status}")))?,
+        enabled: r.get::<i64>("enabled")? != 0,
+        attributes: attrs_from_json(&r.get::<String>("attributes")?)?,
+        password_hash: r.get("password_hash")?,
+        srp_salt: r.get("srp_salt")?,
+        srp_verifier: r.get("srp_verifier")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+fn pool_from_row(r: &Row) -> Result<PoolRecord> {
+    Ok(PoolRecord {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        config: r.get("config")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+fn client_from_row(r: &Row) -> Result<ClientRecord> {
+    Ok(ClientRecord {
+        client_id: r.get("client_id")?,
+        pool_id: r.get("pool_id")?,
+        config: r.get("config")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+#[cfg(feature = "test-support")]
+fn event_from_row(r: &Row) -> Result<EventRecord> {
+    Ok(EventRecord {
+        event_type: r.get("event_type")?,
+        outcome: r.get("outcome")?,
+        ip_address: r.get("ip_address")?,
+        encoded_data: r.get("encoded_data")?,
+        analytics_endpoint_id: r.get("analytics_endpoint_id")?,
+        created_at: r.get("created_at")?,
+    })
+}
+
+fn message_from_row(r: &Row) -> Result<MessageRecord> {
+    Ok(MessageRecord {
+        pool_id: r.get("pool_id")?,
+        username: r.get("username")?,
+        medium: r.get("medium")?,
+        destination: r.get("destination")?,
+        subject: r.get("subject")?,
+        body: r.get("body")?,
+        code: r.get("code")?,
+        provider: r.get("provider")?,
+        provider_message_id: r.get("provider_message_id")?,
+        sent_at: r.get("sent_at")?,
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-use std::collections::BTreeMap;
+//! The records the domain and its storage port speak in: pools, clients, users, codes,
+//! events and messages, and the inputs and outcomes of the store's transactions.
 
-use super::db::Row;
-use super::StoreError;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
 pub struct PoolRecord {
@@ -13,18 +13,6 @@ pub struct PoolRecord {
     pub updated_at: i64,
 }
 
-impl PoolRecord {
-    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.get("id")?,
-            name: r.get("name")?,
-            config: r.get("config")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
-        })
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct ClientRecord {
     pub client_id: String,
@@ -33,18 +21,6 @@ pub struct ClientRecord {
     pub config: String,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl ClientRecord {
-    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            client_id: r.get("client_id")?,
-            pool_id: r.get("pool_id")?,
-            config: r.get("config")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
-        })
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,19 +135,6 @@ pub struct EventRecord {
     pub created_at: i64,
 }
 
-impl EventRecord {
-    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            event_type: r.get("event_type")?,
-            outcome: r.get("outcome")?,
-            ip_address: r.get("ip_address")?,
-            encoded_data: r.get("encoded_data")?,
-            analytics_endpoint_id: r.get("analytics_endpoint_id")?,
-            created_at: r.get("created_at")?,
-        })
-    }
-}
-
 #[derive(Clone)]
 pub struct NewUser {
     pub user: UserRecord,
@@ -216,7 +179,7 @@ pub struct Confirmation {
 pub enum ConfirmOutcome {
     Confirmed(BTreeMap<String, String>),
     UserGone,
-    WrongStatus(String),
+    WrongStatus(UserStatus),
     AliasTaken(AliasKind),
 }
 
@@ -266,23 +229,6 @@ pub struct MessageRecord {
     pub sent_at: i64,
 }
 
-impl MessageRecord {
-    pub(super) fn from_row(r: &Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            pool_id: r.get("pool_id")?,
-            username: r.get("username")?,
-            medium: r.get("medium")?,
-            destination: r.get("destination")?,
-            subject: r.get("subject")?,
-            body: r.get("body")?,
-            code: r.get("code")?,
-            provider: r.get("provider")?,
-            provider_message_id: r.get("provider_message_id")?,
-            sent_at: r.get("sent_at")?,
-        })
-    }
-}
-
 /// One ConfirmSignUp attempt, checked and applied in a single write transaction: the attempt
 /// counter, the user's status, the live code (compared in constant time), the alias claim and
 /// the status change. Whatever the outcome, the counter bump and the history event commit.
@@ -328,7 +274,7 @@ pub enum AttemptOutcome {
     Confirmed(BTreeMap<String, String>),
     LimitExceeded,
     UserGone,
-    WrongStatus(String),
+    WrongStatus(UserStatus),
     NoCode,
     Expired,
     Mismatch,

@@ -1,8 +1,10 @@
 //! Bulk loading for benchmarks and migrations from elsewhere: many users in one transaction,
 //! written with multi-row `INSERT` statements. Not used on any request path.
 
-use super::db::{params, transact, Exec, Param};
-use super::{user_row, NewUser, Result, Store, USER_COLUMNS};
+use cognate_core::records::NewUser;
+
+use crate::db::{params, Param, Tx};
+use crate::{user_row, Result, Store, USER_COLUMNS};
 
 /// Rows per multi-row `INSERT` (12 parameters per user row: 6,000 parameters per statement,
 /// well inside both SQLite's and PostgreSQL's limits).
@@ -36,11 +38,13 @@ impl Store {
     /// leaves nothing behind. Returns the number of users inserted.
     pub async fn insert_users_bulk(&self, batch: &[NewUser]) -> Result<u64> {
         let batch = batch.to_vec();
-        transact!(&self.db, |tx, _dialect| insert_users_in(tx, &batch).await)
+        self.db
+            .transact(move |tx, _dialect| insert_users_in(tx, &batch))
+            .await
     }
 }
 
-async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
+fn insert_users_in(tx: &mut dyn Tx, batch: &[NewUser]) -> Result<u64> {
     let mut inserted = 0u64;
     for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -48,7 +52,7 @@ async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
             placeholders(chunk.len(), 12)
         );
         let params: Vec<Param> = chunk.iter().flat_map(|new| user_row(&new.user)).collect();
-        inserted += tx.execute(&sql, params).await?;
+        inserted += tx.execute(&sql, params)?;
     }
 
     let aliases: Vec<Param> = batch
@@ -69,7 +73,7 @@ async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
             "INSERT INTO user_aliases (pool_id, kind, value_key, username_key) VALUES {}",
             placeholders(chunk.len() / 4, 4)
         );
-        tx.execute(&sql, chunk.to_vec()).await?;
+        tx.execute(&sql, chunk.to_vec())?;
     }
 
     let codes: Vec<Param> = batch
@@ -93,7 +97,7 @@ async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
             "INSERT INTO codes (pool_id, username_key, purpose, digest, attribute, expires_at, created_at) VALUES {}",
             placeholders(chunk.len() / 7, 7)
         );
-        tx.execute(&sql, chunk.to_vec()).await?;
+        tx.execute(&sql, chunk.to_vec())?;
     }
     Ok(inserted)
 }
@@ -101,7 +105,9 @@ async fn insert_users_in(tx: &mut impl Exec, batch: &[NewUser]) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::placeholders;
-    use crate::store::*;
+    use crate::*;
+    use cognate_core::ports::Directory;
+    use cognate_core::records::*;
     use std::collections::BTreeMap;
 
     fn user(pool: &str, name: &str, sub: &str) -> NewUser {

@@ -1,14 +1,10 @@
 //! Reading and removing users: AdminGetUser, AdminDeleteUser, ListUsers (with AWS's filter
 //! syntax: `name = "value"` and `name ^= "value"`).
 
-use serde_json::{json, Value};
-
-use cognate_wire::ApiError;
-
 use super::pools::{decode_token, page_token};
 use super::Service;
-use crate::errors::{self, OrWire};
-use crate::store::{FilterField, FilterOp, UserFilter, UserRecord};
+use crate::error::{DomainError, DomainResult, Invalid};
+use crate::records::{FilterField, FilterOp, UserFilter, UserRecord};
 
 /// The attributes ListUsers can search by (AWS's list).
 const SEARCHABLE: &[&str] = &[
@@ -24,12 +20,12 @@ const SEARCHABLE: &[&str] = &[
     "sub",
 ];
 
-pub fn parse_filter(filter: &str) -> Result<Option<UserFilter>, ApiError> {
+pub fn parse_filter(filter: &str) -> DomainResult<Option<UserFilter>> {
     let filter = filter.trim();
     if filter.is_empty() {
         return Ok(None);
     }
-    let invalid = || errors::invalid_parameter("Error while parsing filter.");
+    let invalid = || DomainError::Invalid(Invalid::FilterSyntax);
     let (name, op, rest) = if let Some(i) = filter.find("^=") {
         (&filter[..i], FilterOp::StartsWith, &filter[i + 2..])
     } else if let Some(i) = filter.find('=') {
@@ -44,9 +40,9 @@ pub fn parse_filter(filter: &str) -> Result<Option<UserFilter>, ApiError> {
     }
     let value = rest[1..rest.len() - 1].replace("\\\"", "\"");
     if !SEARCHABLE.contains(&name) {
-        return Err(errors::invalid_parameter(format!(
-            "Invalid search attribute: {name}"
-        )));
+        return Err(DomainError::Invalid(Invalid::SearchAttribute {
+            name: name.to_string(),
+        }));
     }
     let field = match name {
         "username" => FilterField::Username,
@@ -58,76 +54,43 @@ pub fn parse_filter(filter: &str) -> Result<Option<UserFilter>, ApiError> {
     Ok(Some(UserFilter { field, op, value }))
 }
 
-pub fn attribute_list(user: &UserRecord, only: Option<&[String]>) -> Vec<Value> {
+/// A user's attributes as the API shows them: `sub` first, then the stored attributes, only
+/// those named in `only` when given (AttributesToGet).
+pub fn visible_attributes(user: &UserRecord, only: Option<&[String]>) -> Vec<(String, String)> {
     let mut list = vec![("sub".to_string(), user.sub.clone())];
     list.extend(user.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-    list.into_iter()
-        .filter(|(k, _)| only.is_none_or(|names| names.iter().any(|n| n == k)))
-        .map(|(k, v)| json!({"Name": k, "Value": v}))
-        .collect()
-}
-
-pub fn user_json(user: &UserRecord, only: Option<&[String]>) -> Value {
-    json!({
-        "Username": user.username,
-        "Attributes": attribute_list(user, only),
-        "UserCreateDate": user.created_at,
-        "UserLastModifiedDate": user.updated_at,
-        "Enabled": user.enabled,
-        "UserStatus": user.status.as_str(),
-    })
+    list.retain(|(k, _)| only.is_none_or(|names| names.iter().any(|n| n == k)));
+    list
 }
 
 impl Service {
-    pub async fn admin_get_user_flow(
-        &self,
-        pool_id: &str,
-        username: &str,
-    ) -> Result<Value, ApiError> {
+    pub async fn admin_get_user(&self, pool_id: &str, username: &str) -> DomainResult<UserRecord> {
         let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
+        self.find_user(&pool, username)
             .await?
-            .ok_or_else(errors::user_not_found)?;
-        Ok(json!({
-            "Username": user.username,
-            "UserAttributes": attribute_list(&user, None),
-            "UserCreateDate": user.created_at,
-            "UserLastModifiedDate": user.updated_at,
-            "Enabled": user.enabled,
-            "UserStatus": user.status.as_str(),
-        }))
+            .ok_or(DomainError::UserNotFound)
     }
 
-    pub async fn admin_delete_user_flow(
-        &self,
-        pool_id: &str,
-        username: &str,
-    ) -> Result<(), ApiError> {
+    pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> DomainResult<()> {
         let pool = self.pool_settings(pool_id).await?;
         let user = self
             .find_user(&pool, username)
             .await?
-            .ok_or_else(errors::user_not_found)?;
-        if !self
-            .store
-            .delete_user(&pool.id, &user.username_key)
-            .await
-            .or_wire()?
-        {
-            return Err(errors::user_not_found());
+            .ok_or(DomainError::UserNotFound)?;
+        if !self.store.delete_user(&pool.id, &user.username_key).await? {
+            return Err(DomainError::UserNotFound);
         }
         Ok(())
     }
 
-    pub async fn list_users_flow(
+    /// One page of a pool's users (filtered), and the token of the next page.
+    pub async fn list_users(
         &self,
         pool_id: &str,
         filter: Option<&str>,
-        attributes_to_get: Option<&[String]>,
         limit: Option<i32>,
         token: Option<&str>,
-    ) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    ) -> DomainResult<(Vec<UserRecord>, Option<String>)> {
         let pool = self.pool_settings(pool_id).await?;
         let mut filter = filter.map(parse_filter).transpose()?.flatten();
         if let Some(f) = &mut filter {
@@ -140,16 +103,9 @@ impl Service {
         let mut users = self
             .store
             .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
-            .await
-            .or_wire()?;
+            .await?;
         let next = page_token(&mut users, limit, |u| u.username_key.clone());
-        Ok((
-            users
-                .iter()
-                .map(|u| user_json(u, attributes_to_get))
-                .collect(),
-            next,
-        ))
+        Ok((users, next))
     }
 }
 

@@ -4,27 +4,25 @@
 
 use std::collections::BTreeMap;
 
-use cognate_triggers::events::{self, EventContext};
-use cognate_triggers::TriggerKind;
-use cognate_wire::{ApiError, ErrorKind, RequestContext};
 use serde_json::Value;
 
-use super::settings::PoolSettings;
-use super::Service;
+use super::{Caller, Service};
+use crate::error::{DomainError, DomainResult};
+use crate::events::{self, EventContext, CODE_PARAMETER};
+use crate::settings::PoolSettings;
+use crate::triggers::{TriggerError, TriggerKind};
 
 pub type Metadata = BTreeMap<String, String>;
 
 pub struct TriggerCall<'a> {
-    pub ctx: &'a RequestContext,
+    pub caller: &'a Caller,
     pub pool: &'a PoolSettings,
     pub client_id: Option<&'a str>,
     pub user_name: &'a str,
 }
 
-pub fn trigger_error(kind: TriggerKind, e: &cognate_triggers::TriggerError) -> ApiError {
-    let (name, message) = e.to_wire(kind);
-    let kind = ErrorKind::from_name(name).unwrap_or(ErrorKind::UnexpectedLambdaException);
-    ApiError::new(kind, message)
+fn trigger_error(kind: TriggerKind, failure: TriggerError) -> DomainError {
+    DomainError::Trigger { kind, failure }
 }
 
 impl Service {
@@ -35,15 +33,15 @@ impl Service {
             user_pool_id: call.pool.id.clone(),
             user_name: call.user_name.to_string(),
             client_id: call.client_id.map(str::to_string),
-            user_agent: call.ctx.user_agent.clone(),
+            user_agent: call.caller.user_agent.clone(),
         }
     }
 
-    async fn invoke(&self, kind: TriggerKind, arn: &str, event: &Value) -> Result<Value, ApiError> {
+    async fn invoke(&self, kind: TriggerKind, arn: &str, event: &Value) -> DomainResult<Value> {
         self.triggers
             .invoke(kind, arn, event)
             .await
-            .map_err(|e| trigger_error(kind, &e))
+            .map_err(|e| trigger_error(kind, e))
     }
 
     pub(super) async fn pre_sign_up(
@@ -52,8 +50,8 @@ impl Service {
         attrs: &BTreeMap<String, String>,
         validation_data: Option<&BTreeMap<String, String>>,
         client_metadata: Option<&Metadata>,
-    ) -> Result<Option<events::PreSignUpResponse>, ApiError> {
-        let Some(arn) = call.pool.lambda_arn("PreSignUp") else {
+    ) -> DomainResult<Option<events::PreSignUpResponse>> {
+        let Some(arn) = call.pool.lambda_arn(TriggerKind::PreSignUp) else {
             return Ok(None);
         };
         let kind = TriggerKind::PreSignUp;
@@ -63,10 +61,10 @@ impl Service {
             validation_data,
             client_metadata,
         );
-        let out = self.invoke(kind, &arn, &event).await?;
+        let out = self.invoke(kind, arn, &event).await?;
         events::parse_pre_sign_up(&out)
             .map(Some)
-            .map_err(|e| trigger_error(kind, &e))
+            .map_err(|e| trigger_error(kind, e))
     }
 
     pub(super) async fn custom_message(
@@ -76,23 +74,23 @@ impl Service {
         attrs: &BTreeMap<String, String>,
         link_parameter: Option<&str>,
         client_metadata: Option<&Metadata>,
-    ) -> Result<Option<events::CustomMessageResponse>, ApiError> {
-        let Some(arn) = call.pool.lambda_arn("CustomMessage") else {
+    ) -> DomainResult<Option<events::CustomMessageResponse>> {
+        let Some(arn) = call.pool.lambda_arn(TriggerKind::CustomMessage) else {
             return Ok(None);
         };
         let kind = TriggerKind::CustomMessage;
         let event = events::custom_message(
             &self.event_context(call, source),
             attrs,
-            "{####}",
+            CODE_PARAMETER,
             link_parameter,
             None,
             client_metadata,
         );
-        let out = self.invoke(kind, &arn, &event).await?;
+        let out = self.invoke(kind, arn, &event).await?;
         events::parse_custom_message(&out, call.pool.developer_email())
             .map(Some)
-            .map_err(|e| trigger_error(kind, &e))
+            .map_err(|e| trigger_error(kind, e))
     }
 
     /// Runs after the confirmation has committed: a failure is reported, but the user stays
@@ -102,8 +100,8 @@ impl Service {
         call: &TriggerCall<'_>,
         attrs: &BTreeMap<String, String>,
         client_metadata: Option<&Metadata>,
-    ) -> Result<(), ApiError> {
-        let Some(arn) = call.pool.lambda_arn("PostConfirmation") else {
+    ) -> DomainResult<()> {
+        let Some(arn) = call.pool.lambda_arn(TriggerKind::PostConfirmation) else {
             return Ok(());
         };
         let event = events::post_confirmation(
@@ -111,7 +109,7 @@ impl Service {
             attrs,
             client_metadata,
         );
-        self.invoke(TriggerKind::PostConfirmation, &arn, &event)
+        self.invoke(TriggerKind::PostConfirmation, arn, &event)
             .await
             .map(|_| ())
     }

@@ -23,8 +23,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::db::{Exec, Param, Row};
-use super::{Result, StoreError};
+use crate::db::{Param, Row, Tx};
+use crate::{Result, StoreError};
 
 /// The most writes committed together; bounds how long the first of them waits.
 const MAX_BATCH: usize = 256;
@@ -105,22 +105,27 @@ impl Target {
         }
         let conn = Connection::open_with_flags(&self.path, flags)
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", self.path.display())))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(from_rusqlite)?;
         conn.set_prepared_statement_cache_capacity(64);
         // WAL lets readers run beside the writer; NORMAL keeps every committed transaction
         // across a process crash (kill -9), fsyncing at checkpoints.
         if writer {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(from_rusqlite)?;
         } else {
-            conn.pragma_update(None, "query_only", true)?;
+            conn.pragma_update(None, "query_only", true)
+                .map_err(from_rusqlite)?;
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(from_rusqlite)?;
         if writer {
             // The writer's cache stays valid between its transactions (readers' caches are
             // reset by every commit), so it is the one worth making large: KiB, negative.
-            conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+            conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+                .map_err(from_rusqlite)?;
         }
-        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(from_rusqlite)?;
         Ok(conn)
     }
 }
@@ -339,7 +344,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>, times: &mu
     times.batches += 1;
     times.writes += batch.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let e = StoreError::from(e);
+        let e = from_rusqlite(e);
         for job in batch {
             job.finish(Err(e.clone()));
         }
@@ -420,7 +425,9 @@ impl WriterTimes {
 }
 
 fn step(conn: &Connection, sql: &str) -> Result<()> {
-    conn.prepare_cached(sql)?.execute([])?;
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute([]))
+        .map_err(from_rusqlite)?;
     Ok(())
 }
 
@@ -431,14 +438,20 @@ pub struct LiteExec<'c> {
 
 impl LiteExec<'_> {
     fn rows(&mut self, sql: &str, params: Vec<Param>, first_only: bool) -> Result<Vec<Row>> {
-        let mut stmt = self.conn.prepare_cached(&numbered_params(sql))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&numbered_params(sql))
+            .map_err(from_rusqlite)?;
         let columns: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(value)))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.into_iter().map(value)))
+            .map_err(from_rusqlite)?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
+        while let Some(row) = rows.next().map_err(from_rusqlite)? {
             let values = (0..columns.len())
                 .map(|i| row.get::<_, Value>(i))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(from_rusqlite)?;
             out.push(Row::Lite {
                 columns: columns.clone(),
                 values,
@@ -451,38 +464,29 @@ impl LiteExec<'_> {
     }
 
     fn changes(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(&numbered_params(sql))?;
-        let changed = stmt.execute(rusqlite::params_from_iter(params.into_iter().map(value)))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&numbered_params(sql))
+            .map_err(from_rusqlite)?;
+        let changed = stmt
+            .execute(rusqlite::params_from_iter(params.into_iter().map(value)))
+            .map_err(from_rusqlite)?;
         Ok(changed as u64)
     }
 }
 
-impl Exec for LiteExec<'_> {
-    fn fetch_optional(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl std::future::Future<Output = Result<Option<Row>>> + Send {
-        std::future::ready(
-            self.rows(sql, params, true)
-                .map(|rows| rows.into_iter().next()),
-        )
+impl Tx for LiteExec<'_> {
+    fn fetch_optional(&mut self, sql: &str, params: Vec<Param>) -> Result<Option<Row>> {
+        self.rows(sql, params, true)
+            .map(|rows| rows.into_iter().next())
     }
 
-    fn fetch_all(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl std::future::Future<Output = Result<Vec<Row>>> + Send {
-        std::future::ready(self.rows(sql, params, false))
+    fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>> {
+        self.rows(sql, params, false)
     }
 
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl std::future::Future<Output = Result<u64>> + Send {
-        std::future::ready(self.changes(sql, params))
+    fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
+        self.changes(sql, params)
     }
 }
 
@@ -541,15 +545,13 @@ fn parameters_first_appear_in_order(sql: &str) -> bool {
     true
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
-                StoreError::Unavailable(e.to_string())
-            }
-            _ => StoreError::Database(e.to_string()),
+fn from_rusqlite(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
+            StoreError::Unavailable(e.to_string())
         }
+        _ => StoreError::Database(e.to_string()),
     }
 }
 
@@ -635,23 +637,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let lite = Lite::open(&url, 2).unwrap();
-        lite.write(|x| {
-            super::super::db::ready(x.execute("CREATE TABLE t (k TEXT PRIMARY KEY)", vec![]))
-        })
-        .await
-        .unwrap();
+        lite.write(|x| x.execute("CREATE TABLE t (k TEXT PRIMARY KEY)", vec![]))
+            .await
+            .unwrap();
         let insert = |k: &'static str| {
             let lite = lite.clone();
             async move {
                 lite.write(move |x| {
-                    super::super::db::ready(async {
-                        x.execute("INSERT INTO t (k) VALUES ($1)", vec![Param::from(k)])
-                            .await?;
-                        if k == "bad" {
-                            return Err(StoreError::Database("refused".into()));
-                        }
-                        Ok(())
-                    })
+                    x.execute("INSERT INTO t (k) VALUES ($1)", vec![Param::from(k)])?;
+                    if k == "bad" {
+                        return Err(StoreError::Database("refused".into()));
+                    }
+                    Ok(())
                 })
                 .await
             }
@@ -659,7 +656,7 @@ mod tests {
         let (a, b, c) = tokio::join!(insert("a"), insert("bad"), insert("c"));
         assert!(a.is_ok() && b.is_err() && c.is_ok());
         let keys = lite
-            .read(|x| super::super::db::ready(x.fetch_all("SELECT k FROM t ORDER BY k", vec![])))
+            .read(|x| x.fetch_all("SELECT k FROM t ORDER BY k", vec![]))
             .unwrap()
             .iter()
             .map(|r| r.get::<String>("k").unwrap())
@@ -689,9 +686,7 @@ mod tests {
                         most.fetch_max(now, Ordering::SeqCst);
                         // Long enough for the other scans to try to start meanwhile.
                         std::thread::sleep(Duration::from_millis(20));
-                        let rows = super::super::db::ready(
-                            x.fetch_all("SELECT $1 AS n", vec![Param::from(n)]),
-                        );
+                        let rows = x.fetch_all("SELECT $1 AS n", vec![Param::from(n)]);
                         running.fetch_sub(1, Ordering::SeqCst);
                         rows
                     })
@@ -742,11 +737,7 @@ mod tests {
         let lite = Lite::open(&format!("sqlite://{}", path.display()), 2).unwrap();
         let write = |sql: &'static str| {
             let lite = lite.clone();
-            async move {
-                lite.write(move |x| super::super::db::ready(x.execute(sql, vec![])))
-                    .await
-                    .unwrap()
-            }
+            async move { lite.write(move |x| x.execute(sql, vec![])).await.unwrap() }
         };
         write("CREATE TABLE t (k INTEGER PRIMARY KEY)").await;
         for _ in 0..IDLE_CHECKPOINT_WRITES {

@@ -16,19 +16,41 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use cognate_wire::{dispatch, ApiError, ErrorKind, Operation, RequestContext};
+use cognate_core::clock::WallClock;
+use cognate_wire::{dispatch, ApiError, Operation, RequestContext};
 
-use crate::service::Service;
+use crate::api::{plain_caller, Api};
+use crate::errors::{self, protocol};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const JSON_11: &str = "application/x-amz-json-1.1";
 
 pub struct AppState {
-    pub service: Service,
-    pub max_body_bytes: usize,
-    pub test_clock: bool,
+    api: Api,
+    max_body_bytes: usize,
+    /// The clock `POST /_cognate/test/clock` moves, when `--test-clock` is on.
+    test_clock: Option<WallClock>,
     /// True while at least one medium has no provider, i.e. messages land in the outbox.
-    pub outbox_enabled: bool,
+    outbox_enabled: bool,
+}
+
+impl AppState {
+    pub fn new(
+        service: std::sync::Arc<cognate_core::Service>,
+        max_body_bytes: usize,
+        test_clock: Option<WallClock>,
+    ) -> Self {
+        AppState {
+            outbox_enabled: service.outbox_in_use(),
+            api: Api::new(service),
+            max_body_bytes,
+            test_clock,
+        }
+    }
+
+    fn service(&self) -> &cognate_core::Service {
+        self.api.service()
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -115,20 +137,14 @@ pub fn check_auth(op: Operation, headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Err(ApiError::new(
-            ErrorKind::MissingAuthenticationTokenException,
-            "Request is missing Authentication Token",
-        ));
+        return Err(protocol::missing_authentication());
     };
     let well_formed = auth.starts_with("AWS4-HMAC-SHA256 ")
         && auth.contains("Credential=")
         && auth.contains("SignedHeaders=")
         && auth.contains("Signature=");
     if !well_formed {
-        return Err(ApiError::new(
-            ErrorKind::InvalidSignatureException,
-            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-        ));
+        return Err(protocol::invalid_signature());
     }
     Ok(())
 }
@@ -137,21 +153,11 @@ fn operation_for(headers: &HeaderMap) -> Result<Operation, ApiError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorKind::UnknownOperationException,
-                "Missing X-Amz-Target header.",
-            )
-        })?;
+        .ok_or_else(protocol::missing_target)?;
     target
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorKind::UnknownOperationException,
-                format!("Unknown operation {target}."),
-            )
-        })
+        .ok_or_else(|| protocol::unknown_operation(target))
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -172,10 +178,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     ) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorKind::UnsupportedMediaTypeException,
-            format!("Unsupported Content-Type '{ct}': use {JSON_11}."),
-        ))
+        Err(protocol::unsupported_media_type(ct, JSON_11))
     }
 }
 
@@ -183,17 +186,9 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorKind::SerializationException,
-            format!("Request body is not valid JSON: {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body).map_err(protocol::not_json)?;
     if !value.is_object() {
-        return Err(ApiError::new(
-            ErrorKind::SerializationException,
-            "Request body must be a JSON object.",
-        ));
+        return Err(protocol::not_an_object());
     }
     Ok(value)
 }
@@ -214,15 +209,7 @@ async fn api(
         check_auth(op, &headers)?;
         let bytes = axum::body::to_bytes(body, state.max_body_bytes)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    ErrorKind::RequestEntityTooLargeException,
-                    format!(
-                        "Request body is larger than the limit of {} bytes.",
-                        state.max_body_bytes
-                    ),
-                )
-            })?;
+            .map_err(|_| protocol::body_too_large(state.max_body_bytes))?;
         let value = parse_body(&bytes)?;
         let ctx = RequestContext {
             request_id: request_id.clone(),
@@ -234,7 +221,7 @@ async fn api(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         };
-        dispatch(&state.service, &ctx, value).await
+        dispatch(&state.api, &ctx, value).await
     }
     .await;
     let (outcome, status) = match &result {
@@ -253,12 +240,16 @@ async fn api(
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    match state.service.store.ping().await {
+    match state.service().ready().await {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({"status": "unavailable", "error": e.to_string()})),
-        ),
+        Err(e) => {
+            // The detail (a database address, a driver message) is for the log.
+            tracing::warn!(error = %e, "health: not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "unavailable"})),
+            )
+        }
     }
 }
 
@@ -281,19 +272,17 @@ async fn outbox(
             .into_response();
     }
     match state
-        .service
-        .store
-        .list_messages(
+        .service()
+        .outbox(
             q.pool.as_deref().filter(|s| !s.is_empty()),
             q.username.as_deref().filter(|s| !s.is_empty()),
-            q.limit.unwrap_or(200).clamp(1, 1000),
+            q.limit.unwrap_or(200),
         )
         .await
     {
         Ok(messages) => {
             let list: Vec<Value> = messages
                 .into_iter()
-                .filter(|m| m.provider == "outbox")
                 .map(|m| {
                     json!({"UserPoolId": m.pool_id, "Username": m.username, "Medium": m.medium,
                            "Destination": m.destination, "Subject": m.subject, "Body": m.body,
@@ -304,7 +293,14 @@ async fn outbox(
             add_cors(resp.headers_mut());
             resp
         }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the outbox");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the outbox could not be read",
+            )
+                .into_response()
+        }
     }
 }
 
@@ -333,10 +329,10 @@ async fn test_clock(
     State(state): State<Arc<AppState>>,
     axum::Json(req): axum::Json<ClockAdvance>,
 ) -> Response<Body> {
-    if !state.test_clock {
+    let Some(clock) = &state.test_clock else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    let now = state.service.clock.advance(req.advance_seconds);
+    };
+    let now = clock.advance(req.advance_seconds);
     axum::Json(json!({ "Now": now })).into_response()
 }
 
@@ -360,17 +356,13 @@ async fn confirm_link(
         source_ip: Some(peer.ip().to_string()),
         user_agent: None,
     };
-    let caller = crate::service::link_caller(&ctx);
     let result = state
-        .service
-        .confirm_sign_up_flow(
-            &caller,
+        .service()
+        .confirm_sign_up_by_link(
+            &plain_caller(&ctx),
             &q.client_id,
-            None,
             &q.user_name,
             &q.confirmation_code,
-            false,
-            None,
         )
         .await;
     let (status, text) = match result {
@@ -378,10 +370,13 @@ async fn confirm_link(
             StatusCode::OK,
             "Your registration has been confirmed.".to_string(),
         ),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            format!("{}: {}", e.kind.name(), e.message),
-        ),
+        Err(e) => {
+            let e = errors::to_wire(e, &ctx.request_id);
+            (
+                StatusCode::BAD_REQUEST,
+                format!("{}: {}", e.kind.name(), e.message),
+            )
+        }
     };
     (
         status,

@@ -1,18 +1,17 @@
-//! The one interface every store query is written against, whichever database runs it:
-//! `Exec` (run a statement with `$N` parameters, get rows back), with an implementation over
-//! sqlx for PostgreSQL and one over rusqlite for SQLite (`super::sqlite`). Queries and
-//! transactions are written once, as async functions generic over `Exec`; on SQLite they run
-//! synchronously (their futures are ready at once), on PostgreSQL they await the network.
+//! The one interface every store statement is written against, whichever database runs it.
+//! A transaction body is a synchronous closure over `&mut dyn Tx` (run a statement with `$N`
+//! parameters, get rows back): it cannot await anything, so nothing but its statements runs
+//! while it holds the transaction (on SQLite, the only writer). On SQLite the closure runs on
+//! the writer thread over rusqlite (`crate::sqlite`); on PostgreSQL on a blocking thread whose
+//! statements wait for sqlx. Reads outside a transaction are `Db`'s async methods.
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyPool, Row as _};
 
-use super::{Backend, Result, StoreError};
+use crate::error::from_sqlx;
+use crate::{Backend, Result, StoreError};
 
 /// A statement parameter, typed even when NULL (PostgreSQL needs the type of a NULL).
 #[derive(Clone, Debug)]
@@ -66,7 +65,7 @@ impl From<Vec<u8>> for Param {
 /// `params![a, b, …]`: a parameter list, each converted with `Param::from`.
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
-        vec![$($crate::store::db::Param::from($value)),*]
+        vec![$($crate::db::Param::from($value)),*]
     };
 }
 pub(crate) use params;
@@ -106,7 +105,7 @@ macro_rules! cell {
     ($ty:ty, $variant:ident, $convert:expr) => {
         impl Cell for $ty {
             fn from_any(row: &AnyRow, column: &str) -> Result<Self> {
-                Ok(row.try_get::<$ty, _>(column)?)
+                row.try_get::<$ty, _>(column).map_err(from_sqlx)
             }
             fn from_lite(value: &rusqlite::types::Value) -> Option<Self> {
                 match value {
@@ -117,7 +116,7 @@ macro_rules! cell {
         }
         impl Cell for Option<$ty> {
             fn from_any(row: &AnyRow, column: &str) -> Result<Self> {
-                Ok(row.try_get::<Option<$ty>, _>(column)?)
+                row.try_get::<Option<$ty>, _>(column).map_err(from_sqlx)
             }
             fn from_lite(value: &rusqlite::types::Value) -> Option<Self> {
                 match value {
@@ -133,24 +132,12 @@ cell!(i64, Integer, |v: &i64| *v);
 cell!(String, Text, |v: &String| v.clone());
 cell!(Vec<u8>, Blob, |v: &Vec<u8>| v.clone());
 
-/// Runs statements: a connection, a pool or a transaction.
-pub trait Exec {
-    fn fetch_optional(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl Future<Output = Result<Option<Row>>> + Send;
-    fn fetch_all(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl Future<Output = Result<Vec<Row>>> + Send;
+/// Statements inside one transaction. Synchronous on purpose: see the module comment.
+pub trait Tx {
+    fn fetch_optional(&mut self, sql: &str, params: Vec<Param>) -> Result<Option<Row>>;
+    fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>>;
     /// Returns the number of rows changed.
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: Vec<Param>,
-    ) -> impl Future<Output = Result<u64>> + Send;
+    fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64>;
 }
 
 /// The database behind a store.
@@ -171,8 +158,12 @@ impl Db {
     /// A read outside any transaction.
     pub async fn fetch_optional(&self, sql: &str, params: Vec<Param>) -> Result<Option<Row>> {
         match self {
-            Db::Sqlite(lite) => lite.read(|x| ready(x.fetch_optional(sql, params))),
-            Db::Postgres(pool) => PgPool(pool).fetch_optional(sql, params).await,
+            Db::Sqlite(lite) => lite.read(|x| x.fetch_optional(sql, params)),
+            Db::Postgres(pool) => Ok(query(sql, params)
+                .fetch_optional(pool)
+                .await
+                .map_err(from_sqlx)?
+                .map(Row::Any)),
         }
     }
 
@@ -182,9 +173,15 @@ impl Db {
         match self {
             Db::Sqlite(lite) => {
                 let sql = sql.to_string();
-                lite.scan(move |x| ready(x.fetch_all(&sql, params))).await
+                lite.scan(move |x| x.fetch_all(&sql, params)).await
             }
-            Db::Postgres(pool) => PgPool(pool).fetch_all(sql, params).await,
+            Db::Postgres(pool) => Ok(query(sql, params)
+                .fetch_all(pool)
+                .await
+                .map_err(from_sqlx)?
+                .into_iter()
+                .map(Row::Any)
+                .collect()),
         }
     }
 
@@ -193,53 +190,38 @@ impl Db {
         match self {
             Db::Sqlite(lite) => {
                 let sql = sql.to_string();
-                lite.write(move |x| ready(x.execute(&sql, params))).await
+                lite.write(move |x| x.execute(&sql, params)).await
             }
-            Db::Postgres(pool) => PgPool(pool).execute(sql, params).await,
+            Db::Postgres(pool) => Ok(query(sql, params)
+                .execute(pool)
+                .await
+                .map_err(from_sqlx)?
+                .rows_affected()),
         }
     }
-}
 
-/// `transact!(db, |tx, dialect| body)`: runs `body` (an expression using `tx: &mut impl
-/// Exec` and `dialect: Backend`, evaluating to `Result<T>`) in one transaction, committed when
-/// it is `Ok` and rolled back when it is `Err`. On SQLite the body runs on the writer thread
-/// (so it may only capture owned values); on PostgreSQL in a pooled transaction.
-macro_rules! transact {
-    ($db:expr, |$tx:ident, $dialect:ident| $body:expr) => {
-        match $db {
-            $crate::store::db::Db::Sqlite(lite) => {
-                lite.write(move |$tx| {
-                    let $dialect = $crate::store::Backend::Sqlite;
-                    $crate::store::db::ready(async { $body })
+    /// Runs `body` in one transaction, committed when it returns `Ok` and rolled back when it
+    /// returns `Err`. On SQLite it runs on the writer thread inside the next group commit; on
+    /// PostgreSQL on a blocking thread holding a pooled connection's transaction.
+    pub async fn transact<T, F>(&self, body: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Backend) -> Result<T> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(lite) => lite.write(move |x| body(x, Backend::Sqlite)).await,
+            Db::Postgres(pool) => {
+                let tx = pool.begin().await.map_err(from_sqlx)?;
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    let mut tx = PgTx { runtime, tx };
+                    let out = body(&mut tx, Backend::Postgres);
+                    tx.finish(out)
                 })
                 .await
-            }
-            $crate::store::db::Db::Postgres(pool) => {
-                let mut conn = $crate::store::db::PgTx::begin(pool).await?;
-                let out = {
-                    let $tx = &mut conn;
-                    let $dialect = $crate::store::Backend::Postgres;
-                    async { $body }.await
-                };
-                conn.finish(out).await
+                .map_err(|e| StoreError::Database(format!("transaction task: {e}")))?
             }
         }
-    };
-}
-pub(crate) use transact;
-
-/// The output of a future that completes without waiting, as every future over a SQLite
-/// `Exec` does (rusqlite is synchronous).
-pub fn ready<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(out) => out,
-        Poll::Pending => Err(StoreError::Database(
-            "a SQLite statement unexpectedly waited".to_string(),
-        )),
     }
 }
 
@@ -260,72 +242,51 @@ fn query<'q>(
     q
 }
 
-/// Statements on any connection of a pool.
-pub struct PgPool<'p>(pub &'p AnyPool);
-
-impl Exec for PgPool<'_> {
-    async fn fetch_optional(&mut self, sql: &str, params: Vec<Param>) -> Result<Option<Row>> {
-        Ok(query(sql, params)
-            .fetch_optional(self.0)
-            .await?
-            .map(Row::Any))
-    }
-    async fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>> {
-        Ok(query(sql, params)
-            .fetch_all(self.0)
-            .await?
-            .into_iter()
-            .map(Row::Any)
-            .collect())
-    }
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
-        Ok(query(sql, params).execute(self.0).await?.rows_affected())
-    }
+/// A PostgreSQL transaction driven from a blocking thread: each statement waits for sqlx on
+/// the runtime that began the transaction.
+struct PgTx {
+    runtime: tokio::runtime::Handle,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
 }
 
-/// Statements in one pooled transaction.
-pub struct PgTx(sqlx::Transaction<'static, sqlx::Any>);
-
 impl PgTx {
-    pub async fn begin(pool: &AnyPool) -> Result<Self> {
-        Ok(PgTx(pool.begin().await?))
-    }
-
     /// Commits after `Ok`, rolls back after `Err`, and passes the outcome on.
-    pub async fn finish<T>(self, out: Result<T>) -> Result<T> {
+    fn finish<T>(self, out: Result<T>) -> Result<T> {
+        let PgTx { runtime, tx } = self;
         match out {
             Ok(v) => {
-                self.0.commit().await?;
+                runtime.block_on(tx.commit()).map_err(from_sqlx)?;
                 Ok(v)
             }
             Err(e) => {
                 // The error that made us roll back is the one worth reporting.
-                let _ = self.0.rollback().await;
+                let _ = runtime.block_on(tx.rollback());
                 Err(e)
             }
         }
     }
 }
 
-impl Exec for PgTx {
-    async fn fetch_optional(&mut self, sql: &str, params: Vec<Param>) -> Result<Option<Row>> {
-        Ok(query(sql, params)
-            .fetch_optional(&mut *self.0)
-            .await?
-            .map(Row::Any))
+impl Tx for PgTx {
+    fn fetch_optional(&mut self, sql: &str, params: Vec<Param>) -> Result<Option<Row>> {
+        let found = self
+            .runtime
+            .block_on(query(sql, params).fetch_optional(&mut *self.tx))
+            .map_err(from_sqlx)?;
+        Ok(found.map(Row::Any))
     }
-    async fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>> {
-        Ok(query(sql, params)
-            .fetch_all(&mut *self.0)
-            .await?
-            .into_iter()
-            .map(Row::Any)
-            .collect())
+    fn fetch_all(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>> {
+        let rows = self
+            .runtime
+            .block_on(query(sql, params).fetch_all(&mut *self.tx))
+            .map_err(from_sqlx)?;
+        Ok(rows.into_iter().map(Row::Any).collect())
     }
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
-        Ok(query(sql, params)
-            .execute(&mut *self.0)
-            .await?
-            .rows_affected())
+    fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64> {
+        let done = self
+            .runtime
+            .block_on(query(sql, params).execute(&mut *self.tx))
+            .map_err(from_sqlx)?;
+        Ok(done.rows_affected())
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::TriggerError;
+use crate::triggers::TriggerError;
 
 /// `callerContext.clientId` for events not started by an app client (admin APIs).
 pub const CLIENT_ID_NOT_APPLICABLE: &str = "CLIENT_ID_NOT_APPLICABLE";

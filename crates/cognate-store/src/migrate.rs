@@ -1,8 +1,8 @@
 //! Embedded, per-backend migrations, applied in order and recorded in `schema_migrations`.
 //! Several instances may start at once against one database; see `run`.
 
-use super::db::{params, Exec};
-use super::{Backend, StoreError};
+use crate::db::{params, Tx};
+use crate::{Backend, StoreError};
 
 const SQLITE: &[(&str, &str)] = &[
     (
@@ -29,7 +29,7 @@ const POSTGRES: &[(&str, &str)] = &[
     ),
 ];
 
-pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, StoreError> {
+pub fn run(tx: &mut dyn Tx, backend: Backend) -> Result<Vec<String>, StoreError> {
     let steps = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
@@ -38,27 +38,23 @@ pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, St
     // makes instances that start together migrate one after the other (even CREATE TABLE IF
     // NOT EXISTS races otherwise); SQLite's single writer already serialises.
     if backend == Backend::Postgres {
-        tx.fetch_optional("SELECT pg_advisory_xact_lock(724301)", params![])
-            .await?;
+        tx.fetch_optional("SELECT pg_advisory_xact_lock(724301)", params![])?;
     }
     tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         params![],
-    )
-    .await?;
+    )?;
     let mut applied = Vec::new();
     for (version, sql) in steps {
-        let done = tx
-            .fetch_optional(
-                "SELECT version FROM schema_migrations WHERE version = $1",
-                params![*version],
-            )
-            .await?;
+        let done = tx.fetch_optional(
+            "SELECT version FROM schema_migrations WHERE version = $1",
+            params![*version],
+        )?;
         if done.is_some() {
             continue;
         }
         for statement in statements(sql) {
-            tx.execute(statement, params![]).await?;
+            tx.execute(statement, params![])?;
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -67,8 +63,7 @@ pub async fn run(tx: &mut impl Exec, backend: Backend) -> Result<Vec<String>, St
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
             params![*version, now],
-        )
-        .await?;
+        )?;
         applied.push((*version).to_string());
     }
     Ok(applied)
@@ -81,9 +76,9 @@ fn statements(sql: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::db::{ready, Param};
-    use super::super::sqlite::Lite;
     use super::*;
+    use crate::db::Param;
+    use crate::sqlite::Lite;
 
     /// A database written by the first schema keeps every row through 0002, and the per-user
     /// tables come out clustered on their keys.
@@ -96,14 +91,12 @@ mod tests {
         )
         .unwrap();
         lite.write(|x| {
-            ready(async {
                 x.execute(
                     "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                     vec![],
-                )
-                .await?;
+                )?;
                 for statement in statements(SQLITE[0].1) {
-                    x.execute(statement, vec![]).await?;
+                    x.execute(statement, vec![])?;
                 }
                 for sql in [
                     "INSERT INTO schema_migrations VALUES ('0001_initial', 0)",
@@ -114,22 +107,18 @@ mod tests {
                     "INSERT INTO attempt_counters VALUES ('p', 'u', 'confirm', 5, 3)",
                     "INSERT INTO user_aliases VALUES ('p', 'email', 'u@example.com', 'u')",
                 ] {
-                    x.execute(sql, vec![]).await?;
+                    x.execute(sql, vec![])?;
                 }
                 Ok(())
-            })
         })
         .await
         .unwrap();
 
-        let applied = lite
-            .write(|x| ready(run(x, Backend::Sqlite)))
-            .await
-            .unwrap();
+        let applied = lite.write(|x| run(x, Backend::Sqlite)).await.unwrap();
         assert_eq!(applied, ["0002_without_rowid", "0003_client_revisions"]);
 
         let read = |sql: &'static str| {
-            lite.read(|x| ready(x.fetch_all(sql, vec![])))
+            lite.read(|x| x.fetch_all(sql, vec![]))
                 .unwrap()
                 .into_iter()
                 .map(|r| r.get::<String>("v").unwrap())
@@ -150,10 +139,10 @@ mod tests {
         for table in ["codes", "attempt_counters", "user_aliases"] {
             let sql = lite
                 .read(|x| {
-                    ready(x.fetch_optional(
+                    x.fetch_optional(
                         "SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = $1",
                         vec![Param::from(table)],
-                    ))
+                    )
                 })
                 .unwrap()
                 .unwrap()
@@ -166,14 +155,9 @@ mod tests {
             ["user_aliases_user"]
         );
         // Deleting the user still cascades to the rebuilt tables.
-        lite.write(|x| {
-            ready(async {
-                x.execute("DELETE FROM users WHERE username_key = 'u'", vec![])
-                    .await
-            })
-        })
-        .await
-        .unwrap();
+        lite.write(|x| x.execute("DELETE FROM users WHERE username_key = 'u'", vec![]))
+            .await
+            .unwrap();
         assert_eq!(
             read("SELECT CAST((SELECT count(*) FROM codes) + (SELECT count(*) FROM attempt_counters) + (SELECT count(*) FROM user_aliases) AS TEXT) AS v"),
             ["0"]

@@ -3,52 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use cognate_wire::{ApiError, RequestContext};
-use serde_json::Value;
-
 use super::attributes;
 use super::hooks::{Metadata, TriggerCall};
-use super::messaging::{choose_target, CodeMessage, CodeTarget};
-use super::settings::{
-    cached_client_context, parse_client_context, ClientContext, ClientSettings, PoolSettings,
-};
-use super::Service;
-use crate::errors::{self, OrWire};
-use crate::store::{
+use super::messaging::{choose_target, CodeDelivery, CodeMessage, CodeTarget};
+use super::{Caller, Service};
+use crate::delivery::Medium;
+use crate::error::{DomainError, DomainResult, Invalid};
+use crate::records::{
     AliasKind, AttemptLimit, AttemptOutcome, CodeIssue, CodeRecord, ConfirmAttempt, ConfirmOutcome,
-    Confirmation, EventRecord, IssueOutcome, NewUser, UserLookup, UserRecord, UserStatus,
+    Confirmation, IssueOutcome, NewUser, UserLookup, UserRecord, UserStatus,
+};
+use crate::settings::{
+    cached_client_context, parse_client_context, ClientContext, ClientSettings, PoolSettings,
 };
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
 const CODE_TTL_SECS: i64 = 24 * 3600;
 const HOUR: i64 = 3600;
-
-/// What the caller told us about itself, kept in the user's event history.
-pub struct Caller<'a> {
-    pub ctx: &'a RequestContext,
-    pub ip_address: Option<String>,
-    pub encoded_data: Option<String>,
-    pub analytics_endpoint_id: Option<String>,
-    /// A click on an emailed confirmation link: the link itself is the proof, so no
-    /// SecretHash is asked for (a browser cannot compute one).
-    pub from_link: bool,
-}
-
-impl Caller<'_> {
-    fn event(&self, event_type: &str, outcome: &str, now: i64) -> EventRecord {
-        EventRecord {
-            event_type: event_type.to_string(),
-            outcome: outcome.to_string(),
-            ip_address: self
-                .ip_address
-                .clone()
-                .or_else(|| self.ctx.source_ip.clone()),
-            encoded_data: self.encoded_data.clone(),
-            analytics_endpoint_id: self.analytics_endpoint_id.clone(),
-            created_at: now,
-        }
-    }
-}
 
 pub struct SignUpInput {
     pub client_id: String,
@@ -63,39 +34,45 @@ pub struct SignUpInput {
 pub struct SignUpOutput {
     pub confirmed: bool,
     pub sub: String,
-    pub delivery: Option<Value>,
+    pub delivery: Option<CodeDelivery>,
+}
+
+pub struct ConfirmSignUpInput {
+    pub client_id: String,
+    pub secret_hash: Option<String>,
+    pub username: String,
+    pub code: String,
+    pub force_alias: bool,
+    pub client_metadata: Option<Metadata>,
 }
 
 impl Service {
     /// The client named by a ClientId and its pool.
-    pub(super) async fn client_context(&self, client_id: &str) -> Result<ClientContext, ApiError> {
+    pub(super) async fn client_context(&self, client_id: &str) -> DomainResult<ClientContext> {
         let revision = self
             .store
             .client_revision(client_id)
-            .await
-            .or_wire()?
-            .ok_or_else(|| errors::client_not_found(client_id))?;
+            .await?
+            .ok_or_else(|| client_not_found(client_id))?;
         if let Some(parsed) = cached_client_context(client_id, revision) {
             return Ok(parsed);
         }
         let (client, pool, revision) = self
             .store
             .get_client_with_pool(client_id)
-            .await
-            .or_wire()?
-            .ok_or_else(|| errors::client_not_found(client_id))?;
+            .await?
+            .ok_or_else(|| client_not_found(client_id))?;
         parse_client_context(client_id, revision, &client.config, &pool.config)
-            .map_err(|e| errors::internal("stored client or pool", e))
+            .map_err(|e| DomainError::internal("stored client or pool", e))
     }
 
-    pub(super) async fn pool_settings(&self, pool_id: &str) -> Result<PoolSettings, ApiError> {
+    pub(super) async fn pool_settings(&self, pool_id: &str) -> DomainResult<PoolSettings> {
         let record = self
             .store
             .get_pool(pool_id)
-            .await
-            .or_wire()?
-            .ok_or_else(|| errors::pool_not_found(pool_id))?;
-        PoolSettings::parse(&record.config).map_err(|e| errors::internal("stored pool", e))
+            .await?
+            .ok_or_else(|| pool_not_found(pool_id))?;
+        PoolSettings::parse(&record.config).map_err(|e| DomainError::internal("stored pool", e))
     }
 
     /// SecretHash check (§c): required for clients with a secret; accepted when computed over
@@ -105,17 +82,21 @@ impl Service {
         client: &ClientSettings,
         supplied: Option<&str>,
         usernames: &[&str],
-    ) -> Result<(), ApiError> {
+    ) -> DomainResult<()> {
         let Some(secret) = client.client_secret.as_deref() else {
             return Ok(());
         };
         let Some(hash) = supplied else {
-            return Err(errors::secret_hash_missing(&client.client_id));
+            return Err(DomainError::SecretHashMissing {
+                client_id: client.client_id.clone(),
+            });
         };
         if cognate_crypto::secret_hash::verify(hash, secret, &client.client_id, usernames) {
             Ok(())
         } else {
-            Err(errors::secret_hash_wrong(&client.client_id))
+            Err(DomainError::SecretHashWrong {
+                client_id: client.client_id.clone(),
+            })
         }
     }
 
@@ -124,14 +105,14 @@ impl Service {
         &self,
         pool: &PoolSettings,
         username: &str,
-    ) -> Result<Option<UserRecord>, ApiError> {
+    ) -> DomainResult<Option<UserRecord>> {
         let aliases = [
             AliasKind::Email,
             AliasKind::PhoneNumber,
             AliasKind::PreferredUsername,
         ]
         .into_iter()
-        .filter(|kind| pool.is_alias(kind.as_str()) || pool.is_username_attribute(kind.as_str()))
+        .filter(|kind| pool.is_alias(*kind) || pool.is_username_attribute(*kind))
         .map(|kind| (kind, alias_key(pool, kind, username)))
         .collect();
         let lookup = UserLookup {
@@ -141,7 +122,7 @@ impl Service {
                 .is_ok()
                 .then(|| username.to_lowercase()),
         };
-        self.store.find_user(&pool.id, &lookup).await.or_wire()
+        Ok(self.store.find_user(&pool.id, &lookup).await?)
     }
 
     async fn hash_password(
@@ -149,12 +130,12 @@ impl Service {
         pool_id: &str,
         user_id_for_srp: &str,
         password: &str,
-    ) -> Result<(String, cognate_crypto::srp::Verifier), ApiError> {
+    ) -> DomainResult<(String, cognate_crypto::srp::Verifier)> {
         let pool_name = pool_id.split_once('_').map(|(_, n)| n).unwrap_or(pool_id);
         self.hashers
             .hash(pool_name, user_id_for_srp, password)
             .await
-            .map_err(|e| errors::internal("password hashing", e))
+            .map_err(|e| DomainError::internal("password hashing", e))
     }
 
     fn new_code(
@@ -187,24 +168,18 @@ impl Service {
         )
     }
 
-    pub async fn sign_up_flow(
-        &self,
-        caller: &Caller<'_>,
-        input: SignUpInput,
-    ) -> Result<SignUpOutput, ApiError> {
+    pub async fn sign_up(&self, caller: &Caller, input: SignUpInput) -> DomainResult<SignUpOutput> {
         let (client, pool) = self.client_context(&input.client_id).await?;
         self.check_secret_hash(&client, input.secret_hash.as_deref(), &[&input.username])?;
-        if pool_allows_only_admin(&pool) {
-            return Err(errors::not_authorized(
-                "SignUp is not permitted for this user pool",
-            ));
+        if pool.allow_admin_create_user_only {
+            return Err(DomainError::SignUpNotPermitted);
         }
         let mut attrs = input.attributes;
         attributes::check_client_writable(&client, &attrs)?;
         let sub = uuid::Uuid::new_v4().to_string();
         let mut claims: Vec<(AliasKind, String)> = Vec::new();
         let mut moved_claims: Vec<(AliasKind, String)> = Vec::new();
-        let username = if pool.username_attributes.is_empty() {
+        let username = if !pool.has_username_attributes() {
             check_username_against_aliases(&pool, &input.username)?;
             input.username.clone()
         } else {
@@ -214,16 +189,14 @@ impl Service {
             sub.clone()
         };
         let Some(password) = input.password.as_deref() else {
-            return Err(errors::invalid_parameter(
-                "Password is required when passwordless sign-in is not enabled for the user pool.",
-            ));
+            return Err(DomainError::Invalid(Invalid::PasswordRequired));
         };
-        attributes::check_password(&pool.policies.password_policy, password)?;
+        attributes::check_password(&pool.password_policy, password)?;
         attributes::check_schema(&pool, &attrs)?;
 
         let username_key = pool.username_key(&username);
         let call = TriggerCall {
-            ctx: caller.ctx,
+            caller,
             pool: &pool,
             client_id: Some(&client.client_id),
             user_name: &username,
@@ -247,13 +220,13 @@ impl Service {
             ] {
                 if flag && auto_confirm {
                     if !attrs.contains_key(attr) {
-                        return Err(errors::invalid_parameter(format!(
-                            "Cannot auto-verify {attr}: the user has no {attr} attribute."
-                        )));
+                        return Err(DomainError::Invalid(Invalid::CannotAutoVerify {
+                            attribute: attr.to_string(),
+                        }));
                     }
                     attrs.insert(format!("{attr}_verified"), "true".into());
-                    if pool.is_alias(attr) {
-                        let kind = AliasKind::parse(attr).unwrap_or(AliasKind::Email);
+                    let kind = AliasKind::parse(attr).unwrap_or(AliasKind::Email);
+                    if pool.is_alias(kind) {
                         let key = alias_key(&pool, kind, &attrs[attr]);
                         // Spec §d.3: an auto-verified alias moves from its previous holder.
                         moved_claims.push((kind, key));
@@ -307,7 +280,7 @@ impl Service {
         };
         let in_advance = outbox.is_some();
         self.store
-            .create_user(&NewUser {
+            .create_user(NewUser {
                 user,
                 aliases: claims,
                 moved_aliases: moved_claims,
@@ -315,8 +288,7 @@ impl Service {
                 event: Some(caller.event("SignUp", "Pass", now)),
                 outbox,
             })
-            .await
-            .or_wire()?;
+            .await?;
 
         let mut delivery = None;
         if let Some(message) = message {
@@ -338,31 +310,65 @@ impl Service {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn confirm_sign_up_flow(
+    pub async fn confirm_sign_up(
         &self,
-        caller: &Caller<'_>,
-        client_id: &str,
-        secret_hash: Option<&str>,
-        username: &str,
-        code: &str,
-        force_alias: bool,
-        client_metadata: Option<&Metadata>,
-    ) -> Result<(), ApiError> {
-        let (client, pool) = self.client_context(client_id).await?;
-        let user = self.find_user(&pool, username).await?;
+        caller: &Caller,
+        input: ConfirmSignUpInput,
+    ) -> DomainResult<()> {
+        let (client, pool) = self.client_context(&input.client_id).await?;
+        let user = self.find_user(&pool, &input.username).await?;
         let internal = user
             .as_ref()
             .map(|u| u.username.as_str())
-            .unwrap_or(username);
-        if !caller.from_link {
-            self.check_secret_hash(&client, secret_hash, &[username, internal])?;
-        }
+            .unwrap_or(&input.username);
+        self.check_secret_hash(
+            &client,
+            input.secret_hash.as_deref(),
+            &[&input.username, internal],
+        )?;
+        self.confirm_found_user(
+            caller,
+            &client,
+            &pool,
+            user,
+            &input.code,
+            input.force_alias,
+            input.client_metadata.as_ref(),
+        )
+        .await
+    }
+
+    /// A click on an emailed confirmation link (`CONFIRM_WITH_LINK`): the link itself is the
+    /// proof, so no SecretHash is asked for (a browser cannot compute one).
+    pub async fn confirm_sign_up_by_link(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+        username: &str,
+        code: &str,
+    ) -> DomainResult<()> {
+        let (client, pool) = self.client_context(client_id).await?;
+        let user = self.find_user(&pool, username).await?;
+        self.confirm_found_user(caller, &client, &pool, user, code, false, None)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_found_user(
+        &self,
+        caller: &Caller,
+        client: &ClientSettings,
+        pool: &PoolSettings,
+        user: Option<UserRecord>,
+        code: &str,
+        force_alias: bool,
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<()> {
         let Some(user) = user else {
             return Err(if client.hides_user_existence() {
-                errors::code_mismatch()
+                DomainError::CodeMismatch
             } else {
-                errors::user_not_found()
+                DomainError::UserNotFound
             });
         };
         let now = self.clock.now();
@@ -370,10 +376,10 @@ impl Service {
         // sign-in attribute of the pool.
         let alias_by_attribute = [AliasKind::Email, AliasKind::PhoneNumber]
             .into_iter()
-            .filter(|k| pool.is_alias(k.as_str()) || pool.is_username_attribute(k.as_str()))
+            .filter(|k| pool.is_alias(*k) || pool.is_username_attribute(*k))
             .filter_map(|k| {
                 let value = user.attributes.get(k.as_str())?;
-                Some((k.as_str().to_string(), k, alias_key(&pool, k, value)))
+                Some((k.as_str().to_string(), k, alias_key(pool, k, value)))
             })
             .collect();
         let outcome = self
@@ -394,20 +400,23 @@ impl Service {
                 pass_event: caller.event("ConfirmSignUp", "Pass", now),
                 fail_event: caller.event("ConfirmSignUp", "Fail", now),
             })
-            .await
-            .or_wire()?;
+            .await?;
         let attrs = match outcome {
             AttemptOutcome::Confirmed(attrs) => attrs,
-            AttemptOutcome::LimitExceeded => return Err(errors::attempt_limit()),
-            AttemptOutcome::UserGone => return Err(errors::user_not_found()),
-            AttemptOutcome::WrongStatus(status) => return Err(errors::cannot_confirm(&status)),
-            AttemptOutcome::NoCode | AttemptOutcome::Expired => return Err(errors::expired_code()),
-            AttemptOutcome::Mismatch => return Err(errors::code_mismatch()),
-            AttemptOutcome::AliasTaken(kind) => return Err(errors::alias_exists(kind)),
+            AttemptOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
+            AttemptOutcome::UserGone => return Err(DomainError::UserNotFound),
+            AttemptOutcome::WrongStatus(status) => {
+                return Err(DomainError::CannotConfirm { status })
+            }
+            AttemptOutcome::NoCode | AttemptOutcome::Expired => {
+                return Err(DomainError::ExpiredCode)
+            }
+            AttemptOutcome::Mismatch => return Err(DomainError::CodeMismatch),
+            AttemptOutcome::AliasTaken(kind) => return Err(DomainError::AliasExists { kind }),
         };
         let call = TriggerCall {
-            ctx: caller.ctx,
-            pool: &pool,
+            caller,
+            pool,
             client_id: Some(&client.client_id),
             user_name: &user.username,
         };
@@ -419,14 +428,14 @@ impl Service {
         .await
     }
 
-    pub async fn resend_code_flow(
+    pub async fn resend_confirmation_code(
         &self,
-        caller: &Caller<'_>,
+        caller: &Caller,
         client_id: &str,
         secret_hash: Option<&str>,
         username: &str,
         client_metadata: Option<&Metadata>,
-    ) -> Result<Value, ApiError> {
+    ) -> DomainResult<CodeDelivery> {
         let (client, pool) = self.client_context(client_id).await?;
         let user = self.find_user(&pool, username).await?;
         let internal = user
@@ -438,22 +447,20 @@ impl Service {
             if client.hides_user_existence() {
                 return Ok(self.simulated_delivery(&pool, username));
             }
-            return Err(errors::username_client_not_found());
+            return Err(DomainError::UsernameClientNotFound);
         };
         if user.status == UserStatus::Confirmed {
-            return Err(errors::invalid_parameter("User is already confirmed."));
+            return Err(DomainError::AlreadyConfirmed);
         }
         let Some(target) = choose_target(&pool, &user.attributes) else {
-            return Err(errors::invalid_parameter(
-                "Cannot resend codes. Auto verification not turned on.",
-            ));
+            return Err(DomainError::Invalid(Invalid::AutoVerificationOff));
         };
         let now = self.clock.now();
         let (code, record) = self.new_code(&pool.id, &user.username_key, &target, now);
         let attrs = trigger_attributes(&user, user.attributes.clone(), user.status);
         let message = CodeMessage {
             call: TriggerCall {
-                ctx: caller.ctx,
+                caller,
                 pool: &pool,
                 client_id: Some(&client.client_id),
                 user_name: &user.username,
@@ -480,19 +487,18 @@ impl Service {
                 }),
                 outbox,
             })
-            .await
-            .or_wire()?;
+            .await?;
         match issued {
             IssueOutcome::Issued => {}
-            IssueOutcome::LimitExceeded => return Err(errors::attempt_limit()),
-            IssueOutcome::UserGone => return Err(errors::username_client_not_found()),
+            IssueOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
+            IssueOutcome::UserGone => return Err(DomainError::UsernameClientNotFound),
         }
         self.send_code_unless_recorded(message, in_advance).await
     }
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents
     /// user-existence errors: the same shape as a real delivery, stable per username.
-    fn simulated_delivery(&self, pool: &PoolSettings, username: &str) -> Value {
+    fn simulated_delivery(&self, pool: &PoolSettings, username: &str) -> CodeDelivery {
         let seed = cognate_crypto::codes::digest(&self.code_key, "simulated", &pool.id, username);
         let digits: String = seed
             .iter()
@@ -502,13 +508,13 @@ impl Service {
         let target = if attributes::looks_like_email(username) {
             CodeTarget {
                 attribute: "email",
-                medium: cognate_delivery::Medium::Email,
+                medium: Medium::Email,
                 to: username.to_string(),
             }
         } else if attributes::looks_like_phone(username) || pool.auto_verifies("phone_number") {
             CodeTarget {
                 attribute: "phone_number",
-                medium: cognate_delivery::Medium::Sms,
+                medium: Medium::Sms,
                 to: if attributes::looks_like_phone(username) {
                     username.to_string()
                 } else {
@@ -519,39 +525,34 @@ impl Service {
             let letter = |b: u8| char::from(b'a' + b % 26);
             CodeTarget {
                 attribute: "email",
-                medium: cognate_delivery::Medium::Email,
+                medium: Medium::Email,
                 to: format!("{}@{}.com", letter(seed[4]), letter(seed[5])),
             }
         };
         target.details()
     }
 
-    pub async fn admin_confirm_flow(
+    pub async fn admin_confirm_sign_up(
         &self,
-        ctx: &RequestContext,
+        caller: &Caller,
         pool_id: &str,
         username: &str,
         client_metadata: Option<&Metadata>,
-    ) -> Result<(), ApiError> {
+    ) -> DomainResult<()> {
         let pool = self.pool_settings(pool_id).await?;
         let user = self
             .find_user(&pool, username)
             .await?
-            .ok_or_else(errors::user_not_found)?;
+            .ok_or(DomainError::UserNotFound)?;
         if user.status != UserStatus::Unconfirmed {
-            return Err(errors::cannot_confirm(user.status.as_str()));
+            return Err(DomainError::CannotConfirm {
+                status: user.status,
+            });
         }
         let now = self.clock.now();
-        let caller = Caller {
-            ctx,
-            ip_address: None,
-            encoded_data: None,
-            analytics_endpoint_id: None,
-            from_link: false,
-        };
         let outcome = self
             .store
-            .confirm_user(&Confirmation {
+            .confirm_user(Confirmation {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 purpose: SIGN_UP_PURPOSE.to_string(),
@@ -561,11 +562,10 @@ impl Service {
                 now,
                 event: Some(caller.event("AdminConfirmSignUp", "Pass", now)),
             })
-            .await
-            .or_wire()?;
+            .await?;
         let attrs = confirm_outcome(outcome)?;
         let call = TriggerCall {
-            ctx,
+            caller,
             pool: &pool,
             client_id: None,
             user_name: &user.username,
@@ -579,12 +579,24 @@ impl Service {
     }
 }
 
-fn confirm_outcome(outcome: ConfirmOutcome) -> Result<BTreeMap<String, String>, ApiError> {
+fn confirm_outcome(outcome: ConfirmOutcome) -> DomainResult<BTreeMap<String, String>> {
     match outcome {
         ConfirmOutcome::Confirmed(attrs) => Ok(attrs),
-        ConfirmOutcome::UserGone => Err(errors::user_not_found()),
-        ConfirmOutcome::WrongStatus(status) => Err(errors::cannot_confirm(&status)),
-        ConfirmOutcome::AliasTaken(kind) => Err(errors::alias_exists(kind)),
+        ConfirmOutcome::UserGone => Err(DomainError::UserNotFound),
+        ConfirmOutcome::WrongStatus(status) => Err(DomainError::CannotConfirm { status }),
+        ConfirmOutcome::AliasTaken(kind) => Err(DomainError::AliasExists { kind }),
+    }
+}
+
+fn client_not_found(client_id: &str) -> DomainError {
+    DomainError::ClientNotFound {
+        client_id: client_id.to_string(),
+    }
+}
+
+pub(super) fn pool_not_found(pool_id: &str) -> DomainError {
+    DomainError::PoolNotFound {
+        pool_id: pool_id.to_string(),
     }
 }
 
@@ -600,10 +612,6 @@ fn trigger_attributes(
     attrs
 }
 
-fn pool_allows_only_admin(pool: &PoolSettings) -> bool {
-    pool.admin_create_user_config.allow_admin_create_user_only
-}
-
 pub fn alias_key(pool: &PoolSettings, kind: AliasKind, value: &str) -> String {
     match kind {
         AliasKind::Email => value.to_lowercase(),
@@ -613,33 +621,32 @@ pub fn alias_key(pool: &PoolSettings, kind: AliasKind, value: &str) -> String {
 }
 
 /// In email/phone-as-username pools the username must be one of those (§b.1).
-fn username_attribute_kind(pool: &PoolSettings, username: &str) -> Result<AliasKind, ApiError> {
-    let email = pool.is_username_attribute("email");
-    let phone = pool.is_username_attribute("phone_number");
+fn username_attribute_kind(pool: &PoolSettings, username: &str) -> DomainResult<AliasKind> {
+    let email = pool.is_username_attribute(AliasKind::Email);
+    let phone = pool.is_username_attribute(AliasKind::PhoneNumber);
     if email && attributes::looks_like_email(username) {
         return Ok(AliasKind::Email);
     }
     if phone && attributes::looks_like_phone(username) {
         return Ok(AliasKind::PhoneNumber);
     }
-    Err(errors::invalid_parameter(match (email, phone) {
-        (true, true) => "Username should be either an email or a phone number.",
-        (true, false) => "Username should be an email.",
-        _ => "Username should be a phone number.",
+    Err(DomainError::Invalid(Invalid::UsernameNotSignInAttribute {
+        email,
+        phone,
     }))
 }
 
 /// In alias pools a username may not look like an alias value (§b.1).
-fn check_username_against_aliases(pool: &PoolSettings, username: &str) -> Result<(), ApiError> {
-    if pool.is_alias("email") && attributes::looks_like_email(username) {
-        return Err(errors::invalid_parameter(
-            "Username cannot be of email format, since user pool is configured for email alias.",
-        ));
+fn check_username_against_aliases(pool: &PoolSettings, username: &str) -> DomainResult<()> {
+    if pool.is_alias(AliasKind::Email) && attributes::looks_like_email(username) {
+        return Err(DomainError::Invalid(Invalid::UsernameLooksLikeAlias {
+            attribute: "email",
+        }));
     }
-    if pool.is_alias("phone_number") && attributes::looks_like_phone(username) {
-        return Err(errors::invalid_parameter(
-            "Username cannot be of phone format, since user pool is configured for phone_number alias.",
-        ));
+    if pool.is_alias(AliasKind::PhoneNumber) && attributes::looks_like_phone(username) {
+        return Err(DomainError::Invalid(Invalid::UsernameLooksLikeAlias {
+            attribute: "phone_number",
+        }));
     }
     Ok(())
 }

@@ -1,0 +1,164 @@
+//! The one error type of the domain. Variants say what went wrong in domain terms and carry
+//! the facts a message needs; the exact AWS error type and message for each are written once,
+//! in the server's mapping (`cognate_server::errors`), which matches this enum exhaustively.
+
+use crate::records::{AliasKind, UserStatus};
+use crate::triggers::{TriggerError, TriggerKind};
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    // ------------------------------------------------------------- what was named is missing
+    #[error("user pool {pool_id} not found")]
+    PoolNotFound { pool_id: String },
+    #[error("app client {client_id} not found")]
+    ClientNotFound { client_id: String },
+    /// An unknown user where the caller may learn that (admin calls, LEGACY clients).
+    #[error("user not found")]
+    UserNotFound,
+    /// An unknown user on the client-facing code operations of a LEGACY client.
+    #[error("username/client combination not found")]
+    UsernameClientNotFound,
+
+    // ------------------------------------------------------------- who may do what
+    #[error("client {client_id} has a secret but no SecretHash was sent")]
+    SecretHashMissing { client_id: String },
+    #[error("SecretHash does not verify for client {client_id}")]
+    SecretHashWrong { client_id: String },
+    /// SignUp in a pool with `AllowAdminCreateUserOnly`.
+    #[error("sign-up is admin-only in this pool")]
+    SignUpNotPermitted,
+    /// An attribute the client may not write (or nobody may: `sub`, `*_verified`).
+    #[error("client may not write an attribute")]
+    UnauthorizedAttribute,
+    #[error("user cannot be confirmed from status {status:?}")]
+    CannotConfirm { status: UserStatus },
+
+    // ------------------------------------------------------------- codes
+    #[error("wrong code")]
+    CodeMismatch,
+    #[error("expired or missing code")]
+    ExpiredCode,
+    /// An hourly attempt limit (confirmations, resends) is used up.
+    #[error("attempt limit exceeded")]
+    AttemptLimit,
+    #[error("the user is already confirmed")]
+    AlreadyConfirmed,
+
+    // ------------------------------------------------------------- uniqueness
+    /// `alias` names the alias (used as a sign-in name) that is taken; `None`: the username.
+    #[error("username exists")]
+    UsernameExists { alias: Option<AliasKind> },
+    /// Confirming would move an alias another user holds, and the caller did not force it.
+    #[error("alias {kind:?} exists")]
+    AliasExists { kind: AliasKind },
+
+    // ------------------------------------------------------------- input the rules refuse
+    #[error("invalid input: {0:?}")]
+    Invalid(Invalid),
+    #[error("password breaks the policy: {0:?}")]
+    InvalidPassword(PasswordRule),
+
+    // ------------------------------------------------------------- collaborators
+    /// The provider refused or could not be reached; the detail went to the log only.
+    #[error("code delivery failed")]
+    CodeDeliveryFailure,
+    #[error("{kind} trigger: {failure}")]
+    Trigger {
+        kind: TriggerKind,
+        failure: TriggerError,
+    },
+    #[error("store unavailable: {detail}")]
+    StoreUnavailable { detail: String },
+    /// Anything else: a bug or broken stored data. The detail is logged, never answered.
+    #[error("internal error ({context}): {detail}")]
+    Internal {
+        context: &'static str,
+        detail: String,
+    },
+}
+
+impl DomainError {
+    pub fn internal(context: &'static str, detail: impl std::fmt::Display) -> Self {
+        DomainError::Internal {
+            context,
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn invalid(reason: Invalid) -> Self {
+        DomainError::Invalid(reason)
+    }
+}
+
+/// Why input that the model accepts is still refused (each an `InvalidParameterException`
+/// with AWS's message).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    // pools
+    SchemaAttributeNameRequired,
+    CustomAttributeName { name: String },
+    RequiredCustomAttribute,
+    TooManyCustomAttributes,
+    AliasAndUsernameAttributes,
+    SmsMessageWithoutCode,
+    EmailMessageWithoutCode,
+    EmailMessageByLinkRequired,
+    EmailMessageByLinkWithoutLink,
+    DeletionProtected,
+    // clients
+    MixedAuthFlows,
+    ClientSecretWithoutGenerate,
+    // paging and searching
+    PaginationToken,
+    FilterSyntax,
+    SearchAttribute { name: String },
+    // users and their attributes
+    PasswordRequired,
+    CannotAutoVerify { attribute: String },
+    AutoVerificationOff,
+    UsernameNotSignInAttribute { email: bool, phone: bool },
+    UsernameLooksLikeAlias { attribute: &'static str },
+    UnknownAttribute { name: String },
+    Schema { problems: Vec<SchemaProblem> },
+    EmailFormat,
+    PhoneFormat,
+}
+
+/// One way an attribute value breaks the pool's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemaProblem {
+    NotANumber { name: String },
+    NotABoolean { name: String },
+    TooLong { name: String, max: usize },
+    TooShort { name: String, min: usize },
+    Required { name: String },
+}
+
+/// The first password rule a password breaks, in AWS's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRule {
+    TooShort,
+    NeedsLowercase,
+    NeedsUppercase,
+    NeedsNumber,
+    NeedsSymbol,
+}
+
+impl From<crate::ports::StoreError> for DomainError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        use crate::ports::{Conflict, StoreError};
+        match e {
+            StoreError::Conflict(Conflict::Username) => DomainError::UsernameExists { alias: None },
+            StoreError::Conflict(Conflict::Alias(kind)) => {
+                DomainError::UsernameExists { alias: Some(kind) }
+            }
+            StoreError::Unavailable(detail) => DomainError::StoreUnavailable { detail },
+            StoreError::Corrupt(detail) => DomainError::internal("stored data", detail),
+            StoreError::Config(detail) | StoreError::Database(detail) => {
+                DomainError::internal("store", detail)
+            }
+        }
+    }
+}

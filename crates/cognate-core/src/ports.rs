@@ -1,0 +1,135 @@
+//! What the domain needs from the outside, as traits: user-directory storage, message
+//! delivery, Lambda triggers and the clock. `cognate-store`, `cognate-delivery` and
+//! `cognate-triggers` implement them; the binary wires one of each into a `Service`.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::delivery::{DeliveryError, EmailMessage, Medium, Receipt, SmsMessage};
+use crate::records::*;
+use crate::triggers::{TriggerError, TriggerKind};
+
+/// What can go wrong in storage, in domain terms (no driver types).
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("uniqueness conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    Username,
+    Alias(AliasKind),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Durable user-directory state. Every method is one read or one atomic write; the rules that
+/// decide a write are core's (`crate::rules`), run by the implementation inside its
+/// transaction on what it loaded and locked there.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// Answers once the database answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+    /// A server-wide secret, created once by whichever instance gets there first.
+    async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
+
+    async fn insert_pool(&self, pool: &PoolRecord) -> StoreResult<()>;
+    async fn get_pool(&self, id: &str) -> StoreResult<Option<PoolRecord>>;
+    /// Replaces a pool's settings (false when the pool is gone) and raises the revision of
+    /// each of its clients, so that they see the change.
+    async fn update_pool(&self, pool: &PoolRecord) -> StoreResult<bool>;
+    async fn delete_pool(&self, id: &str) -> StoreResult<bool>;
+    /// Pools ordered by id, starting after `after`.
+    async fn list_pools(&self, after: Option<&str>, limit: i64) -> StoreResult<Vec<PoolRecord>>;
+    async fn count_users(&self, pool_id: &str) -> StoreResult<i64>;
+
+    async fn insert_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
+    /// A client's settings revision, which every change to it or its pool raises.
+    async fn client_revision(&self, client_id: &str) -> StoreResult<Option<i64>>;
+    /// A client and its pool in one round trip, with the client's revision.
+    async fn get_client_with_pool(
+        &self,
+        client_id: &str,
+    ) -> StoreResult<Option<(ClientRecord, PoolRecord, i64)>>;
+    async fn update_client(&self, client: &ClientRecord) -> StoreResult<bool>;
+    async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
+    async fn list_clients(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<ClientRecord>>;
+
+    /// Creates a user with its alias claims, first code, event and outbox message, atomically;
+    /// a taken username or alias is `StoreError::Conflict`.
+    async fn create_user(&self, new: NewUser) -> StoreResult<()>;
+    /// The user a caller's name refers to: by username, else alias, else `sub`.
+    async fn find_user(
+        &self,
+        pool_id: &str,
+        lookup: &UserLookup,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
+    /// Users ordered by username key, after `after`, optionally filtered.
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<UserRecord>>;
+
+    /// Replaces the user's live code, bumping the issue counter first when limited
+    /// (`rules::codes::decide_issue`).
+    async fn issue_code(&self, issue: CodeIssue) -> StoreResult<IssueOutcome>;
+    /// AdminConfirmSignUp's transaction (`rules::confirmation::decide_admin_confirmation`).
+    async fn confirm_user(&self, confirmation: Confirmation) -> StoreResult<ConfirmOutcome>;
+    /// ConfirmSignUp's transaction (`rules::confirmation::decide_confirmation`).
+    async fn attempt_confirmation(&self, attempt: ConfirmAttempt) -> StoreResult<AttemptOutcome>;
+
+    async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
+    /// Messages oldest first, optionally of one pool and/or username.
+    async fn list_messages(
+        &self,
+        pool_id: Option<&str>,
+        username: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>>;
+}
+
+/// Message providers (SMTP, SES, SNS, webhooks).
+#[async_trait]
+pub trait MessageSender: Send + Sync {
+    /// Whether a provider carries this medium (otherwise messages go to the outbox).
+    fn carries(&self, medium: Medium) -> bool;
+    async fn send_email(&self, message: &EmailMessage) -> Result<Receipt, DeliveryError>;
+    async fn send_sms(&self, message: &SmsMessage) -> Result<Receipt, DeliveryError>;
+}
+
+/// Lambda functions (or webhooks) behind a pool's `LambdaConfig`.
+#[async_trait]
+pub trait TriggerInvoker: Send + Sync {
+    /// Invokes `function` with `event` and returns its output event.
+    async fn invoke(
+        &self,
+        kind: TriggerKind,
+        function: &str,
+        event: &Value,
+    ) -> Result<Value, TriggerError>;
+}
+
+/// Seconds since the Unix epoch.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> i64;
+}

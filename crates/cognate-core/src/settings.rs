@@ -1,0 +1,327 @@
+//! The settings behaviour depends on, read once from a pool's and a client's typed
+//! configuration (`crate::config`), and kept per thread while the client's revision stays
+//! the same.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cognate_wire::{
+    AttributeDataType, DefaultEmailOptionType, EmailConfigurationType, EmailSendingAccountType,
+    LambdaConfigType, PreventUserExistenceErrorTypes, UserPoolClientType, UserPoolType,
+    VerificationMessageTemplateType,
+};
+
+use crate::config::{self, defaults};
+use crate::records::AliasKind;
+use crate::triggers::TriggerKind;
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub id: String,
+    pub password_policy: PasswordPolicy,
+    lambda: LambdaConfigType,
+    pub schema_attributes: Vec<SchemaAttribute>,
+    auto_verified_attributes: Vec<&'static str>,
+    alias_attributes: Vec<&'static str>,
+    username_attributes: Vec<&'static str>,
+    pub verification_message_template: VerificationMessageTemplateType,
+    pub sms_verification_message: Option<String>,
+    pub email_verification_message: Option<String>,
+    pub email_verification_subject: Option<String>,
+    pub email_configuration: EmailConfigurationType,
+    pub allow_admin_create_user_only: bool,
+    case_sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub minimum_length: i64,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            minimum_length: i64::from(defaults::PASSWORD_MINIMUM_LENGTH),
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        }
+    }
+}
+
+/// One attribute of the pool's schema, as the attribute checks need it.
+#[derive(Debug, Clone)]
+pub struct SchemaAttribute {
+    pub name: String,
+    pub data_type: AttributeDataType,
+    pub required: bool,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+}
+
+impl From<&UserPoolType> for PoolSettings {
+    fn from(pool: &UserPoolType) -> Self {
+        let policy = pool
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.as_ref());
+        let password_policy = match policy {
+            None => PasswordPolicy::default(),
+            Some(p) => PasswordPolicy {
+                minimum_length: i64::from(
+                    p.minimum_length
+                        .unwrap_or(defaults::PASSWORD_MINIMUM_LENGTH),
+                ),
+                require_uppercase: p.require_uppercase.unwrap_or(false),
+                require_lowercase: p.require_lowercase.unwrap_or(false),
+                require_numbers: p.require_numbers.unwrap_or(false),
+                require_symbols: p.require_symbols.unwrap_or(false),
+            },
+        };
+        let schema_attributes = pool
+            .schema_attributes
+            .iter()
+            .flatten()
+            .map(|a| {
+                let strings = a.string_attribute_constraints.as_ref();
+                SchemaAttribute {
+                    name: a.name.clone().unwrap_or_default(),
+                    data_type: a.attribute_data_type.unwrap_or(AttributeDataType::String),
+                    required: a.required.unwrap_or(false),
+                    min_length: strings
+                        .and_then(|c| c.min_length.as_deref())
+                        .and_then(|m| m.parse().ok()),
+                    max_length: strings
+                        .and_then(|c| c.max_length.as_deref())
+                        .and_then(|m| m.parse().ok()),
+                }
+            })
+            .collect();
+        PoolSettings {
+            id: pool.id.clone().unwrap_or_default(),
+            password_policy,
+            lambda: pool.lambda_config.clone().unwrap_or_default(),
+            schema_attributes,
+            auto_verified_attributes: pool
+                .auto_verified_attributes
+                .iter()
+                .flatten()
+                .map(|a| a.as_str())
+                .collect(),
+            alias_attributes: pool
+                .alias_attributes
+                .iter()
+                .flatten()
+                .map(|a| a.as_str())
+                .collect(),
+            username_attributes: pool
+                .username_attributes
+                .iter()
+                .flatten()
+                .map(|a| a.as_str())
+                .collect(),
+            verification_message_template: pool
+                .verification_message_template
+                .clone()
+                .unwrap_or_default(),
+            sms_verification_message: pool.sms_verification_message.clone(),
+            email_verification_message: pool.email_verification_message.clone(),
+            email_verification_subject: pool.email_verification_subject.clone(),
+            email_configuration: pool.email_configuration.clone().unwrap_or_default(),
+            allow_admin_create_user_only: pool
+                .admin_create_user_config
+                .as_ref()
+                .and_then(|c| c.allow_admin_create_user_only)
+                .unwrap_or(false),
+            // Pools created through the API without UsernameConfiguration are case sensitive.
+            case_sensitive: pool
+                .username_configuration
+                .as_ref()
+                .map(|c| c.case_sensitive)
+                .unwrap_or(true),
+        }
+    }
+}
+
+impl PoolSettings {
+    pub fn parse(stored: &str) -> Result<Self, serde_json::Error> {
+        Ok(Self::from(&config::decode_pool(stored)?))
+    }
+
+    pub fn username_key(&self, username: &str) -> String {
+        if self.case_sensitive {
+            username.to_string()
+        } else {
+            username.to_lowercase()
+        }
+    }
+
+    pub fn auto_verifies(&self, attribute: &str) -> bool {
+        self.auto_verified_attributes.contains(&attribute)
+    }
+
+    pub fn is_alias(&self, kind: AliasKind) -> bool {
+        self.alias_attributes.contains(&kind.as_str())
+    }
+
+    pub fn is_username_attribute(&self, kind: AliasKind) -> bool {
+        self.username_attributes.contains(&kind.as_str())
+    }
+
+    /// Email or phone number is the username (`UsernameAttributes`).
+    pub fn has_username_attributes(&self) -> bool {
+        !self.username_attributes.is_empty()
+    }
+
+    pub fn developer_email(&self) -> bool {
+        self.email_configuration.email_sending_account == Some(EmailSendingAccountType::Developer)
+    }
+
+    pub fn confirms_by_link(&self) -> bool {
+        self.verification_message_template.default_email_option
+            == Some(DefaultEmailOptionType::ConfirmWithLink)
+    }
+
+    /// The function configured for a trigger, if any.
+    pub fn lambda_arn(&self, kind: TriggerKind) -> Option<&str> {
+        let l = &self.lambda;
+        let arn = match kind {
+            TriggerKind::PreSignUp => &l.pre_sign_up,
+            TriggerKind::CustomMessage => &l.custom_message,
+            TriggerKind::PostConfirmation => &l.post_confirmation,
+            TriggerKind::PreAuthentication => &l.pre_authentication,
+            TriggerKind::PostAuthentication => &l.post_authentication,
+            TriggerKind::PreTokenGeneration => &l.pre_token_generation,
+            TriggerKind::DefineAuthChallenge => &l.define_auth_challenge,
+            TriggerKind::CreateAuthChallenge => &l.create_auth_challenge,
+            TriggerKind::VerifyAuthChallengeResponse => &l.verify_auth_challenge_response,
+            TriggerKind::UserMigration => &l.user_migration,
+        };
+        arn.as_deref().filter(|s| !s.is_empty())
+    }
+
+    pub fn schema_attribute(&self, name: &str) -> Option<&SchemaAttribute> {
+        self.schema_attributes.iter().find(|a| a.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub prevent_user_existence_errors: bool,
+    pub write_attributes: Option<Vec<String>>,
+}
+
+impl From<&UserPoolClientType> for ClientSettings {
+    fn from(client: &UserPoolClientType) -> Self {
+        ClientSettings {
+            client_id: client.client_id.clone().unwrap_or_default(),
+            client_secret: client.client_secret.clone(),
+            prevent_user_existence_errors: client.prevent_user_existence_errors
+                == Some(PreventUserExistenceErrorTypes::Enabled),
+            write_attributes: client.write_attributes.clone(),
+        }
+    }
+}
+
+impl ClientSettings {
+    pub fn parse(stored: &str) -> Result<Self, serde_json::Error> {
+        Ok(Self::from(&config::decode_client(stored)?))
+    }
+
+    pub fn hides_user_existence(&self) -> bool {
+        self.prevent_user_existence_errors
+    }
+}
+
+/// A client and its pool as parsed from their stored JSON.
+pub type ClientContext = (Arc<ClientSettings>, Arc<PoolSettings>);
+
+struct ParsedContext {
+    revision: i64,
+    parsed: ClientContext,
+}
+
+/// Clients parsed at most this many per thread before the cache starts afresh.
+const PARSED_PER_THREAD: usize = 1024;
+
+thread_local! {
+    /// Per thread, so no lock is shared between requests. An entry is reused only while the
+    /// client's revision is the one it was parsed at, so a change made through any instance
+    /// is seen by the next request.
+    static PARSED: RefCell<HashMap<String, ParsedContext>> = RefCell::new(HashMap::new());
+}
+
+/// The settings of a client and its pool as parsed at the client's `revision`, if this thread
+/// has them.
+pub fn cached_client_context(client_id: &str, revision: i64) -> Option<ClientContext> {
+    PARSED.with_borrow(|cache| {
+        cache
+            .get(client_id)
+            .filter(|c| c.revision == revision)
+            .map(|c| c.parsed.clone())
+    })
+}
+
+/// Parses a client's and its pool's stored JSON and keeps the result for this thread while
+/// the client's revision stays the same (parsing a pool's settings costs more than reading
+/// the revision).
+pub fn parse_client_context(
+    client_id: &str,
+    revision: i64,
+    client_json: &str,
+    pool_json: &str,
+) -> Result<ClientContext, serde_json::Error> {
+    let parsed = (
+        Arc::new(ClientSettings::parse(client_json)?),
+        Arc::new(PoolSettings::parse(pool_json)?),
+    );
+    PARSED.with_borrow_mut(|cache| {
+        if cache.len() >= PARSED_PER_THREAD {
+            cache.clear();
+        }
+        cache.insert(
+            client_id.to_string(),
+            ParsedContext {
+                revision,
+                parsed: parsed.clone(),
+            },
+        );
+    });
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_reused_only_at_the_revision_they_were_parsed_at() {
+        let client = r#"{"ClientId":"c1","UserPoolId":"p"}"#;
+        let pool_b = r#"{"version":1,"pool":{"Id":"p","Name":"b"}}"#;
+        assert!(cached_client_context("c1", 0).is_none());
+        let first = parse_client_context("c1", 0, client, r#"{"Id":"p","Name":"a"}"#).unwrap();
+        let again = cached_client_context("c1", 0).unwrap();
+        assert!(
+            Arc::ptr_eq(&first.1, &again.1),
+            "settings at the same revision are not parsed again"
+        );
+        assert!(cached_client_context("c1", 1).is_none());
+        assert!(cached_client_context("c1", 2).is_none());
+        let changed = parse_client_context("c1", 1, client, pool_b).unwrap();
+        assert_eq!(changed.1.id, "p");
+        assert!(!Arc::ptr_eq(&first.1, &changed.1));
+        assert!(Arc::ptr_eq(
+            &cached_client_context("c1", 1).unwrap().1,
+            &changed.1
+        ));
+        assert!(parse_client_context("c2", 0, "{", "{}").is_err());
+    }
+}

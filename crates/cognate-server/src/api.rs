@@ -1,0 +1,437 @@
+//! The Cognito API over the domain: `Api` implements the generated `CognitoIdentityProvider`
+//! trait, translating each operation's wire input into a domain call and the domain's answer
+//! back into the wire output. Every implemented operation is registered once, in the
+//! `operations!` table below, with the error kinds it may answer; `IMPLEMENTED`, the README
+//! table and `cognate operations` all come from that table.
+
+use std::sync::Arc;
+
+use cognate_core::records::UserRecord;
+use cognate_core::service::{
+    attribute_map, visible_attributes, CodeDelivery, ConfirmSignUpInput, SignUpInput,
+};
+use cognate_core::{Caller, DomainError, Service};
+use cognate_wire::*;
+
+use crate::errors;
+
+/// The domain service as the wire sees it.
+#[derive(Clone)]
+pub struct Api {
+    service: Arc<Service>,
+}
+
+impl Api {
+    pub fn new(service: Arc<Service>) -> Self {
+        Api { service }
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+}
+
+/// One row per implemented operation: the trait method (with the wire types of its input and
+/// output), the error kinds it may answer besides `InternalErrorException`, and its body. The
+/// macro emits the trait implementation and `REGISTERED` (each method's name and errors).
+macro_rules! operations {
+    ($(
+        fn $method:ident(&$self:ident, $ctx:ident, $input:ident: $in_ty:ty) -> $out_ty:ty;
+            errors [$($err:ident),* $(,)?]
+        $body:block
+    )*) => {
+        impl CognitoIdentityProvider for Api {
+            $(
+                async fn $method(
+                    &$self,
+                    $ctx: &RequestContext,
+                    $input: $in_ty,
+                ) -> Result<$out_ty, ApiError> {
+                    let answer: Result<$out_ty, DomainError> = async { $body }.await;
+                    answer.map_err(|e| wire_error($ctx, e))
+                }
+            )*
+        }
+
+        /// Each registered method's name and the error kinds it declares.
+        pub const REGISTERED: &[(&str, &[ErrorKind])] = &[
+            $((stringify!($method), &[$(ErrorKind::$err),*]),)*
+        ];
+    };
+}
+
+/// The wire error for a domain failure of this request's operation. An error kind that the
+/// operation does not declare becomes `InternalErrorException` (and an error in the log), so
+/// the wire never carries an error the model does not list for the operation.
+fn wire_error(ctx: &RequestContext, e: DomainError) -> ApiError {
+    let wire = errors::to_wire(e, &ctx.request_id);
+    if wire.kind == ErrorKind::InternalErrorException
+        || declared_errors(ctx.operation).contains(&wire.kind)
+    {
+        wire
+    } else {
+        errors::protocol::unmodelled(ctx.operation, wire.kind, &ctx.request_id)
+    }
+}
+
+/// The error kinds an implemented operation declares (empty for the others).
+pub fn declared_errors(op: Operation) -> &'static [ErrorKind] {
+    REGISTERED
+        .iter()
+        .find(|(method, _)| *method == op.method_name())
+        .map(|(_, errors)| *errors)
+        .unwrap_or(&[])
+}
+
+/// The operations this build implements, in model order (the rest answer
+/// `NotImplementedException` through the trait's defaults).
+pub fn implemented() -> Vec<Operation> {
+    Operation::ALL
+        .iter()
+        .copied()
+        .filter(|op| REGISTERED.iter().any(|(m, _)| *m == op.method_name()))
+        .collect()
+}
+
+fn caller(
+    ctx: &RequestContext,
+    context_data: Option<UserContextDataType>,
+    analytics: Option<AnalyticsMetadataType>,
+) -> Caller {
+    let (ip_address, encoded_data) = context_data
+        .map(|c| (c.ip_address, c.encoded_data))
+        .unwrap_or_default();
+    Caller {
+        ip_address,
+        encoded_data,
+        analytics_endpoint_id: analytics.and_then(|a| a.analytics_endpoint_id),
+        ..plain_caller(ctx)
+    }
+}
+
+/// The caller as the request itself tells (no context data or analytics).
+pub fn plain_caller(ctx: &RequestContext) -> Caller {
+    Caller {
+        request_id: ctx.request_id.clone(),
+        source_ip: ctx.source_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+        ..Caller::default()
+    }
+}
+
+fn attributes(list: Option<Vec<AttributeType>>) -> std::collections::BTreeMap<String, String> {
+    attribute_map(
+        list.unwrap_or_default()
+            .into_iter()
+            .map(|a| (a.name, a.value.unwrap_or_default())),
+    )
+}
+
+fn delivery_details(d: CodeDelivery) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: Some(d.destination),
+        delivery_medium: DeliveryMediumType::from_wire(d.medium.as_str()),
+        attribute_name: Some(d.attribute.to_string()),
+    }
+}
+
+fn attribute_types(user: &UserRecord, only: Option<&[String]>) -> Vec<AttributeType> {
+    visible_attributes(user, only)
+        .into_iter()
+        .map(|(name, value)| AttributeType {
+            name,
+            value: Some(value),
+        })
+        .collect()
+}
+
+fn user_status(user: &UserRecord) -> Option<UserStatusType> {
+    UserStatusType::from_wire(user.status.as_str())
+}
+
+fn user_type(user: &UserRecord, only: Option<&[String]>) -> UserType {
+    UserType {
+        username: Some(user.username.clone()),
+        attributes: Some(attribute_types(user, only)),
+        user_create_date: Some(user.created_at as f64),
+        user_last_modified_date: Some(user.updated_at as f64),
+        enabled: Some(user.enabled),
+        user_status: user_status(user),
+        mfa_options: None,
+    }
+}
+
+operations! {
+    fn create_user_pool(&self, _ctx, input: CreateUserPoolRequest) -> CreateUserPoolResponse;
+        errors [InvalidParameterException]
+    {
+        let pool = self.service.create_user_pool(input).await?;
+        Ok(CreateUserPoolResponse { user_pool: Some(pool) })
+    }
+
+    fn describe_user_pool(&self, _ctx, input: DescribeUserPoolRequest) -> DescribeUserPoolResponse;
+        errors [ResourceNotFoundException]
+    {
+        let pool = self.service.describe_user_pool(&input.user_pool_id).await?;
+        Ok(DescribeUserPoolResponse { user_pool: Some(pool) })
+    }
+
+    fn update_user_pool(&self, _ctx, input: UpdateUserPoolRequest) -> UpdateUserPoolResponse;
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        self.service.update_user_pool(input).await?;
+        Ok(UpdateUserPoolResponse::default())
+    }
+
+    fn delete_user_pool(&self, _ctx, input: DeleteUserPoolRequest) -> ();
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        self.service.delete_user_pool(&input.user_pool_id).await
+    }
+
+    fn list_user_pools(&self, _ctx, input: ListUserPoolsRequest) -> ListUserPoolsResponse;
+        errors [InvalidParameterException]
+    {
+        let (pools, next) = self
+            .service
+            .list_user_pools(input.max_results, input.next_token.as_deref())
+            .await?;
+        Ok(ListUserPoolsResponse { user_pools: Some(pools), next_token: next })
+    }
+
+    fn create_user_pool_client(&self, _ctx, input: CreateUserPoolClientRequest) -> CreateUserPoolClientResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let client = self.service.create_user_pool_client(input).await?;
+        Ok(CreateUserPoolClientResponse { user_pool_client: Some(client) })
+    }
+
+    fn describe_user_pool_client(&self, _ctx, input: DescribeUserPoolClientRequest) -> DescribeUserPoolClientResponse;
+        errors [ResourceNotFoundException]
+    {
+        let client = self
+            .service
+            .describe_user_pool_client(&input.user_pool_id, &input.client_id)
+            .await?;
+        Ok(DescribeUserPoolClientResponse { user_pool_client: Some(client) })
+    }
+
+    fn update_user_pool_client(&self, _ctx, input: UpdateUserPoolClientRequest) -> UpdateUserPoolClientResponse;
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        let client = self.service.update_user_pool_client(input).await?;
+        Ok(UpdateUserPoolClientResponse { user_pool_client: Some(client) })
+    }
+
+    fn delete_user_pool_client(&self, _ctx, input: DeleteUserPoolClientRequest) -> ();
+        errors [ResourceNotFoundException]
+    {
+        self.service
+            .delete_user_pool_client(&input.user_pool_id, &input.client_id)
+            .await
+    }
+
+    fn list_user_pool_clients(&self, _ctx, input: ListUserPoolClientsRequest) -> ListUserPoolClientsResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let (clients, next) = self
+            .service
+            .list_user_pool_clients(&input.user_pool_id, input.max_results, input.next_token.as_deref())
+            .await?;
+        Ok(ListUserPoolClientsResponse { user_pool_clients: Some(clients), next_token: next })
+    }
+
+    fn sign_up(&self, ctx, input: SignUpRequest) -> SignUpResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            InvalidPasswordException, UsernameExistsException, CodeDeliveryFailureException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        let out = self
+            .service
+            .sign_up(
+                &caller,
+                SignUpInput {
+                    client_id: input.client_id,
+                    secret_hash: input.secret_hash,
+                    username: input.username,
+                    password: input.password,
+                    attributes: attributes(input.user_attributes),
+                    validation_data: input.validation_data.map(|v| attributes(Some(v))),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(SignUpResponse {
+            user_confirmed: out.confirmed,
+            user_sub: out.sub,
+            code_delivery_details: out.delivery.map(delivery_details),
+            session: None,
+        })
+    }
+
+    fn confirm_sign_up(&self, ctx, input: ConfirmSignUpRequest) -> ConfirmSignUpResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            CodeMismatchException, ExpiredCodeException, AliasExistsException,
+            LimitExceededException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        self.service
+            .confirm_sign_up(
+                &caller,
+                ConfirmSignUpInput {
+                    client_id: input.client_id,
+                    secret_hash: input.secret_hash,
+                    username: input.username,
+                    code: input.confirmation_code,
+                    force_alias: input.force_alias_creation.unwrap_or(false),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(ConfirmSignUpResponse::default())
+    }
+
+    fn resend_confirmation_code(&self, ctx, input: ResendConfirmationCodeRequest) -> ResendConfirmationCodeResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            LimitExceededException, CodeDeliveryFailureException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        let details = self
+            .service
+            .resend_confirmation_code(
+                &caller,
+                &input.client_id,
+                input.secret_hash.as_deref(),
+                &input.username,
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(ResendConfirmationCodeResponse { code_delivery_details: Some(delivery_details(details)) })
+    }
+
+    fn admin_confirm_sign_up(&self, ctx, input: AdminConfirmSignUpRequest) -> AdminConfirmSignUpResponse;
+        errors [
+            ResourceNotFoundException, NotAuthorizedException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        self.service
+            .admin_confirm_sign_up(
+                &plain_caller(ctx),
+                &input.user_pool_id,
+                &input.username,
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(AdminConfirmSignUpResponse::default())
+    }
+
+    fn admin_get_user(&self, _ctx, input: AdminGetUserRequest) -> AdminGetUserResponse;
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        let user = self
+            .service
+            .admin_get_user(&input.user_pool_id, &input.username)
+            .await?;
+        Ok(AdminGetUserResponse {
+            username: user.username.clone(),
+            user_attributes: Some(attribute_types(&user, None)),
+            user_create_date: Some(user.created_at as f64),
+            user_last_modified_date: Some(user.updated_at as f64),
+            enabled: Some(user.enabled),
+            user_status: user_status(&user),
+            mfa_options: None,
+            preferred_mfa_setting: None,
+            user_mfa_setting_list: None,
+        })
+    }
+
+    fn admin_delete_user(&self, _ctx, input: AdminDeleteUserRequest) -> ();
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        self.service
+            .admin_delete_user(&input.user_pool_id, &input.username)
+            .await
+    }
+
+    fn list_users(&self, _ctx, input: ListUsersRequest) -> ListUsersResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let (users, next) = self
+            .service
+            .list_users(
+                &input.user_pool_id,
+                input.filter.as_deref(),
+                input.limit,
+                input.pagination_token.as_deref(),
+            )
+            .await?;
+        let only = input.attributes_to_get.as_deref();
+        Ok(ListUsersResponse {
+            users: Some(users.iter().map(|u| user_type(u, only)).collect()),
+            pagination_token: next,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error-list check: no implemented operation may declare (and so answer) an error
+    /// kind that the model does not list for it.
+    #[test]
+    fn every_declared_error_is_one_the_model_lists_for_the_operation() {
+        for op in implemented() {
+            let modelled = op.errors();
+            for kind in declared_errors(op) {
+                assert!(
+                    modelled.contains(kind),
+                    "{} declares {} but the model does not list it",
+                    op.name(),
+                    kind.name()
+                );
+            }
+            assert!(
+                modelled.contains(&ErrorKind::InternalErrorException),
+                "{}",
+                op.name()
+            );
+        }
+    }
+
+    #[test]
+    fn every_registered_method_is_an_operation_once() {
+        for (method, _) in REGISTERED {
+            let ops: Vec<_> = Operation::ALL
+                .iter()
+                .filter(|op| op.method_name() == *method)
+                .collect();
+            assert_eq!(ops.len(), 1, "{method}");
+        }
+        assert_eq!(implemented().len(), REGISTERED.len());
+    }
+
+    #[test]
+    fn an_undeclared_error_kind_becomes_an_internal_error() {
+        let ctx = RequestContext::new("r", Operation::DescribeUserPool);
+        let e = wire_error(&ctx, DomainError::CodeMismatch);
+        assert_eq!(e.kind, ErrorKind::InternalErrorException);
+        let e = wire_error(
+            &ctx,
+            DomainError::PoolNotFound {
+                pool_id: "p".into(),
+            },
+        );
+        assert_eq!(e.kind, ErrorKind::ResourceNotFoundException);
+    }
+}

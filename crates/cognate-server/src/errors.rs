@@ -1,0 +1,653 @@
+//! The one place where failures become AWS wire errors: `to_wire` maps every `DomainError`
+//! (exhaustively: a new variant does not compile until it has its type and message here), and
+//! the `protocol` functions give the errors of the HTTP layer itself. The strings are the exact
+//! `__type` and messages clients match on (spec §b, §c, §d).
+
+use cognate_core::records::AliasKind;
+use cognate_core::triggers::{TriggerError, TriggerKind};
+use cognate_core::{DomainError, Invalid, PasswordRule, SchemaProblem};
+use cognate_wire::{ApiError, ErrorKind};
+
+const INTERNAL_MESSAGE: &str = "An internal error occurred while processing the request.";
+
+/// The wire error for a domain failure. Details that are not the caller's to see (store,
+/// internal and provider errors) are logged here, with the request id, and left out.
+pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
+    use ErrorKind as K;
+    match e {
+        DomainError::PoolNotFound { pool_id } => ApiError::new(
+            K::ResourceNotFoundException,
+            format!("User pool {pool_id} does not exist."),
+        ),
+        DomainError::ClientNotFound { client_id } => ApiError::new(
+            K::ResourceNotFoundException,
+            format!("User pool client {client_id} does not exist."),
+        ),
+        DomainError::UserNotFound => {
+            ApiError::new(K::UserNotFoundException, "User does not exist.")
+        }
+        DomainError::UsernameClientNotFound => ApiError::new(
+            K::UserNotFoundException,
+            "Username/client id combination not found.",
+        ),
+        DomainError::SecretHashMissing { client_id } => ApiError::new(
+            K::NotAuthorizedException,
+            format!("Client {client_id} is configured for secret but secret was not received"),
+        ),
+        DomainError::SecretHashWrong { client_id } => ApiError::new(
+            K::NotAuthorizedException,
+            format!("Unable to verify secret hash for client {client_id}"),
+        ),
+        DomainError::SignUpNotPermitted => ApiError::new(
+            K::NotAuthorizedException,
+            "SignUp is not permitted for this user pool",
+        ),
+        DomainError::UnauthorizedAttribute => ApiError::new(
+            K::NotAuthorizedException,
+            "A client attempted to write unauthorized attribute",
+        ),
+        DomainError::CannotConfirm { status } => ApiError::new(
+            K::NotAuthorizedException,
+            format!(
+                "User cannot be confirmed. Current status is {}",
+                status.as_str()
+            ),
+        ),
+        DomainError::CodeMismatch => ApiError::new(
+            K::CodeMismatchException,
+            "Invalid verification code provided, please try again.",
+        ),
+        DomainError::ExpiredCode => ApiError::new(
+            K::ExpiredCodeException,
+            "Invalid code provided, please request a code again.",
+        ),
+        DomainError::AttemptLimit => ApiError::new(
+            K::LimitExceededException,
+            "Attempt limit exceeded, please try after some time.",
+        ),
+        DomainError::AlreadyConfirmed => {
+            ApiError::new(K::InvalidParameterException, "User is already confirmed.")
+        }
+        DomainError::UsernameExists { alias } => ApiError::new(
+            K::UsernameExistsException,
+            match alias {
+                None | Some(AliasKind::PreferredUsername) => "User already exists".to_string(),
+                Some(kind) => format!(
+                    "An account with the given {} already exists.",
+                    kind.as_str()
+                ),
+            },
+        ),
+        DomainError::AliasExists { kind } => ApiError::new(
+            K::AliasExistsException,
+            format!("An account with the {} already exists.", kind.as_str()),
+        ),
+        DomainError::Invalid(reason) => {
+            ApiError::new(K::InvalidParameterException, invalid_message(reason))
+        }
+        DomainError::InvalidPassword(rule) => ApiError::new(
+            K::InvalidPasswordException,
+            format!(
+                "Password did not conform with policy: {}",
+                password_rule(rule)
+            ),
+        ),
+        DomainError::CodeDeliveryFailure => ApiError::new(
+            K::CodeDeliveryFailureException,
+            "Unable to deliver the verification code.",
+        ),
+        DomainError::Trigger { kind, failure } => {
+            let (kind, message) = trigger_wire(kind, &failure);
+            ApiError::new(kind, message)
+        }
+        DomainError::StoreUnavailable { detail } => {
+            tracing::error!(request_id, %detail, "database unavailable");
+            ApiError::new(
+                K::InternalErrorException,
+                "The service is temporarily unable to reach its database.",
+            )
+        }
+        DomainError::Internal { context, detail } => {
+            tracing::error!(request_id, %detail, context, "internal error");
+            ApiError::new(K::InternalErrorException, INTERNAL_MESSAGE)
+        }
+    }
+}
+
+fn invalid_message(reason: Invalid) -> String {
+    match reason {
+        Invalid::SchemaAttributeNameRequired => "Schema attribute name is required.".into(),
+        Invalid::CustomAttributeName { name } => format!(
+            "Invalid custom attribute name {name}: custom attribute names are 1 to 20 characters."
+        ),
+        Invalid::RequiredCustomAttribute => {
+            "Required custom attributes are not supported currently.".into()
+        }
+        Invalid::TooManyCustomAttributes => {
+            "A user pool can have at most 50 custom attributes.".into()
+        }
+        Invalid::AliasAndUsernameAttributes => {
+            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
+                .into()
+        }
+        Invalid::SmsMessageWithoutCode => {
+            "SmsMessage must contain the code placeholder {####}.".into()
+        }
+        Invalid::EmailMessageWithoutCode => {
+            "EmailMessage must contain the code placeholder {####}.".into()
+        }
+        Invalid::EmailMessageByLinkRequired => {
+            "EmailMessageByLink is required when DefaultEmailOption is CONFIRM_WITH_LINK.".into()
+        }
+        Invalid::EmailMessageByLinkWithoutLink => {
+            "EmailMessageByLink must contain the link placeholder {##...##}.".into()
+        }
+        Invalid::DeletionProtected => "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
+        Invalid::MixedAuthFlows => {
+            "ExplicitAuthFlows can't have both ALLOW_ and legacy values.".into()
+        }
+        Invalid::ClientSecretWithoutGenerate => {
+            "ClientSecret cannot be set when GenerateSecret is false.".into()
+        }
+        Invalid::PaginationToken => "Invalid pagination token.".into(),
+        Invalid::FilterSyntax => "Error while parsing filter.".into(),
+        Invalid::SearchAttribute { name } => format!("Invalid search attribute: {name}"),
+        Invalid::PasswordRequired => {
+            "Password is required when passwordless sign-in is not enabled for the user pool."
+                .into()
+        }
+        Invalid::CannotAutoVerify { attribute } => {
+            format!("Cannot auto-verify {attribute}: the user has no {attribute} attribute.")
+        }
+        Invalid::AutoVerificationOff => {
+            "Cannot resend codes. Auto verification not turned on.".into()
+        }
+        Invalid::UsernameNotSignInAttribute { email, phone } => match (email, phone) {
+            (true, true) => "Username should be either an email or a phone number.",
+            (true, false) => "Username should be an email.",
+            _ => "Username should be a phone number.",
+        }
+        .into(),
+        Invalid::UsernameLooksLikeAlias { attribute } => {
+            let form = if attribute == "email" { "email" } else { "phone" };
+            format!(
+                "Username cannot be of {form} format, since user pool is configured for {attribute} alias."
+            )
+        }
+        Invalid::UnknownAttribute { name } => format!(
+            "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
+        ),
+        Invalid::Schema { problems } => format!(
+            "Attributes did not conform to the schema: {}",
+            problems
+                .iter()
+                .map(schema_problem)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Invalid::EmailFormat => "Invalid email address format.".into(),
+        Invalid::PhoneFormat => "Invalid phone number format.".into(),
+    }
+}
+
+fn schema_problem(p: &SchemaProblem) -> String {
+    match p {
+        SchemaProblem::NotANumber { name } => format!("{name}: Number is not valid"),
+        SchemaProblem::NotABoolean { name } => format!("{name}: Boolean is not valid"),
+        SchemaProblem::TooLong { name, max } => {
+            format!("{name}: String must be no longer than {max} characters")
+        }
+        SchemaProblem::TooShort { name, min } => {
+            format!("{name}: String must be no shorter than {min} characters")
+        }
+        SchemaProblem::Required { name } => format!("{name}: The attribute is required"),
+    }
+}
+
+fn password_rule(rule: PasswordRule) -> &'static str {
+    match rule {
+        PasswordRule::TooShort => "Password not long enough",
+        PasswordRule::NeedsLowercase => "Password must have lowercase characters",
+        PasswordRule::NeedsUppercase => "Password must have uppercase characters",
+        PasswordRule::NeedsNumber => "Password must have numeric characters",
+        PasswordRule::NeedsSymbol => "Password must have symbol characters",
+    }
+}
+
+/// The AWS exception and message for a failure of trigger `kind` (spec §d).
+pub fn trigger_wire(kind: TriggerKind, failure: &TriggerError) -> (ErrorKind, String) {
+    match failure {
+        TriggerError::Function { message } => (
+            ErrorKind::UserLambdaValidationException,
+            format!("{} failed with error {}.", kind.name(), message),
+        ),
+        TriggerError::Service { code } => (
+            ErrorKind::UnexpectedLambdaException,
+            format!("{} invocation failed due to error {}", kind.name(), code),
+        ),
+        TriggerError::InvalidResponse => (
+            ErrorKind::InvalidLambdaResponseException,
+            "Unrecognizable lambda output".to_string(),
+        ),
+        TriggerError::InvalidResponseMessage { message } => {
+            (ErrorKind::InvalidLambdaResponseException, message.clone())
+        }
+    }
+}
+
+/// The errors of the HTTP layer itself (before any operation runs), with AWS's messages.
+pub mod protocol {
+    use cognate_wire::{ApiError, ErrorKind, Operation};
+
+    pub fn missing_target() -> ApiError {
+        ApiError::new(
+            ErrorKind::UnknownOperationException,
+            "Missing X-Amz-Target header.",
+        )
+    }
+
+    pub fn unknown_operation(target: &str) -> ApiError {
+        ApiError::new(
+            ErrorKind::UnknownOperationException,
+            format!("Unknown operation {target}."),
+        )
+    }
+
+    pub fn missing_authentication() -> ApiError {
+        ApiError::new(
+            ErrorKind::MissingAuthenticationTokenException,
+            "Request is missing Authentication Token",
+        )
+    }
+
+    pub fn invalid_signature() -> ApiError {
+        ApiError::new(
+            ErrorKind::InvalidSignatureException,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        )
+    }
+
+    pub fn unsupported_media_type(given: &str, expected: &str) -> ApiError {
+        ApiError::new(
+            ErrorKind::UnsupportedMediaTypeException,
+            format!("Unsupported Content-Type '{given}': use {expected}."),
+        )
+    }
+
+    pub fn body_too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            ErrorKind::RequestEntityTooLargeException,
+            format!("Request body is larger than the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn not_json(detail: impl std::fmt::Display) -> ApiError {
+        ApiError::new(
+            ErrorKind::SerializationException,
+            format!("Request body is not valid JSON: {detail}"),
+        )
+    }
+
+    pub fn not_an_object() -> ApiError {
+        ApiError::new(
+            ErrorKind::SerializationException,
+            "Request body must be a JSON object.",
+        )
+    }
+
+    /// A handler returned an error kind the model does not list for its operation: a bug,
+    /// answered as an internal error so the wire never carries an unmodelled error.
+    pub fn unmodelled(op: Operation, kind: ErrorKind, request_id: &str) -> ApiError {
+        tracing::error!(
+            request_id,
+            operation = op.name(),
+            kind = kind.name(),
+            "handler returned an error kind the model does not list for this operation"
+        );
+        ApiError::new(ErrorKind::InternalErrorException, super::INTERNAL_MESSAGE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cognate_core::records::UserStatus;
+
+    fn wire(e: DomainError) -> (ErrorKind, String) {
+        let e = to_wire(e, "test");
+        (e.kind, e.message)
+    }
+
+    fn invalid(reason: Invalid) -> String {
+        let (kind, message) = wire(DomainError::Invalid(reason));
+        assert_eq!(kind, ErrorKind::InvalidParameterException);
+        message
+    }
+
+    #[test]
+    fn resources() {
+        assert_eq!(
+            wire(DomainError::PoolNotFound {
+                pool_id: "us-east-1_x".into()
+            }),
+            (
+                ErrorKind::ResourceNotFoundException,
+                "User pool us-east-1_x does not exist.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::ClientNotFound {
+                client_id: "abc".into()
+            }),
+            (
+                ErrorKind::ResourceNotFoundException,
+                "User pool client abc does not exist.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::UserNotFound),
+            (
+                ErrorKind::UserNotFoundException,
+                "User does not exist.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::UsernameClientNotFound),
+            (
+                ErrorKind::UserNotFoundException,
+                "Username/client id combination not found.".into()
+            )
+        );
+    }
+
+    #[test]
+    fn authorisation() {
+        assert_eq!(
+            wire(DomainError::SecretHashMissing {
+                client_id: "abc".into()
+            }),
+            (
+                ErrorKind::NotAuthorizedException,
+                "Client abc is configured for secret but secret was not received".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::SecretHashWrong {
+                client_id: "abc".into()
+            }),
+            (
+                ErrorKind::NotAuthorizedException,
+                "Unable to verify secret hash for client abc".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::SignUpNotPermitted),
+            (
+                ErrorKind::NotAuthorizedException,
+                "SignUp is not permitted for this user pool".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::UnauthorizedAttribute),
+            (
+                ErrorKind::NotAuthorizedException,
+                "A client attempted to write unauthorized attribute".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::CannotConfirm {
+                status: UserStatus::Confirmed
+            }),
+            (
+                ErrorKind::NotAuthorizedException,
+                "User cannot be confirmed. Current status is CONFIRMED".into()
+            )
+        );
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(
+            wire(DomainError::CodeMismatch),
+            (
+                ErrorKind::CodeMismatchException,
+                "Invalid verification code provided, please try again.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::ExpiredCode),
+            (
+                ErrorKind::ExpiredCodeException,
+                "Invalid code provided, please request a code again.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::AttemptLimit),
+            (
+                ErrorKind::LimitExceededException,
+                "Attempt limit exceeded, please try after some time.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::AlreadyConfirmed),
+            (
+                ErrorKind::InvalidParameterException,
+                "User is already confirmed.".into()
+            )
+        );
+    }
+
+    #[test]
+    fn uniqueness() {
+        assert_eq!(
+            wire(DomainError::UsernameExists { alias: None }),
+            (
+                ErrorKind::UsernameExistsException,
+                "User already exists".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::UsernameExists {
+                alias: Some(AliasKind::Email)
+            })
+            .1,
+            "An account with the given email already exists."
+        );
+        assert_eq!(
+            wire(DomainError::UsernameExists {
+                alias: Some(AliasKind::PreferredUsername)
+            })
+            .1,
+            "User already exists"
+        );
+        assert_eq!(
+            wire(DomainError::AliasExists {
+                kind: AliasKind::Email
+            }),
+            (
+                ErrorKind::AliasExistsException,
+                "An account with the email already exists.".into()
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_input_messages() {
+        assert_eq!(
+            invalid(Invalid::AliasAndUsernameAttributes),
+            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
+        );
+        assert_eq!(
+            invalid(Invalid::UsernameNotSignInAttribute {
+                email: true,
+                phone: true
+            }),
+            "Username should be either an email or a phone number."
+        );
+        assert_eq!(
+            invalid(Invalid::UsernameLooksLikeAlias {
+                attribute: "phone_number"
+            }),
+            "Username cannot be of phone format, since user pool is configured for phone_number alias."
+        );
+        assert_eq!(
+            invalid(Invalid::UsernameLooksLikeAlias { attribute: "email" }),
+            "Username cannot be of email format, since user pool is configured for email alias."
+        );
+        assert_eq!(
+            invalid(Invalid::UnknownAttribute {
+                name: "custom:x".into()
+            }),
+            "Attributes did not conform to the schema: Type for attribute {custom:x} could not be determined"
+        );
+        assert_eq!(
+            invalid(Invalid::Schema {
+                problems: vec![
+                    SchemaProblem::TooLong {
+                        name: "name".into(),
+                        max: 2048
+                    },
+                    SchemaProblem::Required {
+                        name: "email".into()
+                    },
+                ]
+            }),
+            "Attributes did not conform to the schema: name: String must be no longer than 2048 characters email: The attribute is required"
+        );
+        assert_eq!(
+            invalid(Invalid::SearchAttribute {
+                name: "custom:x".into()
+            }),
+            "Invalid search attribute: custom:x"
+        );
+        assert_eq!(
+            invalid(Invalid::PasswordRequired),
+            "Password is required when passwordless sign-in is not enabled for the user pool."
+        );
+        assert_eq!(
+            invalid(Invalid::AutoVerificationOff),
+            "Cannot resend codes. Auto verification not turned on."
+        );
+        assert_eq!(
+            invalid(Invalid::FilterSyntax),
+            "Error while parsing filter."
+        );
+        assert_eq!(
+            invalid(Invalid::PaginationToken),
+            "Invalid pagination token."
+        );
+        assert_eq!(
+            invalid(Invalid::EmailFormat),
+            "Invalid email address format."
+        );
+        assert_eq!(
+            invalid(Invalid::PhoneFormat),
+            "Invalid phone number format."
+        );
+        for reason in [
+            Invalid::SchemaAttributeNameRequired,
+            Invalid::CustomAttributeName { name: "x".into() },
+            Invalid::RequiredCustomAttribute,
+            Invalid::TooManyCustomAttributes,
+            Invalid::SmsMessageWithoutCode,
+            Invalid::EmailMessageWithoutCode,
+            Invalid::EmailMessageByLinkRequired,
+            Invalid::EmailMessageByLinkWithoutLink,
+            Invalid::DeletionProtected,
+            Invalid::MixedAuthFlows,
+            Invalid::ClientSecretWithoutGenerate,
+            Invalid::CannotAutoVerify {
+                attribute: "email".into(),
+            },
+        ] {
+            assert!(!invalid(reason).is_empty());
+        }
+    }
+
+    #[test]
+    fn passwords_in_aws_words() {
+        for (rule, text) in [
+            (PasswordRule::TooShort, "Password not long enough"),
+            (
+                PasswordRule::NeedsLowercase,
+                "Password must have lowercase characters",
+            ),
+            (
+                PasswordRule::NeedsUppercase,
+                "Password must have uppercase characters",
+            ),
+            (
+                PasswordRule::NeedsNumber,
+                "Password must have numeric characters",
+            ),
+            (
+                PasswordRule::NeedsSymbol,
+                "Password must have symbol characters",
+            ),
+        ] {
+            assert_eq!(
+                wire(DomainError::InvalidPassword(rule)),
+                (
+                    ErrorKind::InvalidPasswordException,
+                    format!("Password did not conform with policy: {text}")
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn collaborators_reveal_nothing_of_their_details() {
+        let (kind, message) = wire(DomainError::CodeDeliveryFailure);
+        assert_eq!(kind, ErrorKind::CodeDeliveryFailureException);
+        assert_eq!(message, "Unable to deliver the verification code.");
+        let (kind, message) = wire(DomainError::StoreUnavailable {
+            detail: "db.internal:5432 refused".into(),
+        });
+        assert_eq!(kind, ErrorKind::InternalErrorException);
+        assert!(!message.contains("db.internal"));
+        let (kind, message) = wire(DomainError::internal("store", "secret detail"));
+        assert_eq!(kind, ErrorKind::InternalErrorException);
+        assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn triggers() {
+        let e = |failure| {
+            wire(DomainError::Trigger {
+                kind: TriggerKind::PreSignUp,
+                failure,
+            })
+        };
+        assert_eq!(
+            e(TriggerError::Function {
+                message: "no".into()
+            }),
+            (
+                ErrorKind::UserLambdaValidationException,
+                "PreSignUp failed with error no.".into()
+            )
+        );
+        assert_eq!(
+            e(TriggerError::Service {
+                code: "Throttled".into()
+            }),
+            (
+                ErrorKind::UnexpectedLambdaException,
+                "PreSignUp invocation failed due to error Throttled".into()
+            )
+        );
+        assert_eq!(
+            e(TriggerError::InvalidResponse),
+            (
+                ErrorKind::InvalidLambdaResponseException,
+                "Unrecognizable lambda output".into()
+            )
+        );
+        assert_eq!(
+            e(TriggerError::InvalidResponseMessage {
+                message: "m".into()
+            }),
+            (ErrorKind::InvalidLambdaResponseException, "m".into())
+        );
+    }
+}
