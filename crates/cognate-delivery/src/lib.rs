@@ -366,6 +366,25 @@ fn log_outcome(medium: Medium, masked_to: &str, result: &Result<Receipt, Deliver
     }
 }
 
+/// The domain's port for message delivery.
+#[async_trait::async_trait]
+impl cognate_core::ports::MessageSender for Deliverer {
+    fn carries(&self, medium: Medium) -> bool {
+        match medium {
+            Medium::Email => self.has_email(),
+            Medium::Sms => self.has_sms(),
+        }
+    }
+
+    async fn send_email(&self, message: &EmailMessage) -> Result<Receipt, DeliveryError> {
+        Deliverer::send_email(self, message).await
+    }
+
+    async fn send_sms(&self, message: &SmsMessage) -> Result<Receipt, DeliveryError> {
+        Deliverer::send_sms(self, message).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,24 +559,5 @@ mod tests {
             d.send_email(&email).await,
             Err(DeliveryError::NotConfigured)
         );
-    }
-}
-
-/// The domain's port for message delivery.
-#[async_trait::async_trait]
-impl cognate_core::ports::MessageSender for Deliverer {
-    fn carries(&self, medium: Medium) -> bool {
-        match medium {
-            Medium::Email => self.has_email(),
-            Medium::Sms => self.has_sms(),
-        }
-    }
-
-    async fn send_email(&self, message: &EmailMessage) -> Result<Receipt, DeliveryError> {
-        Deliverer::send_email(self, message).await
-    }
-
-    async fn send_sms(&self, message: &SmsMessage) -> Result<Receipt, DeliveryError> {
-        Deliverer::send_sms(self, message).await
     }
 }
