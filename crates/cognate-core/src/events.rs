@@ -35,10 +35,6 @@ pub const MAX_EMAIL_MESSAGE: usize = 20_000;
 /// Longest `emailSubject` a custom-message function may return (characters).
 pub const MAX_EMAIL_SUBJECT: usize = 140;
 
-/// AWS's message when PreSignUp auto-verifies without auto-confirming
-/// (observed in public reports of `Phone or email cannot be auto verified...`).
-pub const AUTO_VERIFY_WITHOUT_CONFIRM: &str =
-    "Phone or email cannot be auto verified, when user is not being auto confirmed.";
 
 /// Who and where: the envelope fields common to every trigger.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -207,7 +203,7 @@ fn flag(resp: &Map<String, Value>, name: &str) -> Result<bool, TriggerError> {
 
 /// Reads a PreSignUp function's output. Auto-verifying email or phone without
 /// auto-confirming the user is rejected as AWS does
-/// (`InvalidResponseMessage` with [`AUTO_VERIFY_WITHOUT_CONFIRM`]).
+/// (`TriggerError::AutoVerifyWithoutConfirm`).
 /// For `PreSignUp_AdminCreateUser` AWS ignores the flags: don't call this there.
 /// Whether the verified attribute exists is the caller's check.
 pub fn parse_pre_sign_up(resp: &Value) -> Result<PreSignUpResponse, TriggerError> {
@@ -219,9 +215,7 @@ pub fn parse_pre_sign_up(resp: &Value) -> Result<PreSignUpResponse, TriggerError
         auto_verify_phone: flag(&r, "autoVerifyPhone")?,
     };
     if (out.auto_verify_email || out.auto_verify_phone) && !out.auto_confirm_user {
-        return Err(TriggerError::InvalidResponseMessage {
-            message: AUTO_VERIFY_WITHOUT_CONFIRM.to_string(),
-        });
+        return Err(TriggerError::AutoVerifyWithoutConfirm);
     }
     Ok(out)
 }

@@ -62,8 +62,8 @@ pub enum TriggerError {
     /// The function's output is not a usable event.
     #[error("unrecognizable trigger output")]
     InvalidResponse,
-    /// The function's output broke a rule for which AWS reports a specific
-    /// message, e.g. PreSignUp `autoVerifyEmail` without `autoConfirmUser`.
-    #[error("invalid trigger output: {message}")]
-    InvalidResponseMessage { message: String },
+    /// PreSignUp answered `autoVerifyEmail`/`autoVerifyPhone` without
+    /// `autoConfirmUser` (AWS answers this with a message of its own).
+    #[error("PreSignUp auto-verifies without auto-confirming")]
+    AutoVerifyWithoutConfirm,
 }

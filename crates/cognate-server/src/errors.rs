@@ -229,9 +229,12 @@ pub fn trigger_wire(kind: TriggerKind, failure: &TriggerError) -> (ErrorKind, St
             ErrorKind::InvalidLambdaResponseException,
             "Unrecognizable lambda output".to_string(),
         ),
-        TriggerError::InvalidResponseMessage { message } => {
-            (ErrorKind::InvalidLambdaResponseException, message.clone())
-        }
+        // Observed in public reports of `Phone or email cannot be auto verified...`.
+        TriggerError::AutoVerifyWithoutConfirm => (
+            ErrorKind::InvalidLambdaResponseException,
+            "Phone or email cannot be auto verified, when user is not being auto confirmed."
+                .to_string(),
+        ),
     }
 }
 
@@ -644,10 +647,12 @@ mod tests {
             )
         );
         assert_eq!(
-            e(TriggerError::InvalidResponseMessage {
-                message: "m".into()
-            }),
-            (ErrorKind::InvalidLambdaResponseException, "m".into())
+            e(TriggerError::AutoVerifyWithoutConfirm),
+            (
+                ErrorKind::InvalidLambdaResponseException,
+                "Phone or email cannot be auto verified, when user is not being auto confirmed."
+                    .into()
+            )
         );
     }
 }

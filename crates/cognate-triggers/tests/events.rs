@@ -93,9 +93,7 @@ fn wire_errors() {
             "Unrecognizable lambda output".to_string()
         )
     );
-    let m = TriggerError::InvalidResponseMessage {
-        message: events::AUTO_VERIFY_WITHOUT_CONFIRM.into(),
-    };
+    let m = TriggerError::AutoVerifyWithoutConfirm;
     assert_eq!(
         wire(&m, TriggerKind::PreSignUp),
         (

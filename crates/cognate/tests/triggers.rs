@@ -18,7 +18,7 @@ use cip::types::{
     DeliveryMediumType, EmailConfigurationType, EmailSendingAccountType, LambdaConfigType,
     UserStatusType, VerificationMessageTemplateType, VerifiedAttributeType,
 };
-use cognate_triggers::events::{AUTO_VERIFY_WITHOUT_CONFIRM, CLIENT_ID_NOT_APPLICABLE};
+use cognate_triggers::events::CLIENT_ID_NOT_APPLICABLE;
 use cognate_triggers::test_support::{
     FakeLambda, FakeWebhook, Reply, TEST_ACCESS_KEY_ID, TEST_REGION,
 };
@@ -520,7 +520,6 @@ async fn auto_verify_without_auto_confirm_is_rejected_and_creates_no_user() {
             .await,
     );
     assert_eq!(code, "InvalidLambdaResponseException");
-    assert_eq!(msg, AUTO_VERIFY_WITHOUT_CONFIRM);
     assert_eq!(
         msg,
         "Phone or email cannot be auto verified, when user is not being auto confirmed."
