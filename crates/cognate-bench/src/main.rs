@@ -150,7 +150,7 @@ enum Cmd {
         #[arg(long)]
         server_log: Option<PathBuf>,
         /// The server's log filter (its COGNATE_LOG). With
-        /// `warn,cognate::store::sqlite=debug` the SQLite writer reports every 10 s where its
+        /// `warn,cognate_store::sqlite=debug` the SQLite writer reports every 10 s where its
         /// time went.
         #[arg(long, default_value = "warn")]
         server_log_filter: String,
