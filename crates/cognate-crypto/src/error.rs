@@ -22,4 +22,7 @@ pub enum CryptoError {
     /// An SRP value that the protocol forbids (A ≡ 0 mod N, u = 0, B ≡ 0 mod N, b = 0).
     #[error("illegal SRP parameter: {0}")]
     IllegalSrpParameter(&'static str),
+    /// An RSA key could not be generated, encoded or decoded.
+    #[error("RSA key: {0}")]
+    Key(String),
 }
