@@ -464,6 +464,37 @@ fn build_schema(
 
 // ------------------------------------------------------------------ app clients
 
+/// The three tokens a client's validity settings govern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Id,
+    Refresh,
+}
+
+/// A token's lifetime in seconds from the client's stored value and unit. Without a unit AWS
+/// reads ID and access values as hours and refresh values as days; without a value the
+/// defaults are 1 h, 1 h and 30 days, and a refresh value of 0 means 30 days.
+pub fn validity_secs(value: Option<i32>, unit: Option<TimeUnitsType>, kind: TokenKind) -> i64 {
+    let default_unit = match kind {
+        TokenKind::Access | TokenKind::Id => TimeUnitsType::Hours,
+        TokenKind::Refresh => TimeUnitsType::Days,
+    };
+    let seconds_per = |unit: TimeUnitsType| match unit {
+        TimeUnitsType::Seconds => 1,
+        TimeUnitsType::Minutes => 60,
+        TimeUnitsType::Hours => 3600,
+        TimeUnitsType::Days => 86_400,
+    };
+    match (kind, value) {
+        (TokenKind::Refresh, None | Some(0)) => {
+            i64::from(defaults::REFRESH_TOKEN_VALIDITY_DAYS) * 86_400
+        }
+        (_, None) => 3600,
+        (_, Some(v)) => i64::from(v) * seconds_per(unit.unwrap_or(default_unit)),
+    }
+}
+
 fn default_token_units() -> TokenValidityUnitsType {
     TokenValidityUnitsType {
         access_token: Some(TimeUnitsType::Minutes),
@@ -506,6 +537,36 @@ struct ClientSettingsInput {
 }
 
 impl ClientSettingsInput {
+    /// The units to store. A given unit stands; a value given without its unit is in hours
+    /// (ID, access) or days (refresh), as AWS reads it; the defaults are shown as 60 minutes.
+    fn units(&self) -> TokenValidityUnitsType {
+        let given = self.token_validity_units.clone().unwrap_or_default();
+        let defaults = default_token_units();
+        let pick = |given: Option<TimeUnitsType>, value_given: bool, default, unitless| {
+            given.or(if value_given { Some(unitless) } else { default })
+        };
+        TokenValidityUnitsType {
+            access_token: pick(
+                given.access_token,
+                self.access_token_validity.is_some(),
+                defaults.access_token,
+                TimeUnitsType::Hours,
+            ),
+            id_token: pick(
+                given.id_token,
+                self.id_token_validity.is_some(),
+                defaults.id_token,
+                TimeUnitsType::Hours,
+            ),
+            refresh_token: pick(
+                given.refresh_token,
+                self.refresh_token_validity.is_some(),
+                defaults.refresh_token,
+                TimeUnitsType::Days,
+            ),
+        }
+    }
+
     fn apply(self, client: &mut UserPoolClientType) -> DomainResult<()> {
         check_auth_flows(self.explicit_auth_flows.as_deref())?;
         client.refresh_token_validity = Some(
@@ -520,10 +581,7 @@ impl ClientSettingsInput {
             self.id_token_validity
                 .unwrap_or(defaults::ID_TOKEN_VALIDITY_MINUTES),
         );
-        client.token_validity_units = Some(
-            self.token_validity_units
-                .unwrap_or_else(default_token_units),
-        );
+        client.token_validity_units = Some(self.units());
         client.read_attributes = self.read_attributes;
         client.write_attributes = self.write_attributes;
         client.explicit_auth_flows =
@@ -739,6 +797,27 @@ mod tests {
             new_pool(input, "i".into(), "a".into(), 0).unwrap_err(),
             DomainError::Invalid(Invalid::RequiredCustomAttribute)
         );
+    }
+
+    #[test]
+    fn token_validity_reads_units_as_aws_does() {
+        let input: CreateUserPoolClientRequest = serde_json::from_value(serde_json::json!({
+            "UserPoolId": "p", "ClientName": "c", "AccessTokenValidity": 2}))
+        .unwrap();
+        let client = new_client(input, "id".into(), String::new, 0).unwrap();
+        let units = client.token_validity_units.unwrap();
+        assert_eq!(units.access_token, Some(TimeUnitsType::Hours));
+        assert_eq!(units.id_token, Some(TimeUnitsType::Minutes));
+        assert_eq!(
+            validity_secs(Some(2), units.access_token, TokenKind::Access),
+            7200
+        );
+        assert_eq!(validity_secs(Some(60), units.id_token, TokenKind::Id), 3600);
+        assert_eq!(
+            validity_secs(Some(0), None, TokenKind::Refresh),
+            30 * 86_400
+        );
+        assert_eq!(validity_secs(None, None, TokenKind::Access), 3600);
     }
 
     #[test]

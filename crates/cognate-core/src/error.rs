@@ -3,6 +3,7 @@
 //! in the server's mapping (`cognate_server::errors`), which matches this enum exhaustively.
 
 use crate::records::{AliasKind, UserStatus};
+pub use crate::service::AuthFlow;
 use crate::triggers::{TriggerError, TriggerKind};
 
 pub type DomainResult<T> = Result<T, DomainError>;
@@ -45,6 +46,39 @@ pub enum DomainError {
     AttemptLimit,
     #[error("the user is already confirmed")]
     AlreadyConfirmed,
+
+    // ------------------------------------------------------------- sign-in and tokens
+    /// A flow sent to the operation that does not take it (password flows are per operation).
+    #[error("auth flow not supported by this operation")]
+    InitiateAuthMethodNotSupported,
+    /// The client's ExplicitAuthFlows do not allow the flow.
+    #[error("{flow:?} not enabled for the client")]
+    AuthFlowNotEnabled { flow: AuthFlow },
+    /// A flow or challenge this build does not implement yet.
+    #[error("{what} is not supported yet")]
+    NotSupportedYet { what: &'static str },
+    #[error("missing auth parameter {name}")]
+    MissingParameter { name: &'static str },
+    /// Wrong password, or (when the client hides existence) an unknown user.
+    #[error("incorrect username or password")]
+    IncorrectCredentials,
+    #[error("user is disabled")]
+    UserDisabled,
+    #[error("user is not confirmed")]
+    UserNotConfirmed,
+    #[error("password reset required")]
+    PasswordResetRequired,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("refresh token revoked")]
+    RefreshTokenRevoked,
+    #[error("refresh token expired")]
+    RefreshTokenExpired,
+    /// Malformed, badly signed, foreign, or not an access token.
+    #[error("invalid access token")]
+    InvalidAccessToken,
+    #[error("access token expired")]
+    AccessTokenExpired,
 
     // ------------------------------------------------------------- uniqueness
     /// `alias` names the alias (used as a sign-in name) that is taken; `None`: the username.

@@ -35,7 +35,6 @@ pub const MAX_EMAIL_MESSAGE: usize = 20_000;
 /// Longest `emailSubject` a custom-message function may return (characters).
 pub const MAX_EMAIL_SUBJECT: usize = 140;
 
-
 /// Who and where: the envelope fields common to every trigger.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventContext {

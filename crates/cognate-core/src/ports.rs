@@ -98,6 +98,18 @@ pub trait Directory: Send + Sync {
     /// ConfirmSignUp's transaction (`rules::confirmation::decide_confirmation`).
     async fn attempt_confirmation(&self, attempt: ConfirmAttempt) -> StoreResult<AttemptOutcome>;
 
+    /// A pool's signing keys, newest first.
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Stores `keys` as the pool's keys unless it has live keys already (another instance got
+    /// there first), and returns the pool's keys, newest first.
+    async fn add_signing_keys(
+        &self,
+        pool_id: &str,
+        keys: Vec<SigningKeyRecord>,
+    ) -> StoreResult<Vec<SigningKeyRecord>>;
+    async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
+    async fn refresh_token(&self, digest: &[u8]) -> StoreResult<Option<RefreshTokenRecord>>;
+
     async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// Messages oldest first, optionally of one pool and/or username.
     async fn list_messages(

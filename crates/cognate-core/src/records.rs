@@ -287,3 +287,67 @@ pub enum IssueOutcome {
     LimitExceeded,
     UserGone,
 }
+
+/// Which token a signing key signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    Id,
+    Access,
+}
+
+impl TokenUse {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(TokenUse::Id),
+            "access" => Some(TokenUse::Access),
+            _ => None,
+        }
+    }
+}
+
+/// A pool's token-signing key as stored (PKCS#8 DER of the private key: a secret).
+#[derive(Clone)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub token_use: TokenUse,
+    pub private_key: Vec<u8>,
+    pub created_at: i64,
+    /// Set when a newer key took over: the key keeps verifying (and stays in the JWKS) but
+    /// signs nothing new.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("token_use", &self.token_use)
+            .field("private_key", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+/// A refresh token as stored: only its keyed digest identifies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub digest: Vec<u8>,
+    pub pool_id: String,
+    pub username_key: String,
+    pub client_id: String,
+    /// The `origin_jti` of every token minted from this refresh token.
+    pub origin_jti: String,
+    /// When the user signed in (kept in refreshed tokens' `auth_time`).
+    pub auth_time: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}

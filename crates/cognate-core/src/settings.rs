@@ -217,16 +217,47 @@ pub struct ClientSettings {
     pub client_secret: Option<String>,
     pub prevent_user_existence_errors: bool,
     pub write_attributes: Option<Vec<String>>,
+    pub read_attributes: Option<Vec<String>>,
+    /// `ExplicitAuthFlows` as wire values.
+    pub explicit_auth_flows: Vec<&'static str>,
+    pub enable_token_revocation: bool,
+    pub access_token_validity_secs: i64,
+    pub id_token_validity_secs: i64,
+    pub refresh_token_validity_secs: i64,
 }
 
 impl From<&UserPoolClientType> for ClientSettings {
     fn from(client: &UserPoolClientType) -> Self {
+        let units = client.token_validity_units.clone().unwrap_or_default();
         ClientSettings {
             client_id: client.client_id.clone().unwrap_or_default(),
             client_secret: client.client_secret.clone(),
             prevent_user_existence_errors: client.prevent_user_existence_errors
                 == Some(PreventUserExistenceErrorTypes::Enabled),
             write_attributes: client.write_attributes.clone(),
+            read_attributes: client.read_attributes.clone(),
+            explicit_auth_flows: client
+                .explicit_auth_flows
+                .iter()
+                .flatten()
+                .map(|f| f.as_str())
+                .collect(),
+            enable_token_revocation: client.enable_token_revocation.unwrap_or(true),
+            access_token_validity_secs: config::validity_secs(
+                client.access_token_validity,
+                units.access_token,
+                config::TokenKind::Access,
+            ),
+            id_token_validity_secs: config::validity_secs(
+                client.id_token_validity,
+                units.id_token,
+                config::TokenKind::Id,
+            ),
+            refresh_token_validity_secs: config::validity_secs(
+                client.refresh_token_validity,
+                units.refresh_token,
+                config::TokenKind::Refresh,
+            ),
         }
     }
 }

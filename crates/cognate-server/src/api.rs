@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use cognate_core::records::UserRecord;
 use cognate_core::service::{
-    attribute_map, visible_attributes, CodeDelivery, ConfirmSignUpInput, SignUpInput,
+    attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery, ConfirmSignUpInput,
+    InitiateAuthInput, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -159,6 +160,23 @@ fn user_type(user: &UserRecord, only: Option<&[String]>) -> UserType {
         user_status: user_status(user),
         mfa_options: None,
     }
+}
+
+fn authentication_result(tokens: AuthTokens) -> AuthenticationResultType {
+    AuthenticationResultType {
+        access_token: Some(tokens.access_token),
+        expires_in: Some(i32::try_from(tokens.expires_in).unwrap_or(i32::MAX)),
+        token_type: Some("Bearer".to_string()),
+        refresh_token: tokens.refresh_token,
+        id_token: Some(tokens.id_token),
+        new_device_metadata: None,
+    }
+}
+
+/// The domain's flow for a wire `AuthFlow` (the model's enum and the domain's match one to one,
+/// legacy names folded).
+fn auth_flow(flow: AuthFlowType) -> Result<AuthFlow, DomainError> {
+    AuthFlow::parse(flow.as_str()).ok_or(DomainError::InitiateAuthMethodNotSupported)
 }
 
 operations! {
@@ -361,6 +379,80 @@ operations! {
         self.service
             .admin_delete_user(&input.user_pool_id, &input.username)
             .await
+    }
+
+    fn initiate_auth(&self, ctx, input: InitiateAuthRequest) -> InitiateAuthResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        let tokens = self
+            .service
+            .initiate_auth(
+                &caller,
+                InitiateAuthInput {
+                    admin_pool_id: None,
+                    client_id: input.client_id,
+                    flow: auth_flow(input.auth_flow)?,
+                    parameters: input.auth_parameters.unwrap_or_default(),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        // Real token answers carry an empty ChallengeParameters beside the result (spec i.1).
+        Ok(InitiateAuthResponse {
+            challenge_name: None,
+            session: None,
+            challenge_parameters: Some(Default::default()),
+            authentication_result: Some(authentication_result(tokens)),
+            available_challenges: None,
+        })
+    }
+
+    fn admin_initiate_auth(&self, ctx, input: AdminInitiateAuthRequest) -> AdminInitiateAuthResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+        ]
+    {
+        let tokens = self
+            .service
+            .initiate_auth(
+                &plain_caller(ctx),
+                InitiateAuthInput {
+                    admin_pool_id: Some(input.user_pool_id),
+                    client_id: input.client_id,
+                    flow: auth_flow(input.auth_flow)?,
+                    parameters: input.auth_parameters.unwrap_or_default(),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(AdminInitiateAuthResponse {
+            challenge_name: None,
+            session: None,
+            challenge_parameters: Some(Default::default()),
+            authentication_result: Some(authentication_result(tokens)),
+            available_challenges: None,
+        })
+    }
+
+    fn get_user(&self, _ctx, input: GetUserRequest) -> GetUserResponse;
+        errors [NotAuthorizedException, UserNotFoundException]
+    {
+        let (user, attributes) = self.service.get_user(&input.access_token).await?;
+        Ok(GetUserResponse {
+            username: user.username,
+            user_attributes: attributes
+                .into_iter()
+                .map(|(name, value)| AttributeType { name, value: Some(value) })
+                .collect(),
+            mfa_options: None,
+            preferred_mfa_setting: None,
+            user_mfa_setting_list: None,
+        })
     }
 
     fn list_users(&self, _ctx, input: ListUsersRequest) -> ListUsersResponse;

@@ -4,6 +4,7 @@
 //! `__type` and messages clients match on (spec §b, §c, §d).
 
 use cognate_core::records::AliasKind;
+use cognate_core::service::AuthFlow;
 use cognate_core::triggers::{TriggerError, TriggerKind};
 use cognate_core::{DomainError, Invalid, PasswordRule, SchemaProblem};
 use cognate_wire::{ApiError, ErrorKind};
@@ -68,6 +69,47 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         DomainError::AlreadyConfirmed => {
             ApiError::new(K::InvalidParameterException, "User is already confirmed.")
         }
+        DomainError::InitiateAuthMethodNotSupported => ApiError::new(
+            K::InvalidParameterException,
+            "Initiate Auth method not supported.",
+        ),
+        DomainError::AuthFlowNotEnabled { flow } => {
+            ApiError::new(K::InvalidParameterException, flow_not_enabled(flow))
+        }
+        DomainError::NotSupportedYet { what } => ApiError::new(
+            K::InvalidParameterException,
+            format!("{what} is not supported by this Cognate server yet."),
+        ),
+        DomainError::MissingParameter { name } => ApiError::new(
+            K::InvalidParameterException,
+            format!("Missing required parameter {name}"),
+        ),
+        DomainError::IncorrectCredentials => {
+            ApiError::new(K::NotAuthorizedException, "Incorrect username or password.")
+        }
+        DomainError::UserDisabled => ApiError::new(K::NotAuthorizedException, "User is disabled."),
+        DomainError::UserNotConfirmed => {
+            ApiError::new(K::UserNotConfirmedException, "User is not confirmed.")
+        }
+        DomainError::PasswordResetRequired => ApiError::new(
+            K::PasswordResetRequiredException,
+            "Password reset required for the user",
+        ),
+        DomainError::InvalidRefreshToken => {
+            ApiError::new(K::NotAuthorizedException, "Invalid Refresh Token.")
+        }
+        DomainError::RefreshTokenRevoked => {
+            ApiError::new(K::NotAuthorizedException, "Refresh Token has been revoked")
+        }
+        DomainError::RefreshTokenExpired => {
+            ApiError::new(K::NotAuthorizedException, "Refresh Token has expired")
+        }
+        DomainError::InvalidAccessToken => {
+            ApiError::new(K::NotAuthorizedException, "Invalid Access Token")
+        }
+        DomainError::AccessTokenExpired => {
+            ApiError::new(K::NotAuthorizedException, "Access Token has expired")
+        }
         DomainError::UsernameExists { alias } => ApiError::new(
             K::UsernameExistsException,
             match alias {
@@ -111,6 +153,19 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             tracing::error!(request_id, %detail, context, "internal error");
             ApiError::new(K::InternalErrorException, INTERNAL_MESSAGE)
         }
+    }
+}
+
+/// AWS's words for a flow the client does not allow (spec i.3; the refresh and USER_AUTH
+/// wordings follow the SRP one, as no capture of them is known).
+fn flow_not_enabled(flow: AuthFlow) -> &'static str {
+    match flow {
+        AuthFlow::UserPassword => "USER_PASSWORD_AUTH flow not enabled for this client",
+        AuthFlow::AdminUserPassword => "Auth flow not enabled for this client",
+        AuthFlow::UserSrp => "USER_SRP_AUTH is not enabled for the client.",
+        AuthFlow::Custom => "CUSTOM_AUTH is not enabled for the client.",
+        AuthFlow::RefreshToken => "REFRESH_TOKEN_AUTH is not enabled for the client.",
+        AuthFlow::UserAuth => "USER_AUTH is not enabled for the client.",
     }
 }
 
@@ -438,6 +493,108 @@ mod tests {
                 "User is already confirmed.".into()
             )
         );
+    }
+
+    #[test]
+    fn sign_in_and_tokens() {
+        let not_authorized = |e| {
+            let (kind, message) = wire(e);
+            assert_eq!(kind, ErrorKind::NotAuthorizedException);
+            message
+        };
+        assert_eq!(
+            not_authorized(DomainError::IncorrectCredentials),
+            "Incorrect username or password."
+        );
+        assert_eq!(
+            not_authorized(DomainError::UserDisabled),
+            "User is disabled."
+        );
+        assert_eq!(
+            not_authorized(DomainError::InvalidRefreshToken),
+            "Invalid Refresh Token."
+        );
+        assert_eq!(
+            not_authorized(DomainError::RefreshTokenRevoked),
+            "Refresh Token has been revoked"
+        );
+        assert_eq!(
+            not_authorized(DomainError::RefreshTokenExpired),
+            "Refresh Token has expired"
+        );
+        assert_eq!(
+            not_authorized(DomainError::InvalidAccessToken),
+            "Invalid Access Token"
+        );
+        assert_eq!(
+            not_authorized(DomainError::AccessTokenExpired),
+            "Access Token has expired"
+        );
+        assert_eq!(
+            wire(DomainError::UserNotConfirmed),
+            (
+                ErrorKind::UserNotConfirmedException,
+                "User is not confirmed.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::PasswordResetRequired),
+            (
+                ErrorKind::PasswordResetRequiredException,
+                "Password reset required for the user".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::InitiateAuthMethodNotSupported),
+            (
+                ErrorKind::InvalidParameterException,
+                "Initiate Auth method not supported.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::MissingParameter { name: "USERNAME" }).1,
+            "Missing required parameter USERNAME"
+        );
+        assert_eq!(
+            wire(DomainError::NotSupportedYet {
+                what: "USER_SRP_AUTH"
+            }),
+            (
+                ErrorKind::InvalidParameterException,
+                "USER_SRP_AUTH is not supported by this Cognate server yet.".into()
+            )
+        );
+        for (flow, message) in [
+            (
+                AuthFlow::UserPassword,
+                "USER_PASSWORD_AUTH flow not enabled for this client",
+            ),
+            (
+                AuthFlow::AdminUserPassword,
+                "Auth flow not enabled for this client",
+            ),
+            (
+                AuthFlow::UserSrp,
+                "USER_SRP_AUTH is not enabled for the client.",
+            ),
+            (
+                AuthFlow::Custom,
+                "CUSTOM_AUTH is not enabled for the client.",
+            ),
+            (
+                AuthFlow::RefreshToken,
+                "REFRESH_TOKEN_AUTH is not enabled for the client.",
+            ),
+            (
+                AuthFlow::UserAuth,
+                "USER_AUTH is not enabled for the client.",
+            ),
+        ] {
+            assert_eq!(
+                wire(DomainError::AuthFlowNotEnabled { flow }),
+                (ErrorKind::InvalidParameterException, message.into())
+            );
+        }
     }
 
     #[test]

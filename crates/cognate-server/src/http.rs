@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -61,6 +61,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_cognate/inbox", get(inbox_page))
         .route("/_cognate/test/clock", post(test_clock))
         .route("/confirmUser", get(confirm_link))
+        .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         .with_state(state)
 }
 
@@ -394,4 +399,60 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// `GET /{poolId}/.well-known/jwks.json`: the keys that verify the pool's tokens.
+async fn jwks(State(state): State<Arc<AppState>>, Path(pool_id): Path<String>) -> Response<Body> {
+    match state.service().jwks(&pool_id).await {
+        Ok(keys) => public_json(json!({ "keys": keys })),
+        Err(e) => well_known_error(e),
+    }
+}
+
+/// `GET /{poolId}/.well-known/openid-configuration`, served at the tokens' issuer so that the
+/// discovery document's `issuer` and `jwks_uri` equal what the tokens carry. Without a
+/// user-pool domain the OAuth endpoints take the issuer-relative form AWS gives such pools.
+async fn openid_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(pool_id): Path<String>,
+) -> Response<Body> {
+    if let Err(e) = state.service().jwks(&pool_id).await {
+        return well_known_error(e);
+    }
+    let issuer = state.service().issuer(&pool_id);
+    public_json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userInfo"),
+        "response_types_supported": ["code", "token"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    }))
+}
+
+/// A public document any origin may read (JWKS and discovery are public on AWS too).
+fn public_json(body: Value) -> Response<Body> {
+    let mut resp = axum::Json(body).into_response();
+    add_cors(resp.headers_mut());
+    resp
+}
+
+fn well_known_error(e: cognate_core::DomainError) -> Response<Body> {
+    let e = errors::to_wire(e, "-");
+    let status = if e.kind == cognate_wire::ErrorKind::ResourceNotFoundException {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    let mut resp = (
+        status,
+        axum::Json(json!({"__type": e.kind.name(), "message": e.message})),
+    )
+        .into_response();
+    add_cors(resp.headers_mut());
+    resp
 }

@@ -463,6 +463,104 @@ impl Directory for Store {
 
     // ---------------------------------------------------------------- messages
 
+    async fn signing_keys(&self, pool_id: &str) -> Result<Vec<SigningKeyRecord>> {
+        self.db
+            .fetch_all(SELECT_SIGNING_KEYS, params![pool_id])
+            .await?
+            .iter()
+            .map(signing_key_from_row)
+            .collect()
+    }
+
+    async fn add_signing_keys(
+        &self,
+        pool_id: &str,
+        keys: Vec<SigningKeyRecord>,
+    ) -> Result<Vec<SigningKeyRecord>> {
+        let pool_id = pool_id.to_string();
+        self.db
+            .transact(move |tx, dialect| {
+                // The pool row serialises instances that add keys at the same moment.
+                tx.fetch_optional(
+                    &format!(
+                        "SELECT id FROM user_pools WHERE id = $1{}",
+                        for_update(dialect)
+                    ),
+                    params![&pool_id],
+                )?;
+                let live = tx.fetch_optional(
+                    "SELECT kid FROM signing_keys WHERE pool_id = $1 AND retired_at IS NULL LIMIT 1",
+                    params![&pool_id],
+                )?;
+                if live.is_none() {
+                    for k in &keys {
+                        tx.execute(
+                            "INSERT INTO signing_keys (pool_id, kid, token_use, private_key, created_at, retired_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                            params![
+                                &pool_id,
+                                &k.kid,
+                                k.token_use.as_str(),
+                                k.private_key.as_slice(),
+                                k.created_at,
+                                db::Param::Int(k.retired_at)
+                            ],
+                        )?;
+                    }
+                }
+                tx.fetch_all(SELECT_SIGNING_KEYS, params![&pool_id])?
+                    .iter()
+                    .map(signing_key_from_row)
+                    .collect()
+            })
+            .await
+    }
+
+    async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO refresh_tokens (digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                params![
+                    t.digest.as_slice(),
+                    &t.pool_id,
+                    &t.username_key,
+                    &t.client_id,
+                    &t.origin_jti,
+                    t.auth_time,
+                    t.issued_at,
+                    t.expires_at,
+                    db::Param::Int(t.revoked_at)
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn refresh_token(&self, digest: &[u8]) -> Result<Option<RefreshTokenRecord>> {
+        self.db
+            .fetch_optional(
+                "SELECT digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at \
+                 FROM refresh_tokens WHERE digest = $1",
+                params![digest],
+            )
+            .await?
+            .map(|r| {
+                Ok(RefreshTokenRecord {
+                    digest: r.get("digest")?,
+                    pool_id: r.get("pool_id")?,
+                    username_key: r.get("username_key")?,
+                    client_id: r.get("client_id")?,
+                    origin_jti: r.get("origin_jti")?,
+                    auth_time: r.get("auth_time")?,
+                    issued_at: r.get("issued_at")?,
+                    expires_at: r.get("expires_at")?,
+                    revoked_at: r.get("revoked_at")?,
+                })
+            })
+            .transpose()
+    }
+
     async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
         self.db.execute(INSERT_MESSAGE, message_row(m)).await?;
         Ok(())
@@ -1051,6 +1149,22 @@ fn user_from_row(r: &Row) -> Result<UserRecord> {
         srp_verifier: r.get("srp_verifier")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+    })
+}
+
+const SELECT_SIGNING_KEYS: &str =
+    "SELECT kid, token_use, private_key, created_at, retired_at FROM signing_keys \
+     WHERE pool_id = $1 ORDER BY created_at DESC, kid";
+
+fn signing_key_from_row(r: &Row) -> Result<SigningKeyRecord> {
+    let token_use: String = r.get("token_use")?;
+    Ok(SigningKeyRecord {
+        kid: r.get("kid")?,
+        token_use: TokenUse::parse(&token_use)
+            .ok_or_else(|| StoreError::Corrupt(format!("signing key use {token_use}")))?,
+        private_key: r.get("private_key")?,
+        created_at: r.get("created_at")?,
+        retired_at: r.get("retired_at")?,
     })
 }
 

@@ -17,6 +17,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0003_client_revisions",
         include_str!("migrations/sqlite/0003_client_revisions.sql"),
     ),
+    (
+        "0004_tokens",
+        include_str!("migrations/sqlite/0004_tokens.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -26,6 +30,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0002_client_revisions",
         include_str!("migrations/postgres/0002_client_revisions.sql"),
+    ),
+    (
+        "0003_tokens",
+        include_str!("migrations/postgres/0003_tokens.sql"),
     ),
 ];
 
@@ -115,7 +123,10 @@ mod tests {
         .unwrap();
 
         let applied = lite.write(|x| run(x, Backend::Sqlite)).await.unwrap();
-        assert_eq!(applied, ["0002_without_rowid", "0003_client_revisions"]);
+        assert_eq!(
+            applied,
+            ["0002_without_rowid", "0003_client_revisions", "0004_tokens"]
+        );
 
         let read = |sql: &'static str| {
             lite.read(|x| x.fetch_all(sql, vec![]))

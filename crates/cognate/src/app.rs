@@ -117,6 +117,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .link_base_url
             .clone()
             .unwrap_or_else(|| format!("http://{local}")),
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}")),
     };
     let store = Arc::new(store);
     let clock = WallClock::default();

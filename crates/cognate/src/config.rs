@@ -225,6 +225,12 @@ pub struct ServeArgs {
     #[arg(long, env = "COGNATE_LINK_BASE_URL")]
     pub link_base_url: Option<String>,
 
+    /// Base URL clients reach this server at (scheme, host, port, optional path). Tokens'
+    /// issuer is `{public-url}/{userPoolId}`, and the discovery document and JWKS are served
+    /// under it. Default: `http://` and the listen address.
+    #[arg(long, env = "COGNATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Map a trigger function ARN (or name) to a webhook URL: ARN=URL. Repeatable.
     #[arg(
         long = "trigger-webhook",

@@ -2,7 +2,7 @@
 //! allocates a large block array per hash; keeping it on a fixed set of threads bounds both
 //! the concurrency and the memory (each thread's allocator arena holds at most one array),
 //! where spawn_blocking spread the arrays over many short-lived threads' arenas. Each thread
-//! also reuses its Argon2 work area from hash to hash.
+//! also reuses its Argon2 work area from hash to hash. Sign-in's password checks run here too.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -12,11 +12,18 @@ use cognate_crypto::srp::Verifier;
 use cognate_crypto::CryptoError;
 use tokio::sync::oneshot;
 
-struct Job {
-    pool_name: String,
-    user_id_for_srp: String,
-    password: String,
-    reply: oneshot::Sender<Result<(String, Verifier), CryptoError>>,
+enum Job {
+    Hash {
+        pool_name: String,
+        user_id_for_srp: String,
+        password: String,
+        reply: oneshot::Sender<Result<(String, Verifier), CryptoError>>,
+    },
+    Verify {
+        password: String,
+        phc: String,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 pub struct HashWorkers {
@@ -43,15 +50,31 @@ impl HashWorkers {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        let result = hasher.hash_with(&job.password, &mut work).map(|hash| {
-                            let verifier = cognate_crypto::srp::compute_verifier(
-                                &job.pool_name,
-                                &job.user_id_for_srp,
-                                &job.password,
-                            );
-                            (hash, verifier)
-                        });
-                        let _ = job.reply.send(result);
+                        match job {
+                            Job::Hash {
+                                pool_name,
+                                user_id_for_srp,
+                                password,
+                                reply,
+                            } => {
+                                let result = hasher.hash_with(&password, &mut work).map(|hash| {
+                                    let verifier = cognate_crypto::srp::compute_verifier(
+                                        &pool_name,
+                                        &user_id_for_srp,
+                                        &password,
+                                    );
+                                    (hash, verifier)
+                                });
+                                let _ = reply.send(result);
+                            }
+                            Job::Verify {
+                                password,
+                                phc,
+                                reply,
+                            } => {
+                                let _ = reply.send(hasher.verify(&password, &phc));
+                            }
+                        }
                     }
                 })?;
         }
@@ -67,7 +90,7 @@ impl HashWorkers {
     ) -> Result<(String, Verifier), String> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job {
+            .send(Job::Hash {
                 pool_name: pool_name.to_string(),
                 user_id_for_srp: user_id_for_srp.to_string(),
                 password: password.to_string(),
@@ -78,5 +101,20 @@ impl HashWorkers {
             .await
             .map_err(|_| "hash worker dropped the job".to_string())?
             .map_err(|e| e.to_string())
+    }
+
+    /// Whether `password` matches the stored PHC hash (argon2id, constant time).
+    pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, String> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Verify {
+                password: password.to_string(),
+                phc: phc.to_string(),
+                reply,
+            })
+            .map_err(|_| "hash workers stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "hash worker dropped the job".to_string())
     }
 }

@@ -8,7 +8,9 @@ mod hashing;
 mod hooks;
 mod messaging;
 mod pools;
+mod signin;
 mod signup;
+mod tokens;
 mod users;
 
 use std::collections::BTreeMap;
@@ -17,7 +19,9 @@ use std::sync::Arc;
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
 pub use hooks::Metadata;
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
+pub use signin::{AuthFlow, InitiateAuthInput};
 pub use signup::{ConfirmSignUpInput, SignUpInput, SignUpOutput, SIGN_UP_PURPOSE};
+pub use tokens::{AuthTokens, ADMIN_SCOPE};
 pub use users::{parse_filter, visible_attributes};
 
 use crate::error::{DomainError, DomainResult};
@@ -32,6 +36,8 @@ pub struct ServiceSettings {
     pub confirm_attempts_per_hour: i64,
     pub resend_per_hour: i64,
     pub link_base_url: String,
+    /// The base URL clients reach this server at: tokens' issuer is `{public_url}/{poolId}`.
+    pub public_url: String,
 }
 
 /// Who is calling: what the request told about its origin, kept in the user's history and
@@ -78,6 +84,9 @@ pub struct Service {
     settings: ServiceSettings,
     hashers: hashing::HashWorkers,
     code_key: cognate_crypto::codes::CodeKey,
+    /// A password hash with the server's Argon2 cost, checked against when a sign-in names no
+    /// user, so that a missing user costs the same time as a wrong password.
+    dummy_password_hash: String,
 }
 
 impl Service {
@@ -102,6 +111,9 @@ impl Service {
         let key: [u8; 32] = key
             .try_into()
             .map_err(|_| DomainError::internal("code key", "stored key has the wrong length"))?;
+        let dummy_password_hash = hasher
+            .hash(&cognate_crypto::ids::random_token(24))
+            .map_err(|e| DomainError::internal("argon2", e))?;
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -114,6 +126,7 @@ impl Service {
             hashers: hashing::HashWorkers::start(hasher, cores)
                 .map_err(|e| DomainError::internal("starting hash workers", e))?,
             code_key: cognate_crypto::codes::CodeKey::from_bytes(key),
+            dummy_password_hash,
         })
     }
 

@@ -1,0 +1,243 @@
+//! Sign-in: InitiateAuth and AdminInitiateAuth. The password flows (`USER_PASSWORD_AUTH`,
+//! `ADMIN_USER_PASSWORD_AUTH` / `ADMIN_NO_SRP_AUTH`) and refresh (`REFRESH_TOKEN_AUTH` /
+//! `REFRESH_TOKEN`) answer tokens; the challenge flows are not built yet and say so.
+
+use std::collections::BTreeMap;
+
+use super::hooks::Metadata;
+use super::tokens::AuthTokens;
+use super::{Caller, Service};
+use crate::error::{DomainError, DomainResult};
+use crate::records::{UserRecord, UserStatus};
+use crate::settings::{ClientSettings, PoolSettings};
+
+/// The flows of `AuthFlow`, with the legacy names folded into the current ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFlow {
+    UserPassword,
+    /// `ADMIN_USER_PASSWORD_AUTH` and its legacy name `ADMIN_NO_SRP_AUTH`.
+    AdminUserPassword,
+    UserSrp,
+    /// `REFRESH_TOKEN_AUTH` and its synonym `REFRESH_TOKEN`.
+    RefreshToken,
+    Custom,
+    UserAuth,
+}
+
+impl AuthFlow {
+    /// From the wire value (`None` for a value outside the model's enum).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "USER_PASSWORD_AUTH" => AuthFlow::UserPassword,
+            "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => AuthFlow::AdminUserPassword,
+            "USER_SRP_AUTH" => AuthFlow::UserSrp,
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => AuthFlow::RefreshToken,
+            "CUSTOM_AUTH" => AuthFlow::Custom,
+            "USER_AUTH" => AuthFlow::UserAuth,
+            _ => return None,
+        })
+    }
+
+    /// The `ExplicitAuthFlows` values that allow this flow (current and legacy names).
+    fn allowed_by(&self) -> &'static [&'static str] {
+        match self {
+            AuthFlow::UserPassword => &["ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"],
+            AuthFlow::AdminUserPassword => &["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"],
+            AuthFlow::UserSrp => &["ALLOW_USER_SRP_AUTH"],
+            AuthFlow::RefreshToken => &["ALLOW_REFRESH_TOKEN_AUTH"],
+            AuthFlow::Custom => &["ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"],
+            AuthFlow::UserAuth => &["ALLOW_USER_AUTH"],
+        }
+    }
+
+    /// Whether the client lets this flow be used. A client with only legacy values keeps SRP
+    /// and refresh (the legacy lists never named them).
+    fn enabled_for(&self, client: &ClientSettings) -> bool {
+        let flows = &client.explicit_auth_flows;
+        let legacy_only = !flows.is_empty() && flows.iter().all(|f| !f.starts_with("ALLOW_"));
+        if legacy_only && matches!(self, AuthFlow::UserSrp | AuthFlow::RefreshToken) {
+            return true;
+        }
+        self.allowed_by()
+            .iter()
+            .any(|f| flows.iter().any(|g| g == f))
+    }
+}
+
+pub struct InitiateAuthInput {
+    /// The pool of an AdminInitiateAuth call (`None` for InitiateAuth).
+    pub admin_pool_id: Option<String>,
+    pub client_id: String,
+    pub flow: AuthFlow,
+    pub parameters: BTreeMap<String, String>,
+    pub client_metadata: Option<Metadata>,
+}
+
+impl Service {
+    pub async fn initiate_auth(
+        &self,
+        _caller: &Caller,
+        input: InitiateAuthInput,
+    ) -> DomainResult<AuthTokens> {
+        let (client, pool) = self.client_context(&input.client_id).await?;
+        if let Some(pool_id) = &input.admin_pool_id {
+            if *pool_id != pool.id {
+                return Err(DomainError::ClientNotFound {
+                    client_id: input.client_id.clone(),
+                });
+            }
+        }
+        let admin = input.admin_pool_id.is_some();
+        match (input.flow, admin) {
+            (AuthFlow::UserPassword, true) | (AuthFlow::AdminUserPassword, false) => {
+                return Err(DomainError::InitiateAuthMethodNotSupported)
+            }
+            _ => {}
+        }
+        if !input.flow.enabled_for(&client) {
+            return Err(DomainError::AuthFlowNotEnabled { flow: input.flow });
+        }
+        let parameter = |name: &'static str| {
+            input
+                .parameters
+                .get(name)
+                .map(String::as_str)
+                .ok_or(DomainError::MissingParameter { name })
+        };
+        match input.flow {
+            AuthFlow::UserPassword | AuthFlow::AdminUserPassword => {
+                let username = parameter("USERNAME")?;
+                let password = parameter("PASSWORD")?;
+                self.password_sign_in(
+                    &client,
+                    &pool,
+                    username,
+                    password,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )
+                .await
+            }
+            AuthFlow::RefreshToken => {
+                let token = parameter("REFRESH_TOKEN")?;
+                self.refresh_sign_in(
+                    &client,
+                    &pool,
+                    token,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )
+                .await
+            }
+            AuthFlow::UserSrp => Err(DomainError::NotSupportedYet {
+                what: "USER_SRP_AUTH",
+            }),
+            AuthFlow::Custom => Err(DomainError::NotSupportedYet {
+                what: "CUSTOM_AUTH",
+            }),
+            AuthFlow::UserAuth => Err(DomainError::NotSupportedYet { what: "USER_AUTH" }),
+        }
+    }
+
+    /// USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH (spec i.4, BEHAV b.8).
+    async fn password_sign_in(
+        &self,
+        client: &ClientSettings,
+        pool: &PoolSettings,
+        username: &str,
+        password: &str,
+        secret_hash: Option<&str>,
+    ) -> DomainResult<AuthTokens> {
+        let user = self.find_user(pool, username).await?;
+        let internal = user
+            .as_ref()
+            .map(|u| u.username.as_str())
+            .unwrap_or(username);
+        self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        let Some(user) = user else {
+            // The same password work as for a real user, so time does not tell either.
+            self.password_matches(password, &self.dummy_password_hash)
+                .await?;
+            return Err(if client.hides_user_existence() {
+                DomainError::IncorrectCredentials
+            } else {
+                DomainError::UserNotFound
+            });
+        };
+        if !user.enabled {
+            return Err(DomainError::UserDisabled);
+        }
+        // AWS answers UNCONFIRMED users so whatever the password (BEHAV b.8).
+        if user.status == UserStatus::Unconfirmed {
+            return Err(DomainError::UserNotConfirmed);
+        }
+        let hash = user
+            .password_hash
+            .as_deref()
+            .unwrap_or(&self.dummy_password_hash);
+        if !self.password_matches(password, hash).await? || user.password_hash.is_none() {
+            return Err(DomainError::IncorrectCredentials);
+        }
+        self.tokens_for_status(client, pool, &user).await
+    }
+
+    /// After a correct password: tokens for CONFIRMED users, the status's answer otherwise.
+    async fn tokens_for_status(
+        &self,
+        client: &ClientSettings,
+        pool: &PoolSettings,
+        user: &UserRecord,
+    ) -> DomainResult<AuthTokens> {
+        match user.status {
+            UserStatus::Confirmed => self.issue_tokens(pool, client, user, None).await,
+            UserStatus::ResetRequired => Err(DomainError::PasswordResetRequired),
+            UserStatus::ForceChangePassword => Err(DomainError::NotSupportedYet {
+                what: "The NEW_PASSWORD_REQUIRED challenge",
+            }),
+            UserStatus::Unconfirmed => Err(DomainError::UserNotConfirmed),
+            UserStatus::Archived
+            | UserStatus::Compromised
+            | UserStatus::ExternalProvider
+            | UserStatus::Unknown => Err(DomainError::IncorrectCredentials),
+        }
+    }
+
+    /// REFRESH_TOKEN_AUTH: new ID and access tokens with the sign-in's `auth_time` and
+    /// `origin_jti`, no new refresh token (spec iii.5).
+    async fn refresh_sign_in(
+        &self,
+        client: &ClientSettings,
+        pool: &PoolSettings,
+        token: &str,
+        secret_hash: Option<&str>,
+    ) -> DomainResult<AuthTokens> {
+        let record = self
+            .store
+            .refresh_token(&self.refresh_digest(token))
+            .await?
+            .filter(|r| r.client_id == client.client_id && r.pool_id == pool.id)
+            .ok_or(DomainError::InvalidRefreshToken)?;
+        if record.revoked_at.is_some() {
+            return Err(DomainError::RefreshTokenRevoked);
+        }
+        if record.expires_at <= self.clock.now() {
+            return Err(DomainError::RefreshTokenExpired);
+        }
+        let user = self
+            .find_user(pool, &record.username_key)
+            .await?
+            .filter(|u| u.username_key == record.username_key)
+            .ok_or(DomainError::InvalidRefreshToken)?;
+        // Over the internal username: the client has no other name here (BEHAV c).
+        self.check_secret_hash(client, secret_hash, &[&user.username])?;
+        if !user.enabled {
+            return Err(DomainError::UserDisabled);
+        }
+        self.issue_tokens(pool, client, &user, Some(&record)).await
+    }
+
+    async fn password_matches(&self, password: &str, hash: &str) -> DomainResult<bool> {
+        self.hashers
+            .verify(password, hash)
+            .await
+            .map_err(|e| DomainError::internal("password check", e))
+    }
+}

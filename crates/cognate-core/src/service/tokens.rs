@@ -1,0 +1,341 @@
+//! Tokens: the pool's signing keys (two per pool, for ID and access tokens, created on first
+//! use and kept in the store so every instance signs and verifies with the same keys), the
+//! ID and access JWTs with AWS's claims, opaque refresh tokens stored as keyed digests, the
+//! JWKS, and access-token checks for the operations that take one.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use cognate_crypto::jwt::{self, PrivateKey, PublicKey, TokenError};
+use serde_json::{json, Map, Value};
+
+use super::Service;
+use crate::error::{DomainError, DomainResult};
+use crate::records::{RefreshTokenRecord, SigningKeyRecord, TokenUse, UserRecord};
+use crate::settings::{ClientSettings, PoolSettings};
+
+/// The scope of tokens from the API sign-in flows.
+pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+/// Attributes that are JSON booleans in ID tokens; every other attribute is a string.
+const BOOLEAN_CLAIMS: &[&str] = &["email_verified", "phone_number_verified"];
+/// Random bytes in a refresh token (it is opaque: clients never parse it).
+const REFRESH_TOKEN_BYTES: usize = 48;
+/// Parsed private keys kept per thread at most this many before the cache starts afresh.
+const KEYS_PER_THREAD: usize = 256;
+
+thread_local! {
+    /// Parsing a PKCS#8 RSA key costs far more than reading it; keys never change under a
+    /// kid, so a parsed key is reused for as long as the store lists its kid.
+    static PARSED_KEYS: RefCell<HashMap<String, PrivateKey>> = RefCell::new(HashMap::new());
+}
+
+/// What a successful sign-in or refresh answers (`AuthenticationResult`).
+#[derive(Clone, Debug)]
+pub struct AuthTokens {
+    pub access_token: String,
+    pub id_token: String,
+    /// Only on sign-in; a refresh answers none.
+    pub refresh_token: Option<String>,
+    pub expires_in: i64,
+}
+
+/// A pool's keys: the ones that sign now and every one that still verifies.
+struct PoolKeys {
+    id: PrivateKey,
+    access: PrivateKey,
+    verifying: Vec<(TokenUse, PublicKey)>,
+}
+
+impl Service {
+    /// The issuer of a pool's tokens: the public base URL and the pool id.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!(
+            "{}/{}",
+            self.settings.public_url.trim_end_matches('/'),
+            pool_id
+        )
+    }
+
+    /// The pool's JWKS entries (every key that still verifies).
+    pub async fn jwks(&self, pool_id: &str) -> DomainResult<Vec<Value>> {
+        self.pool_settings(pool_id).await?;
+        let keys = self.pool_keys(pool_id).await?;
+        Ok(keys.verifying.iter().map(|(_, k)| k.jwk()).collect())
+    }
+
+    async fn pool_keys(&self, pool_id: &str) -> DomainResult<PoolKeys> {
+        let mut records = self.store.signing_keys(pool_id).await?;
+        if !records.iter().any(|k| k.retired_at.is_none()) {
+            records = self.create_signing_keys(pool_id).await?;
+        }
+        let mut id = None;
+        let mut access = None;
+        let mut verifying = Vec::new();
+        for record in &records {
+            let key = parsed_key(record)?;
+            if record.retired_at.is_none() {
+                let slot = match record.token_use {
+                    TokenUse::Id => &mut id,
+                    TokenUse::Access => &mut access,
+                };
+                // Newest first: the first live key of each use signs.
+                if slot.is_none() {
+                    *slot = Some(key.clone());
+                }
+            }
+            verifying.push((record.token_use, key.public()));
+        }
+        match (id, access) {
+            (Some(id), Some(access)) => Ok(PoolKeys {
+                id,
+                access,
+                verifying,
+            }),
+            _ => Err(DomainError::internal(
+                "signing keys",
+                "the pool has no live key for each token use",
+            )),
+        }
+    }
+
+    /// Generates the pool's two keys (off the async threads: RSA key generation takes a
+    /// while) and stores them unless another instance stored its own first.
+    async fn create_signing_keys(&self, pool_id: &str) -> DomainResult<Vec<SigningKeyRecord>> {
+        let now = self.clock.now();
+        let generated = tokio::task::spawn_blocking(move || {
+            [TokenUse::Id, TokenUse::Access].map(|token_use| {
+                let key = PrivateKey::generate(uuid::Uuid::new_v4().to_string())?;
+                Ok::<_, cognate_crypto::CryptoError>(SigningKeyRecord {
+                    kid: key.kid().to_string(),
+                    token_use,
+                    private_key: key.to_pkcs8_der()?,
+                    created_at: now,
+                    retired_at: None,
+                })
+            })
+        })
+        .await
+        .map_err(|e| DomainError::internal("generating signing keys", e))?;
+        let mut keys = Vec::new();
+        for key in generated {
+            keys.push(key.map_err(|e| DomainError::internal("generating signing keys", e))?);
+        }
+        Ok(self.store.add_signing_keys(pool_id, keys).await?)
+    }
+
+    /// ID and access tokens for `user` (and a new refresh token when `refresh` is None:
+    /// a sign-in; a refresh passes the token it refreshes).
+    pub(super) async fn issue_tokens(
+        &self,
+        pool: &PoolSettings,
+        client: &ClientSettings,
+        user: &UserRecord,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> DomainResult<AuthTokens> {
+        let keys = self.pool_keys(&pool.id).await?;
+        let now = self.clock.now();
+        let (auth_time, origin_jti) = match refresh {
+            Some(r) => (r.auth_time, r.origin_jti.clone()),
+            None => (now, uuid::Uuid::new_v4().to_string()),
+        };
+        let event_id = uuid::Uuid::new_v4().to_string();
+        let issuer = self.issuer(&pool.id);
+        let mut common = Map::new();
+        common.insert("sub".into(), json!(user.sub));
+        common.insert("iss".into(), json!(issuer));
+        common.insert("event_id".into(), json!(event_id));
+        common.insert("auth_time".into(), json!(auth_time));
+        common.insert("iat".into(), json!(now));
+        if client.enable_token_revocation {
+            common.insert("origin_jti".into(), json!(origin_jti));
+        }
+
+        let mut access = common.clone();
+        access.insert("client_id".into(), json!(client.client_id));
+        access.insert("token_use".into(), json!("access"));
+        access.insert("scope".into(), json!(ADMIN_SCOPE));
+        access.insert("exp".into(), json!(now + client.access_token_validity_secs));
+        access.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        access.insert("username".into(), json!(user.username));
+
+        let mut id = common;
+        id.insert("aud".into(), json!(client.client_id));
+        id.insert("token_use".into(), json!("id"));
+        id.insert("cognito:username".into(), json!(user.username));
+        id.insert("exp".into(), json!(now + client.id_token_validity_secs));
+        id.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        for (name, value) in readable_attributes(client, &user.attributes) {
+            let claim = if BOOLEAN_CLAIMS.contains(&name.as_str()) {
+                json!(value == "true")
+            } else {
+                json!(value)
+            };
+            id.insert(name, claim);
+        }
+
+        let refresh_token = match refresh {
+            Some(_) => None,
+            None => {
+                let token = cognate_crypto::ids::random_token(REFRESH_TOKEN_BYTES);
+                self.store
+                    .insert_refresh_token(RefreshTokenRecord {
+                        digest: self.refresh_digest(&token),
+                        pool_id: pool.id.clone(),
+                        username_key: user.username_key.clone(),
+                        client_id: client.client_id.clone(),
+                        origin_jti,
+                        auth_time,
+                        issued_at: now,
+                        expires_at: now + client.refresh_token_validity_secs,
+                        revoked_at: None,
+                    })
+                    .await?;
+                Some(token)
+            }
+        };
+        Ok(AuthTokens {
+            access_token: keys.access.sign(&access),
+            id_token: keys.id.sign(&id),
+            refresh_token,
+            expires_in: client.access_token_validity_secs,
+        })
+    }
+
+    /// The keyed digest a refresh token is stored and found by.
+    pub(super) fn refresh_digest(&self, token: &str) -> Vec<u8> {
+        cognate_crypto::codes::digest(&self.code_key, "refresh_token", "", token)
+    }
+
+    /// The claims of a valid access token of one of this server's pools, and that pool's
+    /// settings: signed by the pool's access key, issued by this server, unexpired.
+    pub(super) async fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> DomainResult<(PoolSettings, Map<String, Value>)> {
+        let kid = jwt::key_id(token).map_err(|_| DomainError::InvalidAccessToken)?;
+        let claims = unverified_claims(token).ok_or(DomainError::InvalidAccessToken)?;
+        // The issuer names the pool; the signature check below is what makes it true.
+        let pool_id = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .and_then(|iss| iss.rsplit('/').next())
+            .filter(|id| !id.is_empty())
+            .ok_or(DomainError::InvalidAccessToken)?
+            .to_string();
+        let pool = match self.pool_settings(&pool_id).await {
+            Ok(pool) => pool,
+            Err(DomainError::PoolNotFound { .. }) => return Err(DomainError::InvalidAccessToken),
+            Err(e) => return Err(e),
+        };
+        let keys = self.pool_keys(&pool_id).await?;
+        let key = keys
+            .verifying
+            .iter()
+            .find(|(token_use, k)| *token_use == TokenUse::Access && k.kid() == kid)
+            .map(|(_, k)| k)
+            .ok_or(DomainError::InvalidAccessToken)?;
+        let claims = jwt::verify(token, key).map_err(|e| match e {
+            TokenError::Malformed
+            | TokenError::Algorithm
+            | TokenError::UnknownKey
+            | TokenError::Signature => DomainError::InvalidAccessToken,
+        })?;
+        let claim = |name: &str| claims.get(name).and_then(Value::as_str);
+        if claim("iss") != Some(self.issuer(&pool_id).as_str())
+            || claim("token_use") != Some("access")
+        {
+            return Err(DomainError::InvalidAccessToken);
+        }
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or(DomainError::InvalidAccessToken)?;
+        if exp <= self.clock.now() {
+            return Err(DomainError::AccessTokenExpired);
+        }
+        Ok((pool, claims))
+    }
+
+    /// GetUser: the user an access token was issued to, with the attributes the issuing
+    /// client may read.
+    pub async fn get_user(
+        &self,
+        access_token: &str,
+    ) -> DomainResult<(UserRecord, Vec<(String, String)>)> {
+        let (pool, claims) = self.verify_access_token(access_token).await?;
+        let username = claims
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or(DomainError::InvalidAccessToken)?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .filter(|u| claims.get("sub").and_then(Value::as_str) == Some(u.sub.as_str()))
+            .ok_or(DomainError::UserNotFound)?;
+        let client_id = claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (client, client_pool) = self
+            .client_context(client_id)
+            .await
+            .map_err(|_| DomainError::InvalidAccessToken)?;
+        if client_pool.id != pool.id {
+            return Err(DomainError::InvalidAccessToken);
+        }
+        let mut attributes = vec![("sub".to_string(), user.sub.clone())];
+        attributes.extend(
+            readable_attributes(&client, &user.attributes)
+                .into_iter()
+                .filter(|(name, _)| name != "sub"),
+        );
+        Ok((user, attributes))
+    }
+}
+
+/// A token's claims without checking its signature (only to find which pool's keys to check
+/// it with).
+fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+    use base64::Engine;
+    let claims = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// The user's attributes the client may read (`ReadAttributes`; all when the client names
+/// none).
+fn readable_attributes(
+    client: &ClientSettings,
+    attributes: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .filter(|(name, _)| {
+            client
+                .read_attributes
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|a| a == *name))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn parsed_key(record: &SigningKeyRecord) -> DomainResult<PrivateKey> {
+    if let Some(key) = PARSED_KEYS.with_borrow(|cache| cache.get(&record.kid).cloned()) {
+        return Ok(key);
+    }
+    let key = PrivateKey::from_pkcs8_der(record.kid.clone(), &record.private_key)
+        .map_err(|e| DomainError::internal("stored signing key", e))?;
+    PARSED_KEYS.with_borrow_mut(|cache| {
+        if cache.len() >= KEYS_PER_THREAD {
+            cache.clear();
+        }
+        cache.insert(record.kid.clone(), key.clone());
+    });
+    Ok(key)
+}

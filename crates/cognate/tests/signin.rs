@@ -1,0 +1,584 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Sign-in through the real Rust AWS SDK (issue "Sign-in and tokens", first part): the
+//! password flows, refresh, GetUser, the JWKS and the discovery document, with AWS's errors.
+
+mod common;
+
+use std::collections::HashMap;
+
+use aws_sdk_cognitoidentityprovider as cip;
+use base64::Engine;
+use cip::types::{
+    AuthFlowType, ExplicitAuthFlowsType, PreventUserExistenceErrorTypes, VerifiedAttributeType,
+};
+use common::*;
+use serde_json::Value;
+
+const FLOWS: [ExplicitAuthFlowsType; 3] = [
+    ExplicitAuthFlowsType::AllowUserPasswordAuth,
+    ExplicitAuthFlowsType::AllowAdminUserPasswordAuth,
+    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+];
+
+/// A pool that verifies email, with a client allowing the password and refresh flows, and the
+/// user "ann", confirmed with the code she was sent (so her email is verified).
+async fn pool_with_ann(server: &Server, name: &str) -> Pool {
+    let c = &server.client();
+    let p = create_pool(
+        c,
+        name,
+        |b| b.auto_verified_attributes(VerifiedAttributeType::Email),
+        |b| b.set_explicit_auth_flows(Some(FLOWS.to_vec())),
+    )
+    .await;
+    sign_up(c, &p, "ann", "ann@example.com").await;
+    c.confirm_sign_up()
+        .client_id(&p.client_id)
+        .username("ann")
+        .confirmation_code(server.last_code(&p.id, "ann").await)
+        .send()
+        .await
+        .unwrap();
+    p
+}
+
+async fn password_auth(
+    c: &cip::Client,
+    p: &Pool,
+    username: &str,
+    password: &str,
+) -> Result<
+    cip::operation::initiate_auth::InitiateAuthOutput,
+    cip::error::SdkError<
+        cip::operation::initiate_auth::InitiateAuthError,
+        cip::config::http::HttpResponse,
+    >,
+> {
+    c.initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn header(token: &str) -> Value {
+    let header = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn get_json(url: &str) -> (u16, Value) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_confirmed_user_signs_in_and_the_tokens_say_what_aws_tokens_say() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "signin").await;
+    let out = password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+    assert!(out.challenge_name().is_none());
+    assert_eq!(out.challenge_parameters().map(HashMap::len), Some(0));
+    let result = out.authentication_result().unwrap();
+    assert_eq!(result.token_type(), Some("Bearer"));
+    assert_eq!(result.expires_in(), 3600);
+    let (access, id) = (result.access_token().unwrap(), result.id_token().unwrap());
+    assert!(!result.refresh_token().unwrap().is_empty());
+
+    let issuer = format!("{}/{}", server.url, p.id);
+    let a = claims(access);
+    assert_eq!(a["iss"], issuer.as_str());
+    assert_eq!(a["token_use"], "access");
+    assert_eq!(a["client_id"], p.client_id.as_str());
+    assert_eq!(a["username"], "ann");
+    assert_eq!(a["scope"], "aws.cognito.signin.user.admin");
+    assert!(a.get("aud").is_none());
+    assert_eq!(
+        a["exp"].as_i64().unwrap() - a["iat"].as_i64().unwrap(),
+        3600
+    );
+    let i = claims(id);
+    assert_eq!(i["iss"], issuer.as_str());
+    assert_eq!(i["token_use"], "id");
+    assert_eq!(i["aud"], p.client_id.as_str());
+    assert_eq!(i["cognito:username"], "ann");
+    assert_eq!(i["email"], "ann@example.com");
+    assert_eq!(i["email_verified"], true, "a JSON boolean, as AWS types it");
+    assert_eq!(i["sub"], a["sub"]);
+    assert_eq!(i["origin_jti"], a["origin_jti"]);
+    assert_ne!(i["jti"], a["jti"]);
+    assert_eq!(i["auth_time"], a["auth_time"]);
+    assert!(i["event_id"].is_string());
+
+    // ID and access tokens are signed by different keys, both in the JWKS.
+    let (h_access, h_id) = (header(access), header(id));
+    assert_eq!(h_access["alg"], "RS256");
+    assert_ne!(h_access["kid"], h_id["kid"]);
+    let (status, jwks) = get_json(&format!("{issuer}/.well-known/jwks.json")).await;
+    assert_eq!(status, 200);
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            assert_eq!(k["kty"], "RSA");
+            assert_eq!(k["alg"], "RS256");
+            assert_eq!(k["use"], "sig");
+            assert_eq!(k["e"], "AQAB");
+            k["kid"].as_str().unwrap()
+        })
+        .collect();
+    assert!(kids.contains(&h_access["kid"].as_str().unwrap()));
+    assert!(kids.contains(&h_id["kid"].as_str().unwrap()));
+
+    // The discovery document names the issuer the tokens carry, and the JWKS under it.
+    let (status, discovery) = get_json(&format!("{issuer}/.well-known/openid-configuration")).await;
+    assert_eq!(status, 200);
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(
+        discovery["jwks_uri"],
+        format!("{issuer}/.well-known/jwks.json").as_str()
+    );
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"][0],
+        "RS256"
+    );
+    let (status, _) = get_json(&format!(
+        "{}/us-east-1_nothere/.well-known/jwks.json",
+        server.url
+    ))
+    .await;
+    assert_eq!(status, 404);
+
+    // GetUser with the access token.
+    let me = c.get_user().access_token(access).send().await.unwrap();
+    assert_eq!(me.username(), "ann");
+    let attrs: HashMap<&str, &str> = me
+        .user_attributes()
+        .iter()
+        .map(|a| (a.name(), a.value().unwrap_or_default()))
+        .collect();
+    assert_eq!(attrs["sub"], a["sub"].as_str().unwrap());
+    assert_eq!(attrs["email"], "ann@example.com");
+    assert_eq!(attrs["email_verified"], "true");
+
+    // The admin flow signs in too, and an alias or `sub` names the same user.
+    let admin = c
+        .admin_initiate_auth()
+        .user_pool_id(&p.id)
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", "ann")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert!(admin.authentication_result().unwrap().id_token().is_some());
+    let legacy = c
+        .admin_initiate_auth()
+        .user_pool_id(&p.id)
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::AdminNoSrpAuth)
+        .auth_parameters("USERNAME", a["sub"].as_str().unwrap())
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        claims(legacy.authentication_result().unwrap().id_token().unwrap())["cognito:username"],
+        "ann"
+    );
+}
+
+#[tokio::test]
+async fn refresh_keeps_the_sign_in_and_refuses_what_it_did_not_issue() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "refresh").await;
+    let signed_in = password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+    let first = signed_in.authentication_result().unwrap();
+    let refresh = first.refresh_token().unwrap();
+    server.advance_clock(5).await;
+    for flow in [AuthFlowType::RefreshTokenAuth, AuthFlowType::RefreshToken] {
+        let out = c
+            .initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(flow)
+            .auth_parameters("REFRESH_TOKEN", refresh)
+            .send()
+            .await
+            .unwrap();
+        let again = out.authentication_result().unwrap();
+        assert!(
+            again.refresh_token().is_none(),
+            "a refresh issues no refresh token"
+        );
+        let (before, after) = (
+            claims(first.access_token().unwrap()),
+            claims(again.access_token().unwrap()),
+        );
+        assert_eq!(after["auth_time"], before["auth_time"]);
+        assert_eq!(after["origin_jti"], before["origin_jti"]);
+        assert_ne!(after["jti"], before["jti"]);
+        assert!(after["iat"].as_i64() > before["iat"].as_i64());
+        c.get_user()
+            .access_token(again.access_token().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let refresh_with = |token: String, client: String| {
+        let c = c.clone();
+        async move {
+            c.initiate_auth()
+                .client_id(client)
+                .auth_flow(AuthFlowType::RefreshTokenAuth)
+                .auth_parameters("REFRESH_TOKEN", token)
+                .send()
+                .await
+        }
+    };
+    assert_eq!(
+        err_of(refresh_with("not-a-token".into(), p.client_id.clone()).await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Invalid Refresh Token.".to_string()
+        )
+    );
+    let other = c
+        .create_user_pool_client()
+        .user_pool_id(&p.id)
+        .client_name("other")
+        .set_explicit_auth_flows(Some(FLOWS.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let other_id = other.user_pool_client().unwrap().client_id().unwrap();
+    assert_eq!(
+        err_of(refresh_with(refresh.to_string(), other_id.to_string()).await).1,
+        "Invalid Refresh Token.",
+        "a refresh token works only with the client it was issued to"
+    );
+    server.advance_clock(30 * 86_400).await;
+    assert_eq!(
+        err_of(refresh_with(refresh.to_string(), p.client_id.clone()).await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Refresh Token has expired".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn sign_in_failures_are_the_ones_aws_answers() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "failures").await;
+    let not_authorized = |m: &str| ("NotAuthorizedException".to_string(), m.to_string());
+
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "Wr0ng-password").await),
+        not_authorized("Incorrect username or password.")
+    );
+    assert_eq!(
+        err_of(password_auth(&c, &p, "nobody", PASSWORD).await),
+        (
+            "UserNotFoundException".to_string(),
+            "User does not exist.".to_string()
+        )
+    );
+    sign_up(&c, &p, "bob", "bob@example.com").await;
+    for password in [PASSWORD, "Wr0ng-password"] {
+        assert_eq!(
+            err_of(password_auth(&c, &p, "bob", password).await),
+            (
+                "UserNotConfirmedException".to_string(),
+                "User is not confirmed.".to_string()
+            ),
+            "UNCONFIRMED answers so whatever the password"
+        );
+    }
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .send()
+                .await
+        ),
+        (
+            "InvalidParameterException".to_string(),
+            "Missing required parameter PASSWORD".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("PASSWORD", PASSWORD)
+                .send()
+                .await
+        ),
+        (
+            "InvalidParameterException".to_string(),
+            "Initiate Auth method not supported.".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.admin_initiate_auth()
+                .user_pool_id(&p.id)
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("PASSWORD", PASSWORD)
+                .send()
+                .await
+        )
+        .1,
+        "Initiate Auth method not supported."
+    );
+
+    // A client created without ExplicitAuthFlows has only refresh, SRP and custom.
+    let plain = c
+        .create_user_pool_client()
+        .user_pool_id(&p.id)
+        .client_name("plain")
+        .send()
+        .await
+        .unwrap();
+    let plain = Pool {
+        id: p.id.clone(),
+        client_id: plain
+            .user_pool_client()
+            .unwrap()
+            .client_id()
+            .unwrap()
+            .to_string(),
+        secret: None,
+    };
+    assert_eq!(
+        err_of(password_auth(&c, &plain, "ann", PASSWORD).await),
+        (
+            "InvalidParameterException".to_string(),
+            "USER_PASSWORD_AUTH flow not enabled for this client".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.admin_initiate_auth()
+                .user_pool_id(&p.id)
+                .client_id(&plain.client_id)
+                .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("PASSWORD", PASSWORD)
+                .send()
+                .await
+        )
+        .1,
+        "Auth flow not enabled for this client"
+    );
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&plain.client_id)
+                .auth_flow(AuthFlowType::UserSrpAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("SRP_A", "abc")
+                .send()
+                .await
+        ),
+        (
+            "InvalidParameterException".to_string(),
+            "USER_SRP_AUTH is not supported by this Cognate server yet.".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.admin_initiate_auth()
+                .user_pool_id("us-east-1_other")
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("PASSWORD", PASSWORD)
+                .send()
+                .await
+        )
+        .0,
+        "ResourceNotFoundException",
+        "the client must belong to the pool named"
+    );
+}
+
+#[tokio::test]
+async fn hidden_existence_and_secret_clients() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = create_pool(
+        &c,
+        "hidden",
+        |b| b.auto_verified_attributes(VerifiedAttributeType::Email),
+        |b| {
+            b.set_explicit_auth_flows(Some(FLOWS.to_vec()))
+                .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+                .generate_secret(true)
+        },
+    )
+    .await;
+    let secret = p.secret.clone().unwrap();
+    sign_up_with_secret(&c, &p, &secret).await;
+    let auth = |username: &str, password: &str, hash: Option<String>| {
+        let mut call = c
+            .initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password);
+        if let Some(hash) = hash {
+            call = call.auth_parameters("SECRET_HASH", hash);
+        }
+        call.send()
+    };
+    let hash = |u: &str| Some(secret_hash(&secret, u, &p.client_id));
+    let incorrect = (
+        "NotAuthorizedException".to_string(),
+        "Incorrect username or password.".to_string(),
+    );
+    assert_eq!(
+        err_of(auth("nobody", PASSWORD, hash("nobody")).await),
+        incorrect,
+        "an unknown user looks like a wrong password"
+    );
+    assert_eq!(
+        err_of(auth("cy", "Wr0ng-password", hash("cy")).await),
+        incorrect
+    );
+    assert_eq!(
+        err_of(auth("cy", PASSWORD, None).await).1,
+        format!(
+            "Client {} is configured for secret but secret was not received",
+            p.client_id
+        )
+    );
+    assert_eq!(
+        err_of(auth("cy", PASSWORD, hash("someone")).await).1,
+        format!("Unable to verify secret hash for client {}", p.client_id)
+    );
+    let out = auth("cy", PASSWORD, hash("cy")).await.unwrap();
+    let refresh = out
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .unwrap()
+        .to_string();
+    // Refresh with a secret client: SECRET_HASH over the internal username.
+    c.initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", &refresh)
+        .auth_parameters("SECRET_HASH", secret_hash(&secret, "cy", &p.client_id))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn sign_up_with_secret(c: &cip::Client, p: &Pool, secret: &str) {
+    c.sign_up()
+        .client_id(&p.client_id)
+        .secret_hash(secret_hash(secret, "cy", &p.client_id))
+        .username("cy")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "cy@example.com"))
+        .send()
+        .await
+        .unwrap();
+    c.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("cy")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn get_user_refuses_tampered_foreign_id_and_expired_tokens() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "tokens").await;
+    let out = password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+    let result = out.authentication_result().unwrap();
+    let access = result.access_token().unwrap().to_string();
+    let get_user = |token: String| {
+        let c = c.clone();
+        async move { c.get_user().access_token(token).send().await }
+    };
+    let invalid = (
+        "NotAuthorizedException".to_string(),
+        "Invalid Access Token".to_string(),
+    );
+
+    // A claim changed after signing.
+    let mut parts: Vec<String> = access.split('.').map(str::to_string).collect();
+    let mut forged = claims(&access);
+    forged["username"] = "someone-else".into();
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+    assert_eq!(err_of(get_user(parts.join(".")).await), invalid);
+    // alg none, with the signature dropped.
+    let none = format!(
+        "{}.{}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"alg":"none","kid":"{}"}}"#,
+            header(&access)["kid"].as_str().unwrap()
+        )),
+        parts[1]
+    );
+    assert_eq!(err_of(get_user(none).await), invalid);
+    // An ID token is not an access token; garbage is not a token.
+    assert_eq!(
+        err_of(get_user(result.id_token().unwrap().to_string()).await),
+        invalid
+    );
+    assert_eq!(err_of(get_user("not.a.token".into()).await), invalid);
+    // A token of another pool's keys.
+    let other = pool_with_ann(&server, "other").await;
+    let foreign = password_auth(&c, &other, "ann", PASSWORD).await.unwrap();
+    let mut foreign_parts: Vec<String> = foreign
+        .authentication_result()
+        .unwrap()
+        .access_token()
+        .unwrap()
+        .split('.')
+        .map(str::to_string)
+        .collect();
+    foreign_parts[1] = parts[1].clone();
+    assert_eq!(err_of(get_user(foreign_parts.join(".")).await), invalid);
+
+    // Nothing above changed the user; the real token still works, until it expires.
+    get_user(access.clone()).await.unwrap();
+    server.advance_clock(3601).await;
+    assert_eq!(
+        err_of(get_user(access).await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Access Token has expired".to_string()
+        )
+    );
+}
