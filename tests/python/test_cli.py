@@ -78,3 +78,28 @@ def test_sign_up_confirm_resend_commands(aws, server, unique):
         "--user-context-data", "IpAddress=198.51.100.1", "--analytics-metadata", "AnalyticsEndpointId=ep-1")
     user = aws("admin-get-user", "--user-pool-id", pool["Id"], "--username", name)
     assert user["UserStatus"] == "CONFIRMED"
+
+
+def test_initiate_auth_and_admin_initiate_auth_commands(aws, server, unique):
+    pool = aws("create-user-pool", "--pool-name", "cli-signin", "--auto-verified-attributes", "email")["UserPool"]
+    client = aws("create-user-pool-client", "--user-pool-id", pool["Id"], "--client-name", "cli",
+                 "--explicit-auth-flows", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                 "ALLOW_REFRESH_TOKEN_AUTH")["UserPoolClient"]
+    cid, name = client["ClientId"], unique("cli")
+    aws("sign-up", "--client-id", cid, "--username", name, "--password", "Passw0rd!",
+        "--user-attributes", "Name=email,Value=signin@example.com")
+    aws("confirm-sign-up", "--client-id", cid, "--username", name,
+        "--confirmation-code", server.last_code(pool["Id"], name))
+    out = aws("initiate-auth", "--client-id", cid, "--auth-flow", "USER_PASSWORD_AUTH",
+              "--auth-parameters", f"USERNAME={name},PASSWORD=Passw0rd!")
+    tokens = out["AuthenticationResult"]
+    assert tokens["TokenType"] == "Bearer" and tokens["ExpiresIn"] == 3600
+    me = aws("get-user", "--access-token", tokens["AccessToken"])
+    assert me["Username"] == name
+    admin = aws("admin-initiate-auth", "--user-pool-id", pool["Id"], "--client-id", cid,
+                "--auth-flow", "ADMIN_USER_PASSWORD_AUTH",
+                "--auth-parameters", f"USERNAME={name},PASSWORD=Passw0rd!")
+    assert admin["AuthenticationResult"]["IdToken"].count(".") == 2
+    err = aws("initiate-auth", "--client-id", cid, "--auth-flow", "USER_PASSWORD_AUTH",
+              "--auth-parameters", f"USERNAME={name},PASSWORD=Wr0ng-password", ok=False)
+    assert "NotAuthorizedException" in err and "Incorrect username or password." in err
