@@ -3,7 +3,8 @@
 //! * [`FakeLambda`]: a Lambda-compatible `Invoke` endpoint on a free loopback
 //!   port (`POST /2015-03-31/functions/{name}/invocations`). It verifies each
 //!   request's SigV4 signature (service `lambda`) against [`TestCredentials`]
-//!   with an implementation independent of the AWS SDK, records every event,
+//!   with an implementation independent of the AWS SDK (cognate-delivery's,
+//!   see [`sigv4`]), records every event,
 //!   and answers from a scripted handler per function name.
 //! * [`FakeWebhook`]: a webhook receiver (`POST /hooks/{name}`) with the same
 //!   scripting and recording.
@@ -26,9 +27,7 @@ use aws_sdk_lambda::config::{Credentials, Region, SharedCredentialsProvider};
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
 use axum::Router;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Access key of the fake endpoint's only identity.
 pub const TEST_ACCESS_KEY_ID: &str = "AKIACOGNATETEST00001";
@@ -649,11 +648,16 @@ fn hex_val(b: u8) -> Option<u8> {
 
 // ------------------------------------------------------------------- SigV4
 
-/// An independent AWS Signature Version 4 verifier (header-based signing).
+/// SigV4 verification for [`FakeLambda`]: the independent verifier of
+/// `cognate_delivery::test_support::sigv4`, with its refusals worded as Lambda
+/// words them.
 pub mod sigv4 {
-    use super::*;
+    use axum::http::{HeaderMap, Method};
+    use cognate_delivery::test_support::sigv4::{
+        header_pairs, verify as verify_signature, SigV4Expectation, SigV4Failure, SignedRequest,
+    };
 
-    type HmacSha256 = Hmac<Sha256>;
+    use super::TestCredentials;
 
     /// A verified request's identity.
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -673,100 +677,30 @@ pub mod sigv4 {
 
     const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
-    fn reject(
-        error_type: &'static str,
-        message: &'static str,
-        detail: impl Into<String>,
-    ) -> Rejection {
+    /// Lambda's error type and message for the verifier's (Query-protocol) code.
+    fn as_lambda(failure: SigV4Failure) -> Rejection {
+        let (error_type, message) = match failure.code {
+            "MissingAuthenticationToken" => (
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            ),
+            "IncompleteSignature" => ("IncompleteSignatureException", "Incomplete signature"),
+            "InvalidClientTokenId" => (
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ),
+            // SignatureDoesNotMatch, RequestExpired, XAmzContentSHA256Mismatch.
+            _ => ("InvalidSignatureException", BAD_SIGNATURE),
+        };
         Rejection {
             error_type,
             message,
-            detail: detail.into(),
+            detail: failure.message,
         }
     }
 
-    fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length; this cannot fail.
-        let mut mac = match HmacSha256::new_from_slice(key) {
-            Ok(m) => m,
-            Err(_) => return Vec::new(),
-        };
-        mac.update(data);
-        mac.finalize().into_bytes().to_vec()
-    }
-
-    fn sha256_hex(data: &[u8]) -> String {
-        hex::encode(Sha256::digest(data))
-    }
-
-    /// RFC 3986 encoding as SigV4 specifies: everything but `A-Za-z0-9-_.~` is `%XX`.
-    pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-        let mut out = String::with_capacity(s.len());
-        for &b in s.as_bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    out.push(b as char)
-                }
-                b'/' if keep_slash => out.push('/'),
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-        out
-    }
-
-    /// Canonical URI for services other than S3: the path as sent, encoded
-    /// once more (each segment; `/` kept).
-    pub fn canonical_uri(raw_path: &str) -> String {
-        if raw_path.is_empty() {
-            return "/".to_string();
-        }
-        uri_encode(raw_path, true)
-    }
-
-    /// Canonical query string: decoded then re-encoded pairs, sorted.
-    pub fn canonical_query(raw_query: &str) -> String {
-        let mut pairs: Vec<(String, String)> = raw_query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (
-                    uri_encode(&percent_decode(&k.replace('+', " ")), false),
-                    uri_encode(&percent_decode(&v.replace('+', " ")), false),
-                )
-            })
-            .collect();
-        pairs.sort();
-        pairs
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-
-    fn canonical_header_value(headers: &HeaderMap, name: &str) -> Option<String> {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
-        if values.is_empty() {
-            None
-        } else {
-            Some(values.join(","))
-        }
-    }
-
-    /// The signing key: HMAC chain over date, region, service, `aws4_request`.
-    pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
-        let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-        let k_region = hmac(&k_date, region.as_bytes());
-        let k_service = hmac(&k_region, service.as_bytes());
-        hmac(&k_service, b"aws4_request")
-    }
-
-    /// Verifies an `Authorization: AWS4-HMAC-SHA256 ...` request.
+    /// Verifies an `Authorization: AWS4-HMAC-SHA256 ...` request signed for
+    /// `expected_service` with `creds` (in any region; no clock check).
     pub fn verify(
         method: &Method,
         raw_path: &str,
@@ -776,133 +710,26 @@ pub mod sigv4 {
         creds: &TestCredentials,
         expected_service: &str,
     ) -> Result<Verified, Rejection> {
-        let auth = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                reject(
-                    "MissingAuthenticationTokenException",
-                    "Missing Authentication Token",
-                    "no Authorization header",
-                )
-            })?;
-        let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| {
-            reject(
-                "IncompleteSignatureException",
-                "Unsupported signature algorithm",
-                auth.to_string(),
-            )
-        })?;
-        let mut credential = None;
-        let mut signed_headers = None;
-        let mut signature = None;
-        for part in rest.split(',') {
-            let part = part.trim();
-            if let Some(v) = part.strip_prefix("Credential=") {
-                credential = Some(v);
-            } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-                signed_headers = Some(v);
-            } else if let Some(v) = part.strip_prefix("Signature=") {
-                signature = Some(v);
-            }
-        }
-        let (Some(credential), Some(signed_headers), Some(signature)) =
-            (credential, signed_headers, signature)
-        else {
-            return Err(reject(
-                "IncompleteSignatureException",
-                "Incomplete signature",
-                auth.to_string(),
-            ));
+        let headers = header_pairs(headers);
+        let request = SignedRequest {
+            method: method.as_str(),
+            path: raw_path,
+            query: raw_query,
+            headers: &headers,
+            body,
         };
-        let scope: Vec<&str> = credential.split('/').collect();
-        let [access_key, date, region, service, terminal] = scope.as_slice() else {
-            return Err(reject(
-                "IncompleteSignatureException",
-                "Invalid credential scope",
-                credential.to_string(),
-            ));
+        let expect = SigV4Expectation {
+            access_key: &creds.access_key_id,
+            secret_key: &creds.secret_access_key,
+            region: None,
+            service: expected_service,
+            now: None,
         };
-        if *terminal != "aws4_request" || *service != expected_service {
-            return Err(reject(
-                "InvalidSignatureException",
-                BAD_SIGNATURE,
-                format!("scope {credential}"),
-            ));
-        }
-        if *access_key != creds.access_key_id {
-            return Err(reject(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-                format!("unknown access key {access_key}"),
-            ));
-        }
-        let amz_date = headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                reject(
-                    "IncompleteSignatureException",
-                    "Missing X-Amz-Date",
-                    "no x-amz-date",
-                )
-            })?;
-        if !amz_date.starts_with(date) || amz_date.len() != 16 {
-            return Err(reject(
-                "InvalidSignatureException",
-                BAD_SIGNATURE,
-                format!("date {amz_date} vs scope {date}"),
-            ));
-        }
-        let names: Vec<&str> = signed_headers.split(';').collect();
-        if !names.contains(&"host") || !names.contains(&"x-amz-date") {
-            return Err(reject(
-                "InvalidSignatureException",
-                BAD_SIGNATURE,
-                format!("signed headers {signed_headers}"),
-            ));
-        }
-        let mut canonical_headers = String::new();
-        for name in &names {
-            let Some(value) = canonical_header_value(headers, name) else {
-                return Err(reject(
-                    "InvalidSignatureException",
-                    BAD_SIGNATURE,
-                    format!("signed header {name} missing"),
-                ));
-            };
-            canonical_headers.push_str(name);
-            canonical_headers.push(':');
-            canonical_headers.push_str(&value);
-            canonical_headers.push('\n');
-        }
-        let canonical_request = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
-            method.as_str(),
-            canonical_uri(raw_path),
-            canonical_query(raw_query),
-            canonical_headers,
-            signed_headers,
-            sha256_hex(body),
-        );
-        let scope_str = format!("{date}/{region}/{service}/aws4_request");
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope_str}\n{}",
-            sha256_hex(canonical_request.as_bytes())
-        );
-        let key = signing_key(&creds.secret_access_key, date, region, service);
-        let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
-        if expected != signature {
-            return Err(reject(
-                "InvalidSignatureException",
-                BAD_SIGNATURE,
-                format!("signature mismatch; canonical request:\n{canonical_request}"),
-            ));
-        }
+        let auth = verify_signature(&request, &expect).map_err(as_lambda)?;
         Ok(Verified {
-            access_key_id: access_key.to_string(),
-            region: region.to_string(),
-            service: service.to_string(),
+            access_key_id: auth.access_key,
+            region: auth.region,
+            service: auth.service,
         })
     }
 }
@@ -961,15 +788,7 @@ mod tests {
     }
 
     #[test]
-    fn canonical_forms() {
-        assert_eq!(
-            sigv4::canonical_uri("/2015-03-31/functions/arn%3Aaws%3Alambda/invocations"),
-            "/2015-03-31/functions/arn%253Aaws%253Alambda/invocations"
-        );
-        assert_eq!(
-            sigv4::canonical_query("b=2&a=%41 &Qualifier=x"),
-            "Qualifier=x&a=A%20&b=2"
-        );
+    fn decoded_names() {
         assert_eq!(percent_decode("a%3Ab%2"), "a:b%2");
         assert_eq!(
             normalize_function("arn:aws:lambda:us-east-1:1:function:f:live"),

@@ -26,7 +26,6 @@ use cognate_delivery::test_support::{
 use cognate_store::{Store, StoreOptions};
 use common::*;
 
-const PASSWORD: &str = "Passw0rd!";
 const SERVER_FROM: &str = "Cognate Test <no-reply@cognate.test>";
 const AWS_KEY: &str = "AKIDDELIVERYTEST";
 const AWS_SECRET: &str = "delivery-test-secret";
@@ -42,35 +41,8 @@ fn have_python() -> bool {
     }
 }
 
-struct Pool {
-    id: String,
-    client_id: String,
-}
-
-type PoolBuilder = cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
-
 async fn pool_with(c: &cip::Client, configure: impl FnOnce(PoolBuilder) -> PoolBuilder) -> Pool {
-    let pool = configure(c.create_user_pool().pool_name("delivery"))
-        .send()
-        .await
-        .unwrap();
-    let id = pool.user_pool().unwrap().id().unwrap().to_string();
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&id)
-        .client_name("app")
-        .send()
-        .await
-        .unwrap();
-    Pool {
-        id,
-        client_id: client
-            .user_pool_client()
-            .unwrap()
-            .client_id()
-            .unwrap()
-            .to_string(),
-    }
+    create_pool(c, "delivery", configure, |b| b).await
 }
 
 async fn email_pool(c: &cip::Client) -> Pool {
@@ -98,42 +70,6 @@ async fn sms_pool(c: &cip::Client) -> Pool {
     .await
 }
 
-async fn sign_up_email(
-    c: &cip::Client,
-    p: &Pool,
-    username: &str,
-    email: &str,
-) -> Result<
-    cip::operation::sign_up::SignUpOutput,
-    cip::error::SdkError<cip::operation::sign_up::SignUpError, cip::config::http::HttpResponse>,
-> {
-    c.sign_up()
-        .client_id(&p.client_id)
-        .username(username)
-        .password(PASSWORD)
-        .user_attributes(attr("email", email))
-        .send()
-        .await
-}
-
-async fn sign_up_phone(
-    c: &cip::Client,
-    p: &Pool,
-    username: &str,
-    phone: &str,
-) -> Result<
-    cip::operation::sign_up::SignUpOutput,
-    cip::error::SdkError<cip::operation::sign_up::SignUpError, cip::config::http::HttpResponse>,
-> {
-    c.sign_up()
-        .client_id(&p.client_id)
-        .username(username)
-        .password(PASSWORD)
-        .user_attributes(attr("phone_number", phone))
-        .send()
-        .await
-}
-
 async fn confirm(c: &cip::Client, p: &Pool, username: &str, code: &str) {
     c.confirm_sign_up()
         .client_id(&p.client_id)
@@ -142,14 +78,6 @@ async fn confirm(c: &cip::Client, p: &Pool, username: &str, code: &str) {
         .send()
         .await
         .unwrap();
-}
-
-async fn status(c: &cip::Client, p: &Pool, username: &str) -> UserStatusType {
-    user_status(c, &p.id, username).await
-}
-
-async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
-    user_attribute(c, &p.id, username, name).await
 }
 
 /// The message rows the server stored for a user (read from its database).
@@ -233,9 +161,7 @@ async fn sign_up_sends_a_real_email_whose_code_confirms_the_user() {
     let c = server.client();
     let p = email_pool(&c).await;
 
-    let out = sign_up_email(&c, &p, "mia", "mia@example.com")
-        .await
-        .unwrap();
+    let out = sign_up(&c, &p, "mia", "mia@example.com").await;
     assert!(!out.user_confirmed());
     let details = out.code_delivery_details().unwrap();
     assert_eq!(details.delivery_medium(), Some(&DeliveryMediumType::Email));
@@ -321,9 +247,7 @@ async fn the_pools_from_and_reply_to_addresses_are_honoured() {
             )
     })
     .await;
-    sign_up_email(&c, &p, "noah", "noah@example.net")
-        .await
-        .unwrap();
+    sign_up(&c, &p, "noah", "noah@example.net").await;
     let mails = sink.messages();
     assert_eq!(mails.len(), 1, "{mails:?}");
     let m = &mails[0];
@@ -383,9 +307,7 @@ async fn confirm_with_link_sends_html_whose_link_confirms_the_user() {
             )
     })
     .await;
-    let out = sign_up_email(&c, &p, "olivia+1", "olivia@example.com")
-        .await
-        .unwrap();
+    let out = sign_up(&c, &p, "olivia+1", "olivia@example.com").await;
     assert_eq!(
         out.code_delivery_details().unwrap().delivery_medium(),
         Some(&DeliveryMediumType::Email)
@@ -494,9 +416,7 @@ async fn the_link_base_url_setting_is_used_in_confirmation_links() {
             )
     })
     .await;
-    sign_up_email(&c, &p, "pat", "pat@example.com")
-        .await
-        .unwrap();
+    sign_up(&c, &p, "pat", "pat@example.com").await;
     let mails = sink.messages();
     assert_eq!(mails.len(), 1, "{mails:?}");
     let html = mails[0].part("text/html").unwrap();
@@ -533,7 +453,7 @@ async fn sign_up_publishes_the_sms_through_signed_sns_and_its_code_confirms() {
     let c = server.client();
     let p = sms_pool(&c).await;
 
-    let out = sign_up_phone(&c, &p, "quinn", "+15555550123")
+    let out = try_sign_up(&c, &p, "quinn", attr("phone_number", "+15555550123"))
         .await
         .unwrap();
     let details = out.code_delivery_details().unwrap();
@@ -596,7 +516,7 @@ async fn sign_up_posts_the_sms_to_the_hmac_signed_webhook_and_its_code_confirms(
     let c = server.client();
     let p = sms_pool(&c).await;
 
-    let out = sign_up_phone(&c, &p, "rosa", "+447700900123")
+    let out = try_sign_up(&c, &p, "rosa", attr("phone_number", "+447700900123"))
         .await
         .unwrap();
     assert_eq!(
@@ -652,7 +572,7 @@ async fn a_webhook_with_the_wrong_secret_is_refused_and_reported() {
         .await;
     let c = server.client();
     let p = sms_pool(&c).await;
-    let (code, _) = err_of(sign_up_phone(&c, &p, "sam", "+15555550199").await);
+    let (code, _) = err_of(try_sign_up(&c, &p, "sam", attr("phone_number", "+15555550199")).await);
     assert_eq!(code, "CodeDeliveryFailureException");
     assert_eq!(receiver.bad_signatures(), 1);
     assert!(receiver.messages().is_empty());
@@ -680,14 +600,15 @@ async fn smtp_down_at_sign_up_then_resend_succeeds_once_it_is_back() {
     let c = server.client();
     let p = email_pool(&c).await;
 
-    let (code, message) = err_of(sign_up_email(&c, &p, "tara", "tara@example.com").await);
+    let (code, message) =
+        err_of(try_sign_up(&c, &p, "tara", attr("email", "tara@example.com")).await);
     assert_eq!(code, "CodeDeliveryFailureException", "{message}");
     // The user exists, unconfirmed, and nothing is recorded as sent.
     assert_eq!(status(&c, &p, "tara").await, UserStatusType::Unconfirmed);
     assert!(stored_messages(&server, &p.id, "tara").await.is_empty());
     assert!(server.outbox(&p.id, "tara").await.is_empty());
     // Signing up again is refused: the user already exists.
-    let (code, _) = err_of(sign_up_email(&c, &p, "tara", "tara@example.com").await);
+    let (code, _) = err_of(try_sign_up(&c, &p, "tara", attr("email", "tara@example.com")).await);
     assert_eq!(code, "UsernameExistsException");
 
     // Resending while the provider is still down fails the same way.
@@ -762,7 +683,7 @@ async fn smtp_refusing_the_recipient_is_a_delivery_failure() {
         .await;
     let c = server.client();
     let p = email_pool(&c).await;
-    let (code, _) = err_of(sign_up_email(&c, &p, "uma", "uma@example.com").await);
+    let (code, _) = err_of(try_sign_up(&c, &p, "uma", attr("email", "uma@example.com")).await);
     assert_eq!(code, "CodeDeliveryFailureException");
     assert!(sink.messages().is_empty());
     assert_eq!(status(&c, &p, "uma").await, UserStatusType::Unconfirmed);
@@ -905,7 +826,7 @@ async fn a_hanging_sns_endpoint_fails_the_call_within_the_timeout() {
     let c = server.client();
     let p = sms_pool(&c).await;
     let started = Instant::now();
-    let (code, _) = err_of(sign_up_phone(&c, &p, "xena", "+15555550177").await);
+    let (code, _) = err_of(try_sign_up(&c, &p, "xena", attr("phone_number", "+15555550177")).await);
     let elapsed = started.elapsed();
     assert_eq!(code, "CodeDeliveryFailureException");
     assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
@@ -940,9 +861,7 @@ async fn the_outbox_and_inbox_are_off_when_both_media_have_providers() {
         .await;
     let c = server.client();
     let p = email_pool(&c).await;
-    sign_up_email(&c, &p, "yara", "yara@example.com")
-        .await
-        .unwrap();
+    sign_up(&c, &p, "yara", "yara@example.com").await;
     assert_eq!(sink.messages().len(), 1);
 
     let http = reqwest::Client::new();
@@ -982,7 +901,9 @@ async fn without_providers_codes_go_to_the_outbox() {
     let server = Server::start().await;
     let c = server.client();
     let p = sms_pool(&c).await;
-    sign_up_phone(&c, &p, "zed", "+15555550100").await.unwrap();
+    try_sign_up(&c, &p, "zed", attr("phone_number", "+15555550100"))
+        .await
+        .unwrap();
     let rows = stored_messages(&server, &p.id, "zed").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].provider, "outbox");
@@ -1031,9 +952,7 @@ async fn developer_pools_send_email_through_signed_ses() {
             )
     })
     .await;
-    sign_up_email(&c, &p, "ada", "ada@example.com")
-        .await
-        .unwrap();
+    sign_up(&c, &p, "ada", "ada@example.com").await;
     assert!(
         fake.signature_failures().is_empty(),
         "{:?}",
@@ -1067,9 +986,7 @@ async fn developer_pools_send_email_through_signed_ses() {
     // With SES as the only email provider, a COGNITO_DEFAULT pool's email goes through
     // SES too, from the server's default address.
     let q = email_pool(&c).await;
-    sign_up_email(&c, &q, "bea", "bea@example.com")
-        .await
-        .unwrap();
+    sign_up(&c, &q, "bea", "bea@example.com").await;
     let emails = fake.emails();
     assert_eq!(emails.len(), 2, "{emails:?}");
     let e = &emails[1];

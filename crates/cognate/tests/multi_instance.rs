@@ -12,41 +12,22 @@ use aws_sdk_cognitoidentityprovider as cip;
 use cip::types::{UserStatusType, UsernameAttributeType, VerifiedAttributeType};
 use common::*;
 
-const PASSWORD: &str = "Passw0rd!";
-
 async fn pool(c: &cip::Client, email_username: bool) -> (String, String) {
-    let mut b = c
-        .create_user_pool()
-        .pool_name("multi")
-        .auto_verified_attributes(VerifiedAttributeType::Email);
-    if email_username {
-        b = b.username_attributes(UsernameAttributeType::Email);
-    }
-    let id = b
-        .send()
-        .await
-        .unwrap()
-        .user_pool()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_string();
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&id)
-        .client_name("m")
-        .send()
-        .await
-        .unwrap();
-    (
-        id,
-        client
-            .user_pool_client()
-            .unwrap()
-            .client_id()
-            .unwrap()
-            .to_string(),
+    let p = create_pool(
+        c,
+        "multi",
+        |b| {
+            let b = b.auto_verified_attributes(VerifiedAttributeType::Email);
+            if email_username {
+                b.username_attributes(UsernameAttributeType::Email)
+            } else {
+                b
+            }
+        },
+        |b| b.client_name("m"),
     )
+    .await;
+    (p.id, p.client_id)
 }
 
 async fn two_instances(db: &TestDatabase) -> (Server, Server) {

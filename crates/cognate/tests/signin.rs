@@ -582,3 +582,201 @@ async fn get_user_refuses_tampered_foreign_id_and_expired_tokens() {
         )
     );
 }
+
+/// Seven failed sign-ins, the clock moved past the first two lockouts, so the last failure
+/// leaves a 4-second lockout. Every one of them answers `Incorrect username or password.`.
+async fn lock_out<F, Fut, T>(server: &Server, mut fail: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<
+        Output = Result<
+            T,
+            cip::error::SdkError<
+                cip::operation::initiate_auth::InitiateAuthError,
+                cip::config::http::HttpResponse,
+            >,
+        >,
+    >,
+    T: std::fmt::Debug,
+{
+    for failure in 1..=7 {
+        assert_eq!(
+            err_of(fail().await).1,
+            "Incorrect username or password.",
+            "failure {failure}"
+        );
+        if (5..7).contains(&failure) {
+            server.advance_clock(1 << (failure - 5)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn failed_passwords_lock_out_in_the_database() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "lockout").await;
+    let locked = (
+        "NotAuthorizedException".to_string(),
+        "Password attempts exceeded".to_string(),
+    );
+    // The fifth failure locked for 1 s, the sixth for 2 s, the seventh for 4 s (the clock has
+    // whole seconds, so the longer lockout is the one a quick call surely meets).
+    lock_out(&server, || password_auth(&c, &p, "ann", "Wr0ng-password")).await;
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).await),
+        locked,
+        "locked out even with the right password"
+    );
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).await),
+        locked,
+        "a check during the lockout does not extend it"
+    );
+    server.advance_clock(4).await;
+    password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+    // The right password started the count afresh: four more failures lock nothing.
+    for _ in 0..4 {
+        err_of(password_auth(&c, &p, "ann", "Wr0ng-password").await);
+    }
+    password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+
+    // A client that hides existence shows a missing user locking out like a real one.
+    let hidden = c
+        .create_user_pool_client()
+        .user_pool_id(&p.id)
+        .client_name("hidden")
+        .set_explicit_auth_flows(Some(FLOWS.to_vec()))
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+        .send()
+        .await
+        .unwrap();
+    let hidden = Pool {
+        id: p.id.clone(),
+        client_id: hidden
+            .user_pool_client()
+            .unwrap()
+            .client_id()
+            .unwrap()
+            .to_string(),
+        secret: None,
+    };
+    lock_out(&server, || password_auth(&c, &hidden, "nobody", PASSWORD)).await;
+    assert_eq!(
+        err_of(password_auth(&c, &hidden, "nobody", PASSWORD).await),
+        locked
+    );
+}
+
+#[tokio::test]
+async fn revoked_and_signed_out_tokens_are_refused() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "signout").await;
+    let session = || async {
+        let out = password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+        let r = out.authentication_result().unwrap();
+        (
+            r.access_token().unwrap().to_string(),
+            r.refresh_token().unwrap().to_string(),
+        )
+    };
+    let refresh = |token: String| {
+        let c = c.clone();
+        let client_id = p.client_id.clone();
+        async move {
+            c.initiate_auth()
+                .client_id(client_id)
+                .auth_flow(AuthFlowType::RefreshTokenAuth)
+                .auth_parameters("REFRESH_TOKEN", token)
+                .send()
+                .await
+        }
+    };
+    let get_user = |token: String| {
+        let c = c.clone();
+        async move { c.get_user().access_token(token).send().await }
+    };
+    let revoked_access = (
+        "NotAuthorizedException".to_string(),
+        "Access Token has been revoked".to_string(),
+    );
+    let revoked_refresh = (
+        "NotAuthorizedException".to_string(),
+        "Refresh Token has been revoked".to_string(),
+    );
+
+    // RevokeToken ends one session and leaves the other.
+    let (access_a, refresh_a) = session().await;
+    let (access_b, refresh_b) = session().await;
+    c.revoke_token()
+        .client_id(&p.client_id)
+        .token(&refresh_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err_of(refresh(refresh_a.clone()).await), revoked_refresh);
+    assert_eq!(err_of(get_user(access_a).await), revoked_access);
+    get_user(access_b.clone()).await.unwrap();
+    refresh(refresh_b.clone()).await.unwrap();
+    // Revoking an unknown or revoked token is no error; a stranger client is refused.
+    c.revoke_token()
+        .client_id(&p.client_id)
+        .token("unknown")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(
+            c.revoke_token()
+                .client_id("nosuchclient")
+                .token(&refresh_b)
+                .send()
+                .await
+        )
+        .0,
+        "UnauthorizedException"
+    );
+
+    // GlobalSignOut ends every session of the user.
+    let (access_c, refresh_c) = session().await;
+    c.global_sign_out()
+        .access_token(&access_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err_of(get_user(access_b.clone()).await), revoked_access);
+    assert_eq!(err_of(get_user(access_c).await), revoked_access);
+    assert_eq!(err_of(refresh(refresh_b).await), revoked_refresh);
+    assert_eq!(err_of(refresh(refresh_c).await), revoked_refresh);
+    assert_eq!(
+        err_of(c.global_sign_out().access_token(&access_b).send().await),
+        revoked_access,
+        "a second GlobalSignOut with the same token"
+    );
+
+    // So does AdminUserGlobalSignOut; a later sign-in works again.
+    let (access_d, _) = session().await;
+    c.admin_user_global_sign_out()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err_of(get_user(access_d).await), revoked_access);
+    let (access_e, _) = session().await;
+    get_user(access_e).await.unwrap();
+    assert_eq!(
+        err_of(
+            c.admin_user_global_sign_out()
+                .user_pool_id(&p.id)
+                .username("nobody")
+                .send()
+                .await
+        ),
+        (
+            "UserNotFoundException".to_string(),
+            "User does not exist.".to_string()
+        )
+    );
+}

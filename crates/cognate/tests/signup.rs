@@ -11,43 +11,19 @@ use cip::types::{
 };
 use common::*;
 
-const PASSWORD: &str = "Passw0rd!";
-
-struct Pool {
-    id: String,
-    client_id: String,
-    secret: Option<String>,
-}
-
+/// A pool shaped by `configure` whose client has a secret or not and the given
+/// PreventUserExistenceErrors.
 async fn pool_with(
     c: &cip::Client,
-    configure: impl FnOnce(
-        cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder,
-    )
-        -> cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder,
+    configure: impl FnOnce(PoolBuilder) -> PoolBuilder,
     secret: bool,
     prevent: Option<PreventUserExistenceErrorTypes>,
 ) -> Pool {
-    let pool = configure(c.create_user_pool().pool_name("signup"))
-        .send()
-        .await
-        .unwrap();
-    let id = pool.user_pool().unwrap().id().unwrap().to_string();
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&id)
-        .client_name("app")
-        .generate_secret(secret)
-        .set_prevent_user_existence_errors(prevent)
-        .send()
-        .await
-        .unwrap();
-    let client = client.user_pool_client().unwrap();
-    Pool {
-        id,
-        client_id: client.client_id().unwrap().to_string(),
-        secret: client.client_secret().map(str::to_string),
-    }
+    create_pool(c, "signup", configure, |b| {
+        b.generate_secret(secret)
+            .set_prevent_user_existence_errors(prevent)
+    })
+    .await
 }
 
 async fn email_pool(c: &cip::Client) -> Pool {
@@ -58,30 +34,6 @@ async fn email_pool(c: &cip::Client) -> Pool {
         None,
     )
     .await
-}
-
-async fn sign_up(
-    c: &cip::Client,
-    p: &Pool,
-    username: &str,
-    email: &str,
-) -> cip::operation::sign_up::SignUpOutput {
-    c.sign_up()
-        .client_id(&p.client_id)
-        .username(username)
-        .password(PASSWORD)
-        .user_attributes(attr("email", email))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn status(c: &cip::Client, p: &Pool, username: &str) -> UserStatusType {
-    user_status(c, &p.id, username).await
-}
-
-async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
-    user_attribute(c, &p.id, username, name).await
 }
 
 #[tokio::test]

@@ -26,17 +26,11 @@ use cognate_triggers::TIMEOUT_ERROR_CODE;
 use common::*;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "Passw0rd!";
 const PRE: &str = "pre-signup";
 const CUSTOM: &str = "custom-message";
 const POST: &str = "post-confirmation";
 
 // ------------------------------------------------------------------ fixtures
-
-struct Pool {
-    id: String,
-    client_id: String,
-}
 
 /// A server configured for `lambda` through the standard AWS environment.
 async fn lambda_server(lambda: &FakeLambda, args: &[&str]) -> Server {
@@ -68,36 +62,19 @@ fn all_triggers(arn: impl Fn(&str) -> String) -> LambdaConfigType {
         .build()
 }
 
+/// A pool with these triggers, shaped by `configure`, and its client.
 async fn pool_with(
     c: &cip::Client,
     lambda_config: LambdaConfigType,
     configure: impl FnOnce(CreateUserPoolFluentBuilder) -> CreateUserPoolFluentBuilder,
 ) -> Pool {
-    let pool = configure(
-        c.create_user_pool()
-            .pool_name("triggers")
-            .lambda_config(lambda_config),
+    create_pool(
+        c,
+        "triggers",
+        |b| configure(b.lambda_config(lambda_config)),
+        |b| b,
     )
-    .send()
     .await
-    .unwrap();
-    let id = pool.user_pool().unwrap().id().unwrap().to_string();
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&id)
-        .client_name("app")
-        .send()
-        .await
-        .unwrap();
-    Pool {
-        id,
-        client_id: client
-            .user_pool_client()
-            .unwrap()
-            .client_id()
-            .unwrap()
-            .to_string(),
-    }
 }
 
 /// Email auto-verified, all three triggers on `lambda`.
@@ -116,48 +93,6 @@ fn developer_email(b: CreateUserPoolFluentBuilder) -> CreateUserPoolFluentBuilde
                 .source_arn("arn:aws:ses:us-east-1:123456789012:identity/noreply@example.com")
                 .build(),
         )
-}
-
-async fn sign_up(
-    c: &cip::Client,
-    p: &Pool,
-    username: &str,
-    email: &str,
-) -> cip::operation::sign_up::SignUpOutput {
-    c.sign_up()
-        .client_id(&p.client_id)
-        .username(username)
-        .password(PASSWORD)
-        .user_attributes(attr("email", email))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn user(
-    c: &cip::Client,
-    p: &Pool,
-    username: &str,
-) -> cip::operation::admin_get_user::AdminGetUserOutput {
-    c.admin_get_user()
-        .user_pool_id(&p.id)
-        .username(username)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn status(c: &cip::Client, p: &Pool, username: &str) -> UserStatusType {
-    user(c, p, username).await.user_status().cloned().unwrap()
-}
-
-async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
-    user(c, p, username)
-        .await
-        .user_attributes()
-        .iter()
-        .find(|a| a.name() == name)
-        .and_then(|a| a.value().map(str::to_string))
 }
 
 async fn user_count(c: &cip::Client, p: &Pool) -> usize {

@@ -182,15 +182,7 @@ async fn handle(
         )
             .into_response();
     };
-    let header_list: Vec<(String, String)> = headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let header_list = sigv4::header_pairs(&headers);
     let req = SignedRequest {
         method: method.as_str(),
         path: &path,
@@ -201,7 +193,7 @@ async fn handle(
     let expect = SigV4Expectation {
         access_key: &shared.access_key,
         secret_key: &shared.secret_key,
-        region: &shared.region,
+        region: Some(&shared.region),
         service,
         now: Some(SystemTime::now()),
     };

@@ -8,6 +8,9 @@
 //!    scope, hex SHA-256 of the canonical request;
 //! 3. signing key = HMAC chain `"AWS4"+secret` → date → region → service →
 //!    `aws4_request`; signature = hex HMAC(signing key, string to sign).
+//!
+//! One verifier serves every fake AWS endpoint of the workspace: [`super::FakeAws`]
+//! here, and cognate-triggers' fake Lambda, which words the refusals as Lambda does.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,7 +35,9 @@ pub struct SignedRequest<'a> {
 pub struct SigV4Expectation<'a> {
     pub access_key: &'a str,
     pub secret_key: &'a str,
-    pub region: &'a str,
+    /// The region the credential scope must name (`None`: any region; the
+    /// caller reads it from the returned [`Authorization`]).
+    pub region: Option<&'a str>,
     pub service: &'a str,
     /// Reject a request whose `X-Amz-Date` is further than 15 minutes from
     /// this instant (`None`: no clock check, e.g. for published vectors).
@@ -108,6 +113,20 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, SigV4Failure> {
     })
 }
 
+/// A received header map as [`SignedRequest::headers`] wants it (names in
+/// lowercase, one entry per value, values decoded lossily).
+pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Verifies the request's SigV4 signature; on success returns the parsed
 /// `Authorization`.
 pub fn verify(
@@ -132,12 +151,15 @@ pub fn verify(
             format!("unknown access key {}", auth.access_key),
         ));
     }
-    if auth.region != expect.region || auth.service != expect.service {
+    if expect.region.is_some_and(|r| r != auth.region) || auth.service != expect.service {
         return Err(fail(
             "SignatureDoesNotMatch",
             format!(
                 "credential scope {}/{} but expected {}/{}",
-                auth.region, auth.service, expect.region, expect.service
+                auth.region,
+                auth.service,
+                expect.region.unwrap_or("*"),
+                expect.service
             ),
         ));
     }
@@ -195,35 +217,51 @@ pub fn verify(
             ));
         }
     }
-    let canonical = canonical_request(
-        req.method,
-        req.path,
-        req.query,
-        req.headers,
-        &auth.signed_headers,
-        &payload_hash,
-    )?;
     let scope = format!(
         "{}/{}/{}/aws4_request",
         auth.date, auth.region, auth.service
     );
-    let sts = string_to_sign(&amz_date, &scope, &canonical);
     let key = signing_key(expect.secret_key, &auth.date, &auth.region, &auth.service);
-    let expected = hex::encode(hmac(&key, sts.as_bytes()));
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(fail(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided.",
-        ));
+    // A literal `+` in the query is `%2B` to the published algorithm, but a
+    // space to signers that read the query as a form (the AWS SDKs'
+    // `form_urlencoded`); either reading verifies.
+    let readings: &[bool] = if req.query.contains('+') {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    let mut first_canonical = None;
+    for &plus_is_space in readings {
+        let canonical = canonical_request(
+            req.method,
+            req.path,
+            &canonical_query_with(req.query, plus_is_space),
+            req.headers,
+            &auth.signed_headers,
+            &payload_hash,
+        )?;
+        let sts = string_to_sign(&amz_date, &scope, &canonical);
+        let expected = hex::encode(hmac(&key, sts.as_bytes()));
+        if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+            return Ok(auth);
+        }
+        first_canonical.get_or_insert(canonical);
     }
-    Ok(auth)
+    Err(fail(
+        "SignatureDoesNotMatch",
+        format!(
+            "The request signature we calculated does not match the signature you provided.\n\n\
+             The Canonical String for this request should have been\n'{}'",
+            first_canonical.unwrap_or_default()
+        ),
+    ))
 }
 
-/// The canonical request (step 1).
+/// The canonical request (step 1), over the query string in canonical form.
 pub fn canonical_request(
     method: &str,
     path: &str,
-    query: &str,
+    canonical_query: &str,
     headers: &[(String, String)],
     signed_headers: &[String],
     payload_hash: &str,
@@ -250,7 +288,7 @@ pub fn canonical_request(
         "{}\n{}\n{}\n{}\n{}\n{}",
         method.to_ascii_uppercase(),
         canonical_uri(path),
-        canonical_query(query),
+        canonical_query,
         canon_headers,
         signed_headers.join(";"),
         payload_hash
@@ -348,13 +386,27 @@ fn canonical_uri(path: &str) -> String {
         .join("/")
 }
 
-fn canonical_query(query: &str) -> String {
+/// The canonical query string: pairs decoded, encoded again and sorted; a
+/// literal `+` stays a `+` (`%2B`).
+pub fn canonical_query(query: &str) -> String {
+    canonical_query_with(query, false)
+}
+
+/// The same, reading a literal `+` as a space (`%20`) when `plus_is_space`.
+fn canonical_query_with(query: &str, plus_is_space: bool) -> String {
+    let decode = |s: &str| {
+        if plus_is_space {
+            uri_decode(&s.replace('+', " "))
+        } else {
+            uri_decode(s)
+        }
+    };
     let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (uri_encode(&uri_decode(k)), uri_encode(&uri_decode(v)))
+            (uri_encode(&decode(k)), uri_encode(&decode(v)))
         })
         .collect();
     pairs.sort();
@@ -416,7 +468,7 @@ mod tests {
         let canonical = canonical_request(
             "GET",
             "/",
-            "Version=2010-05-08&Action=ListUsers",
+            &canonical_query("Version=2010-05-08&Action=ListUsers"),
             &headers,
             &signed,
             &hex::encode(Sha256::digest(b"")),
@@ -436,7 +488,7 @@ mod tests {
         SigV4Expectation {
             access_key: "AKIDEXAMPLE",
             secret_key: secret,
-            region: "us-east-1",
+            region: Some("us-east-1"),
             service: "iam",
             now: None,
         }
@@ -483,6 +535,87 @@ mod tests {
         assert_eq!(verify(&req, &fresh).unwrap_err().code, "RequestExpired");
         fresh.now = parse_amz_date("20150830T124000Z");
         assert!(verify(&req, &fresh).is_ok());
+        // Another region in the scope; none expected: any region, reported.
+        let mut elsewhere = expectation(SECRET);
+        elsewhere.region = Some("eu-west-1");
+        assert_eq!(
+            verify(&req, &elsewhere).unwrap_err().code,
+            "SignatureDoesNotMatch"
+        );
+        elsewhere.region = None;
+        assert_eq!(verify(&req, &elsewhere).unwrap().region, "us-east-1");
+    }
+
+    /// Headers of a GET signed (service `service`) over this canonical query.
+    fn signed_over(canonical_query: &str) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("host".to_string(), "example.amazonaws.com".to_string()),
+            ("x-amz-date".to_string(), "20150830T123600Z".to_string()),
+        ];
+        let signed = vec!["host".to_string(), "x-amz-date".to_string()];
+        let canonical = canonical_request(
+            "GET",
+            "/",
+            canonical_query,
+            &headers,
+            &signed,
+            &hex::encode(Sha256::digest(b"")),
+        )
+        .unwrap();
+        let sts = string_to_sign(
+            "20150830T123600Z",
+            "20150830/us-east-1/service/aws4_request",
+            &canonical,
+        );
+        let key = signing_key(SECRET, "20150830", "us-east-1", "service");
+        let signature = hex::encode(hmac(&key, sts.as_bytes()));
+        headers.push((
+            "authorization".to_string(),
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature={signature}"
+            ),
+        ));
+        headers
+    }
+
+    #[test]
+    fn a_plus_in_the_query_verifies_read_either_way() {
+        let mut expect = expectation(SECRET);
+        expect.service = "service";
+        // AWS's "get-vanilla" vector, as a check on the construction below.
+        let vanilla = signed_over("");
+        assert!(vanilla.iter().any(|(_, v)| v.ends_with(
+            "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        )));
+        // `k=a+b`, signed as `%2B` (the published algorithm) or as a space
+        // (a signer reading the query as a form, like the AWS SDKs).
+        for canonical in ["k=a%2Bb", "k=a%20b"] {
+            let headers = signed_over(canonical);
+            let req = SignedRequest {
+                method: "GET",
+                path: "/",
+                query: "k=a+b",
+                headers: &headers,
+                body: b"",
+            };
+            assert!(verify(&req, &expect).is_ok(), "{canonical}");
+        }
+        let headers = signed_over("k=a%20c");
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "k=a+b",
+            headers: &headers,
+            body: b"",
+        };
+        let err = verify(&req, &expect).unwrap_err();
+        assert_eq!(err.code, "SignatureDoesNotMatch");
+        assert!(
+            err.message.contains("\n'GET\n/\nk=a%2Bb\n"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -506,6 +639,15 @@ mod tests {
             "/v2/email/outbound-emails"
         );
         assert_eq!(canonical_uri("/a%20b"), "/a%2520b");
+        assert_eq!(
+            canonical_uri("/2015-03-31/functions/arn%3Aaws%3Alambda/invocations"),
+            "/2015-03-31/functions/arn%253Aaws%253Alambda/invocations"
+        );
+        assert_eq!(
+            canonical_query("b=2&a=%41 &Qualifier=x"),
+            "Qualifier=x&a=A%20&b=2"
+        );
+        assert_eq!(canonical_query_with("k=a%20b+c", true), "k=a%20b%20c");
         assert_eq!(collapse_spaces("a   b \t c"), "a b c");
     }
 }

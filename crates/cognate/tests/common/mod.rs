@@ -365,36 +365,109 @@ impl TestDatabase {
     }
 }
 
-/// A user's status, through AdminGetUser.
-pub async fn user_status(
+/// The password the suites sign users up with.
+pub const PASSWORD: &str = "Passw0rd!";
+
+pub type PoolBuilder = cip::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
+pub type ClientBuilder =
+    cip::operation::create_user_pool_client::builders::CreateUserPoolClientFluentBuilder;
+pub type SignUpResult = Result<
+    cip::operation::sign_up::SignUpOutput,
+    cip::error::SdkError<cip::operation::sign_up::SignUpError, cip::config::http::HttpResponse>,
+>;
+
+/// A user pool and its app client.
+pub struct Pool {
+    pub id: String,
+    pub client_id: String,
+    /// The client's secret, when it was created with one.
+    pub secret: Option<String>,
+}
+
+/// Creates the pool `name`, shaped by `configure`, and its client "app" (which `client` may
+/// shape further, e.g. with a secret or another name).
+pub async fn create_pool(
     c: &cip::Client,
-    pool_id: &str,
+    name: &str,
+    configure: impl FnOnce(PoolBuilder) -> PoolBuilder,
+    client: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Pool {
+    let pool = configure(c.create_user_pool().pool_name(name))
+        .send()
+        .await
+        .unwrap();
+    let id = pool.user_pool().unwrap().id().unwrap().to_string();
+    let created = client(
+        c.create_user_pool_client()
+            .user_pool_id(&id)
+            .client_name("app"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let created = created.user_pool_client().unwrap();
+    Pool {
+        id,
+        client_id: created.client_id().unwrap().to_string(),
+        secret: created.client_secret().map(str::to_string),
+    }
+}
+
+/// SignUp through the pool's client with [`PASSWORD`] and one attribute.
+pub async fn try_sign_up(
+    c: &cip::Client,
+    p: &Pool,
     username: &str,
-) -> cip::types::UserStatusType {
+    attribute: cip::types::AttributeType,
+) -> SignUpResult {
+    c.sign_up()
+        .client_id(&p.client_id)
+        .username(username)
+        .password(PASSWORD)
+        .user_attributes(attribute)
+        .send()
+        .await
+}
+
+/// SignUp with an email address, which must succeed.
+pub async fn sign_up(
+    c: &cip::Client,
+    p: &Pool,
+    username: &str,
+    email: &str,
+) -> cip::operation::sign_up::SignUpOutput {
+    try_sign_up(c, p, username, attr("email", email))
+        .await
+        .unwrap()
+}
+
+/// A user of the pool, through AdminGetUser.
+pub async fn user(
+    c: &cip::Client,
+    p: &Pool,
+    username: &str,
+) -> cip::operation::admin_get_user::AdminGetUserOutput {
     c.admin_get_user()
-        .user_pool_id(pool_id)
+        .user_pool_id(&p.id)
         .username(username)
         .send()
         .await
         .expect("AdminGetUser")
+}
+
+/// A user's status in the pool.
+pub async fn status(c: &cip::Client, p: &Pool, username: &str) -> cip::types::UserStatusType {
+    user(c, p, username)
+        .await
         .user_status()
         .cloned()
         .expect("status")
 }
 
-/// One attribute of a user, through AdminGetUser.
-pub async fn user_attribute(
-    c: &cip::Client,
-    pool_id: &str,
-    username: &str,
-    name: &str,
-) -> Option<String> {
-    c.admin_get_user()
-        .user_pool_id(pool_id)
-        .username(username)
-        .send()
+/// One attribute of a user in the pool.
+pub async fn attribute(c: &cip::Client, p: &Pool, username: &str, name: &str) -> Option<String> {
+    user(c, p, username)
         .await
-        .expect("AdminGetUser")
         .user_attributes()
         .iter()
         .find(|a| a.name() == name)
@@ -410,30 +483,20 @@ pub async fn settings_changes_apply_to_the_next_request(
     reader: &cip::Client,
 ) {
     use cip::types::{PasswordPolicyType, PreventUserExistenceErrorTypes, UserPoolPolicyType};
-    let pool = writer
-        .create_user_pool()
-        .pool_name("changing")
-        .send()
-        .await
-        .unwrap()
-        .user_pool()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_string();
-    let client = writer
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("c")
-        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Legacy)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client()
-        .unwrap()
-        .client_id()
-        .unwrap()
-        .to_string();
+    let Pool {
+        id: pool,
+        client_id: client,
+        ..
+    } = create_pool(
+        writer,
+        "changing",
+        |b| b,
+        |b| {
+            b.client_name("c")
+                .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Legacy)
+        },
+    )
+    .await;
     let confirm_nobody = || {
         reader
             .confirm_sign_up()
@@ -447,7 +510,7 @@ pub async fn settings_changes_apply_to_the_next_request(
             .sign_up()
             .client_id(&client)
             .username(name)
-            .password("Passw0rd!")
+            .password(PASSWORD)
             .send()
     };
     assert_eq!(err_of(confirm_nobody().await).0, "UserNotFoundException");
