@@ -64,6 +64,9 @@ pub enum DomainError {
     IncorrectCredentials,
     #[error("user is disabled")]
     UserDisabled,
+    /// Locked out after failed password checks (`rules::lockout`).
+    #[error("password attempts exceeded")]
+    PasswordAttemptsExceeded,
     #[error("user is not confirmed")]
     UserNotConfirmed,
     #[error("password reset required")]
@@ -79,6 +82,15 @@ pub enum DomainError {
     InvalidAccessToken,
     #[error("access token expired")]
     AccessTokenExpired,
+    /// Signed out globally, or its refresh token was revoked.
+    #[error("access token revoked")]
+    AccessTokenRevoked,
+    /// RevokeToken on a client with `EnableTokenRevocation` off.
+    #[error("token revocation is off for the client")]
+    RevocationDisabled,
+    /// RevokeToken with an unknown client or a wrong client secret.
+    #[error("client credentials do not match")]
+    ClientCredentials,
 
     // ------------------------------------------------------------- uniqueness
     /// `alias` names the alias (used as a sign-in name) that is taken; `None`: the username.

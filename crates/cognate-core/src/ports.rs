@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::delivery::{DeliveryError, EmailMessage, Medium, Receipt, SmsMessage};
 use crate::records::*;
+use crate::rules::lockout::SignInFailures;
 use crate::triggers::{TriggerError, TriggerKind};
 
 /// What can go wrong in storage, in domain terms (no driver types).
@@ -109,6 +110,34 @@ pub trait Directory: Send + Sync {
     ) -> StoreResult<Vec<SigningKeyRecord>>;
     async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
     async fn refresh_token(&self, digest: &[u8]) -> StoreResult<Option<RefreshTokenRecord>>;
+
+    /// Revokes one refresh token (and so the tokens minted from it); false when unknown.
+    async fn revoke_refresh_token(&self, digest: &[u8], now: i64) -> StoreResult<bool>;
+    /// Revokes every refresh token of a user (global sign-out); returns how many.
+    async fn revoke_user_refresh_tokens(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Whether the refresh token of this `origin_jti` is revoked (None: no such token).
+    async fn origin_revoked(&self, origin_jti: &str) -> StoreResult<Option<bool>>;
+
+    /// A user's (or a name's) failed password checks in a row.
+    async fn sign_in_failures(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+    ) -> StoreResult<Option<SignInFailures>>;
+    /// Counts one more failed check, atomically (`rules::lockout::after_failure`).
+    async fn record_sign_in_failure(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+        now: i64,
+    ) -> StoreResult<SignInFailures>;
+    /// Starts the count afresh (a correct password).
+    async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> StoreResult<()>;
 
     async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// Messages oldest first, optionally of one pool and/or username.

@@ -455,6 +455,31 @@ operations! {
         })
     }
 
+    fn revoke_token(&self, _ctx, input: RevokeTokenRequest) -> RevokeTokenResponse;
+        errors [UnauthorizedException, UnsupportedOperationException]
+    {
+        self.service
+            .revoke_token(&input.token, &input.client_id, input.client_secret.as_deref())
+            .await?;
+        Ok(RevokeTokenResponse::default())
+    }
+
+    fn global_sign_out(&self, _ctx, input: GlobalSignOutRequest) -> GlobalSignOutResponse;
+        errors [NotAuthorizedException]
+    {
+        self.service.global_sign_out(&input.access_token).await?;
+        Ok(GlobalSignOutResponse::default())
+    }
+
+    fn admin_user_global_sign_out(&self, _ctx, input: AdminUserGlobalSignOutRequest) -> AdminUserGlobalSignOutResponse;
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        self.service
+            .admin_user_global_sign_out(&input.user_pool_id, &input.username)
+            .await?;
+        Ok(AdminUserGlobalSignOutResponse::default())
+    }
+
     fn list_users(&self, _ctx, input: ListUsersRequest) -> ListUsersResponse;
         errors [InvalidParameterException, ResourceNotFoundException]
     {

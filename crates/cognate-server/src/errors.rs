@@ -88,6 +88,19 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             ApiError::new(K::NotAuthorizedException, "Incorrect username or password.")
         }
         DomainError::UserDisabled => ApiError::new(K::NotAuthorizedException, "User is disabled."),
+        DomainError::PasswordAttemptsExceeded => {
+            ApiError::new(K::NotAuthorizedException, "Password attempts exceeded")
+        }
+        DomainError::AccessTokenRevoked => {
+            ApiError::new(K::NotAuthorizedException, "Access Token has been revoked")
+        }
+        DomainError::RevocationDisabled => ApiError::new(
+            K::UnsupportedOperationException,
+            "Token revocation is not enabled for this client.",
+        ),
+        DomainError::ClientCredentials => {
+            ApiError::new(K::UnauthorizedException, "Invalid client credentials.")
+        }
         DomainError::UserNotConfirmed => {
             ApiError::new(K::UserNotConfirmedException, "User is not confirmed.")
         }
@@ -509,6 +522,28 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::UserDisabled),
             "User is disabled."
+        );
+        assert_eq!(
+            not_authorized(DomainError::PasswordAttemptsExceeded),
+            "Password attempts exceeded"
+        );
+        assert_eq!(
+            not_authorized(DomainError::AccessTokenRevoked),
+            "Access Token has been revoked"
+        );
+        assert_eq!(
+            wire(DomainError::RevocationDisabled),
+            (
+                ErrorKind::UnsupportedOperationException,
+                "Token revocation is not enabled for this client.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::ClientCredentials),
+            (
+                ErrorKind::UnauthorizedException,
+                "Invalid client credentials.".into()
+            )
         );
         assert_eq!(
             not_authorized(DomainError::InvalidRefreshToken),

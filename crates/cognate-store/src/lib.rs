@@ -19,6 +19,7 @@ use cognate_core::rules::confirmation::{
     self, AliasClaim, ConfirmSnapshot, Decision, StoredCode, UserState,
 };
 use cognate_core::rules::limits;
+use cognate_core::rules::lockout::{self, SignInFailures};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -559,6 +560,97 @@ impl Directory for Store {
                 })
             })
             .transpose()
+    }
+
+    async fn revoke_refresh_token(&self, digest: &[u8], now: i64) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE digest = $1 AND revoked_at IS NULL",
+                params![digest, now],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn revoke_user_refresh_tokens(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: i64,
+    ) -> Result<u64> {
+        self.db
+            .execute(
+                "UPDATE refresh_tokens SET revoked_at = $3 WHERE pool_id = $1 AND username_key = $2 AND revoked_at IS NULL",
+                params![pool_id, username_key, now],
+            )
+            .await
+    }
+
+    async fn origin_revoked(&self, origin_jti: &str) -> Result<Option<bool>> {
+        self.db
+            .fetch_optional(
+                "SELECT revoked_at FROM refresh_tokens WHERE origin_jti = $1",
+                params![origin_jti],
+            )
+            .await?
+            .map(|r| Ok(r.get::<Option<i64>>("revoked_at")?.is_some()))
+            .transpose()
+    }
+
+    async fn sign_in_failures(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+    ) -> Result<Option<SignInFailures>> {
+        self.db
+            .fetch_optional(
+                "SELECT failures, last_failure_at FROM sign_in_failures WHERE pool_id = $1 AND name_key = $2",
+                params![pool_id, name_key],
+            )
+            .await?
+            .map(|r| failures_from_row(&r))
+            .transpose()
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+        now: i64,
+    ) -> Result<SignInFailures> {
+        let (pool_id, name_key) = (pool_id.to_string(), name_key.to_string());
+        self.db
+            .transact(move |tx, dialect| {
+                let state = tx
+                    .fetch_optional(
+                        &format!(
+                            "SELECT failures, last_failure_at FROM sign_in_failures WHERE pool_id = $1 AND name_key = $2{}",
+                            for_update(dialect)
+                        ),
+                        params![&pool_id, &name_key],
+                    )?
+                    .map(|r| failures_from_row(&r))
+                    .transpose()?;
+                let next = lockout::after_failure(state, now);
+                tx.execute(
+                    "INSERT INTO sign_in_failures (pool_id, name_key, failures, last_failure_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (pool_id, name_key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at",
+                    params![&pool_id, &name_key, next.failures, next.last_failure_at],
+                )?;
+                Ok(next)
+            })
+            .await
+    }
+
+    async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> Result<()> {
+        self.db
+            .execute(
+                "DELETE FROM sign_in_failures WHERE pool_id = $1 AND name_key = $2",
+                params![pool_id, name_key],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
@@ -1165,6 +1257,13 @@ fn signing_key_from_row(r: &Row) -> Result<SigningKeyRecord> {
         private_key: r.get("private_key")?,
         created_at: r.get("created_at")?,
         retired_at: r.get("retired_at")?,
+    })
+}
+
+fn failures_from_row(r: &Row) -> Result<SignInFailures> {
+    Ok(SignInFailures {
+        failures: r.get("failures")?,
+        last_failure_at: r.get("last_failure_at")?,
     })
 }
 

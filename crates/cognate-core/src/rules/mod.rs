@@ -4,3 +4,4 @@
 
 pub mod confirmation;
 pub mod limits;
+pub mod lockout;

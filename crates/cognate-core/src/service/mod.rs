@@ -9,6 +9,7 @@ mod hooks;
 mod messaging;
 mod pools;
 mod signin;
+mod signout;
 mod signup;
 mod tokens;
 mod users;

@@ -9,6 +9,7 @@ use super::tokens::AuthTokens;
 use super::{Caller, Service};
 use crate::error::{DomainError, DomainResult};
 use crate::records::{UserRecord, UserStatus};
+use crate::rules::lockout;
 use crate::settings::{ClientSettings, PoolSettings};
 
 /// The flows of `AuthFlow`, with the legacy names folded into the current ones.
@@ -152,15 +153,28 @@ impl Service {
             .map(|u| u.username.as_str())
             .unwrap_or(username);
         self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        // Failures count per user, or per name for a name of no user, so that a client that
+        // hides existence shows a missing user locking out like a real one.
+        let name_key = match &user {
+            Some(u) => u.username_key.clone(),
+            None => pool.username_key(username),
+        };
+        let failures = self.store.sign_in_failures(&pool.id, &name_key).await?;
+        let now = self.clock.now();
+        if lockout::is_locked(failures.as_ref(), now) {
+            return Err(DomainError::PasswordAttemptsExceeded);
+        }
         let Some(user) = user else {
             // The same password work as for a real user, so time does not tell either.
             self.password_matches(password, &self.dummy_password_hash)
                 .await?;
-            return Err(if client.hides_user_existence() {
-                DomainError::IncorrectCredentials
-            } else {
-                DomainError::UserNotFound
-            });
+            if !client.hides_user_existence() {
+                return Err(DomainError::UserNotFound);
+            }
+            self.store
+                .record_sign_in_failure(&pool.id, &name_key, now)
+                .await?;
+            return Err(DomainError::IncorrectCredentials);
         };
         if !user.enabled {
             return Err(DomainError::UserDisabled);
@@ -174,7 +188,15 @@ impl Service {
             .as_deref()
             .unwrap_or(&self.dummy_password_hash);
         if !self.password_matches(password, hash).await? || user.password_hash.is_none() {
+            self.store
+                .record_sign_in_failure(&pool.id, &name_key, now)
+                .await?;
             return Err(DomainError::IncorrectCredentials);
+        }
+        if failures.is_some() {
+            self.store
+                .clear_sign_in_failures(&pool.id, &name_key)
+                .await?;
         }
         self.tokens_for_status(client, pool, &user).await
     }

@@ -253,6 +253,11 @@ impl Service {
         if exp <= self.clock.now() {
             return Err(DomainError::AccessTokenExpired);
         }
+        if let Some(origin) = claims.get("origin_jti").and_then(Value::as_str) {
+            if self.store.origin_revoked(origin).await? == Some(true) {
+                return Err(DomainError::AccessTokenRevoked);
+            }
+        }
         Ok((pool, claims))
     }
 

@@ -25,3 +25,15 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     FOREIGN KEY (pool_id, username_key) REFERENCES users(pool_id, username_key) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens(pool_id, username_key)
+;
+-- Access tokens name their refresh token's origin_jti: a revoked origin revokes them too.
+CREATE INDEX IF NOT EXISTS refresh_tokens_origin ON refresh_tokens(origin_jti);
+-- Failed password checks in a row, per user (or per name given, for names of no user, so
+-- that a missing user locks out like a real one). No foreign key to users for that reason.
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    pool_id TEXT NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    name_key TEXT NOT NULL,
+    failures BIGINT NOT NULL,
+    last_failure_at BIGINT NOT NULL,
+    PRIMARY KEY (pool_id, name_key)
+)

@@ -1,0 +1,79 @@
+//! Ending sessions: RevokeToken (one refresh token and the tokens minted from it),
+//! GlobalSignOut and AdminUserGlobalSignOut (every refresh token of the user, and so every
+//! access token that names one; spec iii.6, iii.7). Access tokens are checked against their
+//! origin on every use (`verify_access_token`), so a sign-out holds on every instance.
+
+use serde_json::Value;
+
+use super::Service;
+use crate::error::{DomainError, DomainResult};
+
+impl Service {
+    /// RevokeToken. An unknown or already revoked token is no error (as the revocation
+    /// endpoint answers); another client's token is left alone.
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> DomainResult<()> {
+        let (client, _) = match self.client_context(client_id).await {
+            Ok(found) => found,
+            Err(DomainError::ClientNotFound { .. }) => return Err(DomainError::ClientCredentials),
+            Err(e) => return Err(e),
+        };
+        if let Some(secret) = &client.client_secret {
+            let given = client_secret.unwrap_or_default();
+            if !cognate_crypto::codes::digests_equal(secret.as_bytes(), given.as_bytes()) {
+                return Err(DomainError::ClientCredentials);
+            }
+        }
+        if !client.enable_token_revocation {
+            return Err(DomainError::RevocationDisabled);
+        }
+        let digest = self.refresh_digest(token);
+        let Some(record) = self.store.refresh_token(&digest).await? else {
+            return Ok(());
+        };
+        if record.client_id == client.client_id {
+            self.store
+                .revoke_refresh_token(&digest, self.clock.now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// GlobalSignOut: the access token's user is signed out everywhere.
+    pub async fn global_sign_out(&self, access_token: &str) -> DomainResult<()> {
+        let (pool, claims) = self.verify_access_token(access_token).await?;
+        let username = claims
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or(DomainError::InvalidAccessToken)?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .ok_or(DomainError::UserNotFound)?;
+        self.store
+            .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    /// AdminUserGlobalSignOut.
+    pub async fn admin_user_global_sign_out(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> DomainResult<()> {
+        let pool = self.pool_settings(pool_id).await?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .ok_or(DomainError::UserNotFound)?;
+        self.store
+            .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
+            .await?;
+        Ok(())
+    }
+}
