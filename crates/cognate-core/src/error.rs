@@ -57,6 +57,16 @@ pub enum DomainError {
     /// A flow or challenge this build does not implement yet.
     #[error("{what} is not supported yet")]
     NotSupportedYet { what: &'static str },
+    /// A challenge answer with an unknown, foreign or tampered session.
+    #[error("invalid session")]
+    InvalidSession,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("session already used")]
+    SessionUsed,
+    /// An `SRP_A` that is not hex, not below N, or zero modulo N.
+    #[error("invalid SRP_A")]
+    InvalidSrpA,
     #[error("missing auth parameter {name}")]
     MissingParameter { name: &'static str },
     /// Wrong password, or (when the client hides existence) an unknown user.

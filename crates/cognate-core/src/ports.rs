@@ -123,6 +123,11 @@ pub trait Directory: Send + Sync {
     /// Whether the refresh token of this `origin_jti` is revoked (None: no such token).
     async fn origin_revoked(&self, origin_jti: &str) -> StoreResult<Option<bool>>;
 
+    async fn insert_auth_session(&self, session: AuthSessionRecord) -> StoreResult<()>;
+    /// Takes a challenge session for answering: marks it used in the same transaction that
+    /// finds it (`rules::sessions::take`), so it is answered once across instances.
+    async fn take_auth_session(&self, digest: &[u8], now: i64) -> StoreResult<SessionTake>;
+
     /// A user's (or a name's) failed password checks in a row.
     async fn sign_in_failures(
         &self,

@@ -351,3 +351,30 @@ pub struct RefreshTokenRecord {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
 }
+
+/// A challenge between the two calls of a sign-in, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthSessionRecord {
+    /// Keyed digest of the opaque token the client echoes back.
+    pub digest: Vec<u8>,
+    pub pool_id: String,
+    pub client_id: String,
+    /// The user's username key, or the key of the name given when no user has it.
+    pub name_key: String,
+    pub challenge: String,
+    /// The challenge's server-side state (JSON), e.g. SRP's private `b` and the client's `A`.
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// What taking a challenge session found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionTake {
+    /// Marked used now; the caller may answer it.
+    Taken(AuthSessionRecord),
+    Unknown,
+    Expired,
+    AlreadyUsed,
+}

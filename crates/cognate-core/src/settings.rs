@@ -224,6 +224,9 @@ pub struct ClientSettings {
     pub access_token_validity_secs: i64,
     pub id_token_validity_secs: i64,
     pub refresh_token_validity_secs: i64,
+    /// How long a challenge may wait for its answer (`AuthSessionValidity`, minutes on the
+    /// wire).
+    pub auth_session_validity_secs: i64,
 }
 
 impl From<&UserPoolClientType> for ClientSettings {
@@ -253,6 +256,11 @@ impl From<&UserPoolClientType> for ClientSettings {
                 units.id_token,
                 config::TokenKind::Id,
             ),
+            auth_session_validity_secs: i64::from(
+                client
+                    .auth_session_validity
+                    .unwrap_or(config::defaults::AUTH_SESSION_VALIDITY_MINUTES),
+            ) * 60,
             refresh_token_validity_secs: config::validity_secs(
                 client.refresh_token_validity,
                 units.refresh_token,

@@ -33,6 +33,15 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// `bytes` random bytes as standard Base64 with padding (for values clients decode with a
+/// strict standard decoder, such as SRP's `SECRET_BLOCK`).
+pub fn random_standard_b64(bytes: usize) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    STANDARD.encode(buf)
+}
+
 fn lower_alnum(len: usize) -> String {
     // gen_range is uniform (rejection sampling), so every character is equally likely.
     (0..len)

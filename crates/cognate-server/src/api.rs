@@ -9,7 +9,7 @@ use std::sync::Arc;
 use cognate_core::records::UserRecord;
 use cognate_core::service::{
     attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery, ConfirmSignUpInput,
-    InitiateAuthInput, SignUpInput,
+    InitiateAuthInput, RespondInput, SignInStep, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -170,6 +170,33 @@ fn authentication_result(tokens: AuthTokens) -> AuthenticationResultType {
         refresh_token: tokens.refresh_token,
         id_token: Some(tokens.id_token),
         new_device_metadata: None,
+    }
+}
+
+/// A sign-in step's answer: `(ChallengeName, Session, ChallengeParameters,
+/// AuthenticationResult)`. Token answers carry an empty ChallengeParameters beside the
+/// result, as real ones do (spec i.1).
+type StepAnswer = (
+    Option<ChallengeNameType>,
+    Option<String>,
+    Option<std::collections::BTreeMap<String, String>>,
+    Option<AuthenticationResultType>,
+);
+
+fn step_answer(step: SignInStep) -> StepAnswer {
+    match step {
+        SignInStep::Tokens(tokens) => (
+            None,
+            None,
+            Some(Default::default()),
+            Some(authentication_result(tokens)),
+        ),
+        SignInStep::Challenge(c) => (
+            ChallengeNameType::from_wire(c.name),
+            c.session,
+            Some(c.parameters),
+            None,
+        ),
     }
 }
 
@@ -388,7 +415,7 @@ operations! {
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
-        let tokens = self
+        let step = self
             .service
             .initiate_auth(
                 &caller,
@@ -401,12 +428,13 @@ operations! {
                 },
             )
             .await?;
-        // Real token answers carry an empty ChallengeParameters beside the result (spec i.1).
+        let (challenge_name, session, challenge_parameters, authentication_result) =
+            step_answer(step);
         Ok(InitiateAuthResponse {
-            challenge_name: None,
-            session: None,
-            challenge_parameters: Some(Default::default()),
-            authentication_result: Some(authentication_result(tokens)),
+            challenge_name,
+            session,
+            challenge_parameters,
+            authentication_result,
             available_challenges: None,
         })
     }
@@ -417,7 +445,7 @@ operations! {
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
         ]
     {
-        let tokens = self
+        let step = self
             .service
             .initiate_auth(
                 &plain_caller(ctx),
@@ -430,12 +458,73 @@ operations! {
                 },
             )
             .await?;
+        let (challenge_name, session, challenge_parameters, authentication_result) =
+            step_answer(step);
         Ok(AdminInitiateAuthResponse {
-            challenge_name: None,
-            session: None,
-            challenge_parameters: Some(Default::default()),
-            authentication_result: Some(authentication_result(tokens)),
+            challenge_name,
+            session,
+            challenge_parameters,
+            authentication_result,
             available_challenges: None,
+        })
+    }
+
+    fn respond_to_auth_challenge(&self, ctx, input: RespondToAuthChallengeRequest) -> RespondToAuthChallengeResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        let step = self
+            .service
+            .respond_to_auth_challenge(
+                &caller,
+                RespondInput {
+                    admin_pool_id: None,
+                    client_id: input.client_id,
+                    challenge: input.challenge_name.as_str().to_string(),
+                    responses: input.challenge_responses.unwrap_or_default(),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        let (challenge_name, session, challenge_parameters, authentication_result) =
+            step_answer(step);
+        Ok(RespondToAuthChallengeResponse {
+            challenge_name,
+            session,
+            challenge_parameters,
+            authentication_result,
+        })
+    }
+
+    fn admin_respond_to_auth_challenge(&self, ctx, input: AdminRespondToAuthChallengeRequest) -> AdminRespondToAuthChallengeResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+        ]
+    {
+        let step = self
+            .service
+            .respond_to_auth_challenge(
+                &plain_caller(ctx),
+                RespondInput {
+                    admin_pool_id: Some(input.user_pool_id),
+                    client_id: input.client_id,
+                    challenge: input.challenge_name.as_str().to_string(),
+                    responses: input.challenge_responses.unwrap_or_default(),
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        let (challenge_name, session, challenge_parameters, authentication_result) =
+            step_answer(step);
+        Ok(AdminRespondToAuthChallengeResponse {
+            challenge_name,
+            session,
+            challenge_parameters,
+            authentication_result,
         })
     }
 

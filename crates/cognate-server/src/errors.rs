@@ -80,6 +80,20 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             K::InvalidParameterException,
             format!("{what} is not supported by this Cognate server yet."),
         ),
+        DomainError::InvalidSession => {
+            ApiError::new(K::NotAuthorizedException, "Invalid session for the user.")
+        }
+        DomainError::SessionExpired => ApiError::new(
+            K::NotAuthorizedException,
+            "Invalid session for the user, session is expired.",
+        ),
+        DomainError::SessionUsed => ApiError::new(
+            K::NotAuthorizedException,
+            "Invalid session for the user, session can only be used once.",
+        ),
+        DomainError::InvalidSrpA => {
+            ApiError::new(K::InvalidParameterException, "SRP_A is not a valid value.")
+        }
         DomainError::MissingParameter { name } => ApiError::new(
             K::InvalidParameterException,
             format!("Missing required parameter {name}"),
@@ -522,6 +536,25 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::UserDisabled),
             "User is disabled."
+        );
+        assert_eq!(
+            not_authorized(DomainError::InvalidSession),
+            "Invalid session for the user."
+        );
+        assert_eq!(
+            not_authorized(DomainError::SessionExpired),
+            "Invalid session for the user, session is expired."
+        );
+        assert_eq!(
+            not_authorized(DomainError::SessionUsed),
+            "Invalid session for the user, session can only be used once."
+        );
+        assert_eq!(
+            wire(DomainError::InvalidSrpA),
+            (
+                ErrorKind::InvalidParameterException,
+                "SRP_A is not a valid value.".into()
+            )
         );
         assert_eq!(
             not_authorized(DomainError::PasswordAttemptsExceeded),

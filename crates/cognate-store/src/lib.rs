@@ -20,6 +20,7 @@ use cognate_core::rules::confirmation::{
 };
 use cognate_core::rules::limits;
 use cognate_core::rules::lockout::{self, SignInFailures};
+use cognate_core::rules::sessions;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -596,6 +597,66 @@ impl Directory for Store {
             .await?
             .map(|r| Ok(r.get::<Option<i64>>("revoked_at")?.is_some()))
             .transpose()
+    }
+
+    async fn insert_auth_session(&self, a: AuthSessionRecord) -> Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO auth_sessions (digest, pool_id, client_id, name_key, challenge, state, created_at, expires_at, used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                params![
+                    a.digest.as_slice(),
+                    &a.pool_id,
+                    &a.client_id,
+                    &a.name_key,
+                    &a.challenge,
+                    &a.state,
+                    a.created_at,
+                    a.expires_at,
+                    db::Param::Int(a.used_at)
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn take_auth_session(&self, digest: &[u8], now: i64) -> Result<SessionTake> {
+        let digest = digest.to_vec();
+        self.db
+            .transact(move |tx, dialect| {
+                let found = tx
+                    .fetch_optional(
+                        &format!(
+                            "SELECT digest, pool_id, client_id, name_key, challenge, state, created_at, expires_at, used_at \
+                             FROM auth_sessions WHERE digest = $1{}",
+                            for_update(dialect)
+                        ),
+                        params![digest.as_slice()],
+                    )?
+                    .map(|r| -> Result<AuthSessionRecord> {
+                        Ok(AuthSessionRecord {
+                            digest: r.get("digest")?,
+                            pool_id: r.get("pool_id")?,
+                            client_id: r.get("client_id")?,
+                            name_key: r.get("name_key")?,
+                            challenge: r.get("challenge")?,
+                            state: r.get("state")?,
+                            created_at: r.get("created_at")?,
+                            expires_at: r.get("expires_at")?,
+                            used_at: r.get("used_at")?,
+                        })
+                    })
+                    .transpose()?;
+                let outcome = sessions::take(found, now);
+                if matches!(outcome, SessionTake::Taken(_)) {
+                    tx.execute(
+                        "UPDATE auth_sessions SET used_at = $2 WHERE digest = $1",
+                        params![digest.as_slice(), now],
+                    )?;
+                }
+                Ok(outcome)
+            })
+            .await
     }
 
     async fn sign_in_failures(

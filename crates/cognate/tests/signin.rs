@@ -400,15 +400,14 @@ async fn sign_in_failures_are_the_ones_aws_answers() {
         err_of(
             c.initiate_auth()
                 .client_id(&plain.client_id)
-                .auth_flow(AuthFlowType::UserSrpAuth)
+                .auth_flow(AuthFlowType::CustomAuth)
                 .auth_parameters("USERNAME", "ann")
-                .auth_parameters("SRP_A", "abc")
                 .send()
                 .await
         ),
         (
             "InvalidParameterException".to_string(),
-            "USER_SRP_AUTH is not supported by this Cognate server yet.".to_string()
+            "CUSTOM_AUTH is not supported by this Cognate server yet.".to_string()
         )
     );
     assert_eq!(
@@ -778,5 +777,123 @@ async fn revoked_and_signed_out_tokens_are_refused() {
             "UserNotFoundException".to_string(),
             "User does not exist.".to_string()
         )
+    );
+}
+
+#[tokio::test]
+async fn srp_challenges_and_their_refusals() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = create_pool(
+        &c,
+        "srp",
+        |b| b.auto_verified_attributes(VerifiedAttributeType::Email),
+        |b| b.explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth),
+    )
+    .await;
+    sign_up(&c, &p, "ann", "ann@example.com").await;
+    let srp = |username: &str, a: &str| {
+        c.initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(AuthFlowType::UserSrpAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("SRP_A", a)
+            .send()
+    };
+    assert_eq!(
+        err_of(srp("ann", "abc123").await),
+        (
+            "UserNotConfirmedException".to_string(),
+            "User is not confirmed.".to_string()
+        )
+    );
+    c.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    let out = srp("ann", "abc123").await.unwrap();
+    assert_eq!(
+        out.challenge_name(),
+        Some(&cip::types::ChallengeNameType::PasswordVerifier)
+    );
+    assert!(out.authentication_result().is_none());
+    let params = out.challenge_parameters().unwrap();
+    assert_eq!(params["USERNAME"], "ann");
+    assert_eq!(params["USER_ID_FOR_SRP"], "ann");
+    for key in ["SALT", "SRP_B"] {
+        assert!(
+            params[key].chars().all(|ch| ch.is_ascii_hexdigit()),
+            "{key} is hex"
+        );
+    }
+    let block = &params["SECRET_BLOCK"];
+    assert!(base64::engine::general_purpose::STANDARD
+        .decode(block)
+        .is_ok());
+
+    // SRP_A that is not hex, zero, or a multiple of N is refused before any challenge.
+    let n = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF";
+    for bad in ["xyz", "0", "00", n] {
+        assert_eq!(
+            err_of(srp("ann", bad).await),
+            (
+                "InvalidParameterException".to_string(),
+                "SRP_A is not a valid value.".to_string()
+            ),
+            "SRP_A {bad:.8}"
+        );
+    }
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::UserSrpAuth)
+                .auth_parameters("USERNAME", "ann")
+                .send()
+                .await
+        )
+        .1,
+        "Missing required parameter SRP_A"
+    );
+    assert_eq!(
+        err_of(srp("nobody", "abc123").await).0,
+        "UserNotFoundException"
+    );
+
+    let answer = |block: &str| {
+        c.respond_to_auth_challenge()
+            .client_id(&p.client_id)
+            .challenge_name(cip::types::ChallengeNameType::PasswordVerifier)
+            .challenge_responses("USERNAME", "ann")
+            .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", block)
+            .challenge_responses("PASSWORD_CLAIM_SIGNATURE", "c2lnbmF0dXJl")
+            .challenge_responses("TIMESTAMP", "Sun Dec 6 09:00:00 UTC 2026")
+            .send()
+    };
+    assert_eq!(
+        err_of(answer("bm90IGEgYmxvY2s=").await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Invalid session for the user.".to_string()
+        )
+    );
+    // A wrong proof fails generically and uses the session up.
+    assert_eq!(
+        err_of(answer(block).await).1,
+        "Incorrect username or password."
+    );
+    assert_eq!(
+        err_of(answer(block).await).1,
+        "Invalid session for the user, session can only be used once."
+    );
+    // A challenge answered after the client's AuthSessionValidity (3 minutes) has expired.
+    let late = srp("ann", "abc123").await.unwrap();
+    let late_block = late.challenge_parameters().unwrap()["SECRET_BLOCK"].clone();
+    server.advance_clock(181).await;
+    assert_eq!(
+        err_of(answer(&late_block).await).1,
+        "Invalid session for the user, session is expired."
     );
 }

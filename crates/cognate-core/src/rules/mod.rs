@@ -5,3 +5,4 @@
 pub mod confirmation;
 pub mod limits;
 pub mod lockout;
+pub mod sessions;

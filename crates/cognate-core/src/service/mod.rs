@@ -11,6 +11,7 @@ mod pools;
 mod signin;
 mod signout;
 mod signup;
+mod srp;
 mod tokens;
 mod users;
 
@@ -20,7 +21,7 @@ use std::sync::Arc;
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
 pub use hooks::Metadata;
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
-pub use signin::{AuthFlow, InitiateAuthInput};
+pub use signin::{AuthFlow, Challenge, InitiateAuthInput, RespondInput, SignInStep};
 pub use signup::{ConfirmSignUpInput, SignUpInput, SignUpOutput, SIGN_UP_PURPOSE};
 pub use tokens::{AuthTokens, ADMIN_SCOPE};
 pub use users::{parse_filter, visible_attributes};

@@ -65,6 +65,32 @@ impl AuthFlow {
     }
 }
 
+/// What a sign-in step answers: tokens, or the next challenge.
+#[derive(Clone, Debug)]
+pub enum SignInStep {
+    Tokens(AuthTokens),
+    Challenge(Challenge),
+}
+
+#[derive(Clone, Debug)]
+pub struct Challenge {
+    /// The `ChallengeName` wire value.
+    pub name: &'static str,
+    /// `ChallengeParameters` (all values strings, as on the wire).
+    pub parameters: BTreeMap<String, String>,
+    pub session: Option<String>,
+}
+
+pub struct RespondInput {
+    /// The pool of an AdminRespondToAuthChallenge call (`None` for RespondToAuthChallenge).
+    pub admin_pool_id: Option<String>,
+    pub client_id: String,
+    /// The `ChallengeName` wire value.
+    pub challenge: String,
+    pub responses: BTreeMap<String, String>,
+    pub client_metadata: Option<Metadata>,
+}
+
 pub struct InitiateAuthInput {
     /// The pool of an AdminInitiateAuth call (`None` for InitiateAuth).
     pub admin_pool_id: Option<String>,
@@ -79,15 +105,10 @@ impl Service {
         &self,
         _caller: &Caller,
         input: InitiateAuthInput,
-    ) -> DomainResult<AuthTokens> {
-        let (client, pool) = self.client_context(&input.client_id).await?;
-        if let Some(pool_id) = &input.admin_pool_id {
-            if *pool_id != pool.id {
-                return Err(DomainError::ClientNotFound {
-                    client_id: input.client_id.clone(),
-                });
-            }
-        }
+    ) -> DomainResult<SignInStep> {
+        let (client, pool) = self
+            .client_of(&input.client_id, input.admin_pool_id.as_deref())
+            .await?;
         let admin = input.admin_pool_id.is_some();
         match (input.flow, admin) {
             (AuthFlow::UserPassword, true) | (AuthFlow::AdminUserPassword, false) => {
@@ -117,6 +138,7 @@ impl Service {
                     input.parameters.get("SECRET_HASH").map(String::as_str),
                 )
                 .await
+                .map(SignInStep::Tokens)
             }
             AuthFlow::RefreshToken => {
                 let token = parameter("REFRESH_TOKEN")?;
@@ -127,15 +149,68 @@ impl Service {
                     input.parameters.get("SECRET_HASH").map(String::as_str),
                 )
                 .await
+                .map(SignInStep::Tokens)
             }
-            AuthFlow::UserSrp => Err(DomainError::NotSupportedYet {
-                what: "USER_SRP_AUTH",
-            }),
+            AuthFlow::UserSrp => {
+                let username = parameter("USERNAME")?;
+                let srp_a = parameter("SRP_A")?;
+                self.srp_challenge(
+                    &client,
+                    &pool,
+                    username,
+                    srp_a,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )
+                .await
+            }
             AuthFlow::Custom => Err(DomainError::NotSupportedYet {
                 what: "CUSTOM_AUTH",
             }),
             AuthFlow::UserAuth => Err(DomainError::NotSupportedYet { what: "USER_AUTH" }),
         }
+    }
+
+    /// RespondToAuthChallenge / AdminRespondToAuthChallenge.
+    pub async fn respond_to_auth_challenge(
+        &self,
+        _caller: &super::Caller,
+        input: RespondInput,
+    ) -> DomainResult<SignInStep> {
+        let (client, pool) = self
+            .client_of(&input.client_id, input.admin_pool_id.as_deref())
+            .await?;
+        match input.challenge.as_str() {
+            super::srp::PASSWORD_VERIFIER => {
+                self.srp_answer(&client, &pool, &input.responses).await
+            }
+            "NEW_PASSWORD_REQUIRED" => Err(DomainError::NotSupportedYet {
+                what: "The NEW_PASSWORD_REQUIRED challenge",
+            }),
+            "CUSTOM_CHALLENGE" => Err(DomainError::NotSupportedYet {
+                what: "CUSTOM_CHALLENGE",
+            }),
+            "SELECT_CHALLENGE" => Err(DomainError::NotSupportedYet {
+                what: "SELECT_CHALLENGE",
+            }),
+            _ => Err(DomainError::NotSupportedYet {
+                what: "This challenge",
+            }),
+        }
+    }
+
+    /// The client, and its pool, which must be the pool an admin call names.
+    async fn client_of(
+        &self,
+        client_id: &str,
+        admin_pool_id: Option<&str>,
+    ) -> DomainResult<(std::sync::Arc<ClientSettings>, std::sync::Arc<PoolSettings>)> {
+        let (client, pool) = self.client_context(client_id).await?;
+        if admin_pool_id.is_some_and(|id| id != pool.id) {
+            return Err(DomainError::ClientNotFound {
+                client_id: client_id.to_string(),
+            });
+        }
+        Ok((client, pool))
     }
 
     /// USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH (spec i.4, BEHAV b.8).
@@ -202,7 +277,7 @@ impl Service {
     }
 
     /// After a correct password: tokens for CONFIRMED users, the status's answer otherwise.
-    async fn tokens_for_status(
+    pub(super) async fn tokens_for_status(
         &self,
         client: &ClientSettings,
         pool: &PoolSettings,

@@ -307,6 +307,34 @@ fn public_b(v: &BigUint, b: &BigUint) -> Result<BigUint, CryptoError> {
     Ok(big_b)
 }
 
+/// Checks a client's `SRP_A` before a challenge is issued for it: hex, below N, not zero.
+pub fn check_client_a(srp_a_hex: &str) -> Result<(), CryptoError> {
+    parse_client_a(srp_a_hex).map(|_| ())
+}
+
+/// `b` as hex, to keep between the two SRP steps, and back.
+pub fn ephemeral_to_hex(b: &BigUint) -> String {
+    b.to_str_radix(16)
+}
+
+pub fn ephemeral_from_hex(hex: &str) -> Result<BigUint, CryptoError> {
+    parse_hex(hex, "b")
+}
+
+/// A salt and verifier for a user who does not exist, so that a client hiding existence can
+/// answer a PASSWORD_VERIFIER challenge for any name (the salt is the caller's, stable per
+/// name; the verifier is for a random password, so no proof ever matches).
+pub fn simulated_verifier(pool_name: &str, user_id_for_srp: &str, salt: &[u8]) -> Verifier {
+    let mut password = [0u8; 32];
+    OsRng.fill_bytes(&mut password);
+    compute_verifier_with_salt(
+        pool_name,
+        user_id_for_srp,
+        &hex::encode(password),
+        &BigUint::from_bytes_be(salt),
+    )
+}
+
 fn parse_client_a(srp_a_hex: &str) -> Result<BigUint, CryptoError> {
     let a = parse_hex(srp_a_hex, "SRP_A")?;
     if a >= *N {

@@ -37,3 +37,19 @@ CREATE TABLE IF NOT EXISTS sign_in_failures (
     last_failure_at BIGINT NOT NULL,
     PRIMARY KEY (pool_id, name_key)
 )
+;
+-- A sign-in's challenge between its two calls (PASSWORD_VERIFIER), by the keyed digest of the
+-- opaque block the client echoes back: single-use, and expiring with the client's
+-- AuthSessionValidity, on every instance. No foreign key to users: a client that hides
+-- existence gets a challenge for a name of no user too.
+CREATE TABLE IF NOT EXISTS auth_sessions (
+    digest BYTEA PRIMARY KEY,
+    pool_id TEXT NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    challenge TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+)
