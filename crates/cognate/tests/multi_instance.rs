@@ -430,3 +430,130 @@ async fn connects_to_postgresql_over_tls() {
     drop(server);
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn sign_in_state_is_shared_by_the_instances() {
+    let Some(db) = TestDatabase::create("sign_in_shared").await else {
+        return;
+    };
+    // Instances behind one address share its URL as the tokens' issuer.
+    let instance = || {
+        Server::builder()
+            .database_url(&db.url)
+            .arg("--public-url")
+            .arg("https://cognito.example.test")
+            .start()
+    };
+    let (a, b) = (instance().await, instance().await);
+    let (ca, cb) = (a.client(), b.client());
+    let p = create_pool(
+        &ca,
+        "multi-signin",
+        |p| p.auto_verified_attributes(VerifiedAttributeType::Email),
+        |c| {
+            c.explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowUserPasswordAuth)
+                .explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowUserSrpAuth)
+                .explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        },
+    )
+    .await;
+    sign_up(&ca, &p, "ann", "ann@example.com").await;
+    ca.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    let password_auth = |c: &cip::Client, password: &str| {
+        c.initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(cip::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "ann")
+            .auth_parameters("PASSWORD", password)
+            .send()
+    };
+
+    // Tokens signed by one instance are good on the other (same keys, same issuer path).
+    let signed_in = password_auth(&ca, PASSWORD).await.unwrap();
+    let access = signed_in
+        .authentication_result()
+        .unwrap()
+        .access_token()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        cb.get_user()
+            .access_token(&access)
+            .send()
+            .await
+            .unwrap()
+            .username(),
+        "ann"
+    );
+    // A sign-out on one instance is refused on the other.
+    ca.global_sign_out()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(cb.get_user().access_token(&access).send().await).1,
+        "Access Token has been revoked"
+    );
+
+    // An SRP challenge issued by one instance is answered (once) on the other.
+    let challenge = ca
+        .initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(cip::types::AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", "ann")
+        .auth_parameters("SRP_A", "abc123")
+        .send()
+        .await
+        .unwrap();
+    let block = challenge.challenge_parameters().unwrap()["SECRET_BLOCK"].clone();
+    let answer = |c: &cip::Client| {
+        c.respond_to_auth_challenge()
+            .client_id(&p.client_id)
+            .challenge_name(cip::types::ChallengeNameType::PasswordVerifier)
+            .challenge_responses("USERNAME", "ann")
+            .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", &block)
+            .challenge_responses("PASSWORD_CLAIM_SIGNATURE", "c2lnbmF0dXJl")
+            .challenge_responses("TIMESTAMP", "Sun Dec 6 09:00:00 UTC 2026")
+            .send()
+    };
+    assert_eq!(
+        err_of(answer(&cb).await).1,
+        "Incorrect username or password.",
+        "the other instance found the session (a wrong proof, not an unknown session)"
+    );
+    assert_eq!(
+        err_of(answer(&ca).await).1,
+        "Invalid session for the user, session can only be used once."
+    );
+
+    // The lockout counts failures made through both instances (the SRP failure above was the
+    // first). Both clocks move together, past the first lockouts.
+    let (clients, servers) = ([&ca, &cb], [&a, &b]);
+    for failure in 2..=7 {
+        assert_eq!(
+            err_of(password_auth(clients[failure % 2], "Wr0ng-password").await).1,
+            "Incorrect username or password.",
+            "failure {failure}"
+        );
+        if (5..7).contains(&failure) {
+            for s in servers {
+                s.advance_clock(1 << (failure - 5)).await;
+            }
+        }
+    }
+    assert_eq!(
+        err_of(password_auth(&ca, PASSWORD).await).1,
+        "Password attempts exceeded"
+    );
+    assert_eq!(
+        err_of(password_auth(&cb, PASSWORD).await).1,
+        "Password attempts exceeded"
+    );
+    db.drop_database().await;
+}
