@@ -87,6 +87,12 @@ pub enum DomainError {
     RefreshTokenRevoked,
     #[error("refresh token expired")]
     RefreshTokenExpired,
+    /// A rotated-out refresh token used after its grace period.
+    #[error("refresh token reused")]
+    RefreshTokenReused,
+    /// REFRESH_TOKEN_AUTH on a client that rotates refresh tokens.
+    #[error("refresh through InitiateAuth is off: the client rotates refresh tokens")]
+    RefreshTokenRotationOn,
     /// Malformed, badly signed, foreign, or not an access token.
     #[error("invalid access token")]
     InvalidAccessToken,

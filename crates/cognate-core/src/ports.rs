@@ -111,8 +111,18 @@ pub trait Directory: Send + Sync {
     async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
     async fn refresh_token(&self, digest: &[u8]) -> StoreResult<Option<RefreshTokenRecord>>;
 
-    /// Revokes one refresh token (and so the tokens minted from it); false when unknown.
-    async fn revoke_refresh_token(&self, digest: &[u8], now: i64) -> StoreResult<bool>;
+    /// Revokes a refresh-token family (every token of one sign-in, and so the access tokens
+    /// minted from them); returns how many tokens it revoked.
+    async fn revoke_refresh_family(&self, origin_jti: &str, now: i64) -> StoreResult<u64>;
+    /// Refresh-token rotation: retires `old_digest` at `retire_at` (after the grace period)
+    /// and stores `new` in one transaction; false (nothing stored) when `old_digest` was
+    /// already retired or revoked by a concurrent rotation.
+    async fn rotate_refresh_token(
+        &self,
+        old_digest: &[u8],
+        retire_at: i64,
+        new: RefreshTokenRecord,
+    ) -> StoreResult<bool>;
     /// Revokes every refresh token of a user (global sign-out); returns how many.
     async fn revoke_user_refresh_tokens(
         &self,
@@ -120,8 +130,11 @@ pub trait Directory: Send + Sync {
         username_key: &str,
         now: i64,
     ) -> StoreResult<u64>;
-    /// Whether the refresh token of this `origin_jti` is revoked (None: no such token).
-    async fn origin_revoked(&self, origin_jti: &str) -> StoreResult<Option<bool>>;
+    /// Whether the refresh-token family of this `origin_jti` is revoked: none of its tokens is
+    /// live at `now` (None: no such family, e.g. the user was deleted).
+    async fn origin_revoked(&self, origin_jti: &str, now: i64) -> StoreResult<Option<bool>>;
+    /// Replaces a user's password hash and SRP verifier.
+    async fn set_password(&self, change: PasswordChange) -> StoreResult<bool>;
 
     async fn insert_auth_session(&self, session: AuthSessionRecord) -> StoreResult<()>;
     /// Takes a challenge session for answering: marks it used in the same transaction that

@@ -378,3 +378,23 @@ pub enum SessionTake {
     Expired,
     AlreadyUsed,
 }
+
+/// A new password for a user (ChangePassword and, later, resets).
+#[derive(Clone)]
+pub struct PasswordChange {
+    pub pool_id: String,
+    pub username_key: String,
+    pub password_hash: String,
+    pub srp_salt: String,
+    pub srp_verifier: String,
+    pub now: i64,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("pool_id", &self.pool_id)
+            .field("username_key", &self.username_key)
+            .finish_non_exhaustive()
+    }
+}

@@ -227,6 +227,8 @@ pub struct ClientSettings {
     /// How long a challenge may wait for its answer (`AuthSessionValidity`, minutes on the
     /// wire).
     pub auth_session_validity_secs: i64,
+    /// `RefreshTokenRotation` enabled: its grace period in seconds (None: rotation off).
+    pub refresh_token_rotation_grace_secs: Option<i64>,
 }
 
 impl From<&UserPoolClientType> for ClientSettings {
@@ -256,6 +258,11 @@ impl From<&UserPoolClientType> for ClientSettings {
                 units.id_token,
                 config::TokenKind::Id,
             ),
+            refresh_token_rotation_grace_secs: client
+                .refresh_token_rotation
+                .as_ref()
+                .filter(|r| r.feature == cognate_wire::FeatureType::Enabled)
+                .map(|r| i64::from(r.retry_grace_period_seconds.unwrap_or(0))),
             auth_session_validity_secs: i64::from(
                 client
                     .auth_session_validity

@@ -544,6 +544,47 @@ operations! {
         })
     }
 
+    fn get_tokens_from_refresh_token(&self, _ctx, input: GetTokensFromRefreshTokenRequest) -> GetTokensFromRefreshTokenResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            UserNotFoundException, RefreshTokenReuseException,
+        ]
+    {
+        let tokens = self
+            .service
+            .get_tokens_from_refresh_token(
+                &input.refresh_token,
+                &input.client_id,
+                input.client_secret.as_deref(),
+            )
+            .await?;
+        Ok(GetTokensFromRefreshTokenResponse {
+            authentication_result: Some(authentication_result(tokens)),
+        })
+    }
+
+    fn change_password(&self, _ctx, input: ChangePasswordRequest) -> ChangePasswordResponse;
+        errors [
+            InvalidParameterException, InvalidPasswordException, NotAuthorizedException,
+            UserNotFoundException,
+        ]
+    {
+        self.service
+            .change_password(
+                &input.access_token,
+                input.previous_password.as_deref(),
+                &input.proposed_password,
+            )
+            .await?;
+        Ok(ChangePasswordResponse::default())
+    }
+
+    fn delete_user(&self, _ctx, input: DeleteUserRequest) -> ();
+        errors [NotAuthorizedException, UserNotFoundException]
+    {
+        self.service.delete_user(&input.access_token).await
+    }
+
     fn revoke_token(&self, _ctx, input: RevokeTokenRequest) -> RevokeTokenResponse;
         errors [UnauthorizedException, UnsupportedOperationException]
     {

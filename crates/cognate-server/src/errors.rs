@@ -131,6 +131,14 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         DomainError::RefreshTokenExpired => {
             ApiError::new(K::NotAuthorizedException, "Refresh Token has expired")
         }
+        DomainError::RefreshTokenReused => ApiError::new(
+            K::RefreshTokenReuseException,
+            "Refresh Token has been reused.",
+        ),
+        DomainError::RefreshTokenRotationOn => ApiError::new(
+            K::InvalidParameterException,
+            "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken.",
+        ),
         DomainError::InvalidAccessToken => {
             ApiError::new(K::NotAuthorizedException, "Invalid Access Token")
         }
@@ -536,6 +544,17 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::UserDisabled),
             "User is disabled."
+        );
+        assert_eq!(
+            wire(DomainError::RefreshTokenReused),
+            (
+                ErrorKind::RefreshTokenReuseException,
+                "Refresh Token has been reused.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::RefreshTokenRotationOn).0,
+            ErrorKind::InvalidParameterException
         );
         assert_eq!(
             not_authorized(DomainError::InvalidSession),

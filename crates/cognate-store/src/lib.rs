@@ -520,23 +520,8 @@ impl Directory for Store {
 
     async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> Result<()> {
         self.db
-            .execute(
-                "INSERT INTO refresh_tokens (digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                params![
-                    t.digest.as_slice(),
-                    &t.pool_id,
-                    &t.username_key,
-                    &t.client_id,
-                    &t.origin_jti,
-                    t.auth_time,
-                    t.issued_at,
-                    t.expires_at,
-                    db::Param::Int(t.revoked_at)
-                ],
-            )
-            .await?;
-        Ok(())
+            .transact(move |tx, _dialect| insert_refresh_token_in(tx, &t))
+            .await
     }
 
     async fn refresh_token(&self, digest: &[u8]) -> Result<Option<RefreshTokenRecord>> {
@@ -563,15 +548,35 @@ impl Directory for Store {
             .transpose()
     }
 
-    async fn revoke_refresh_token(&self, digest: &[u8], now: i64) -> Result<bool> {
-        let changed = self
-            .db
+    async fn revoke_refresh_family(&self, origin_jti: &str, now: i64) -> Result<u64> {
+        self.db
             .execute(
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE digest = $1 AND revoked_at IS NULL",
-                params![digest, now],
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE origin_jti = $1 AND (revoked_at IS NULL OR revoked_at > $2)",
+                params![origin_jti, now],
             )
-            .await?;
-        Ok(changed == 1)
+            .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_digest: &[u8],
+        retire_at: i64,
+        new: RefreshTokenRecord,
+    ) -> Result<bool> {
+        let old_digest = old_digest.to_vec();
+        self.db
+            .transact(move |tx, _dialect| {
+                let retired = tx.execute(
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE digest = $1 AND revoked_at IS NULL",
+                    params![old_digest.as_slice(), retire_at],
+                )?;
+                if retired != 1 {
+                    return Ok(false);
+                }
+                insert_refresh_token_in(tx, &new)?;
+                Ok(true)
+            })
+            .await
     }
 
     async fn revoke_user_refresh_tokens(
@@ -588,15 +593,38 @@ impl Directory for Store {
             .await
     }
 
-    async fn origin_revoked(&self, origin_jti: &str) -> Result<Option<bool>> {
-        self.db
+    async fn origin_revoked(&self, origin_jti: &str, now: i64) -> Result<Option<bool>> {
+        let row = self
+            .db
             .fetch_optional(
-                "SELECT revoked_at FROM refresh_tokens WHERE origin_jti = $1",
-                params![origin_jti],
+                "SELECT COUNT(*) AS tokens, COALESCE(SUM(CASE WHEN revoked_at IS NULL OR revoked_at > $2 THEN 1 ELSE 0 END), 0) AS live \
+                 FROM refresh_tokens WHERE origin_jti = $1",
+                params![origin_jti, now],
             )
             .await?
-            .map(|r| Ok(r.get::<Option<i64>>("revoked_at")?.is_some()))
-            .transpose()
+            .ok_or_else(|| StoreError::Database("COUNT returned no row".to_string()))?;
+        let tokens: i64 = row.get("tokens")?;
+        let live: i64 = row.get("live")?;
+        Ok((tokens > 0).then_some(live == 0))
+    }
+
+    async fn set_password(&self, c: PasswordChange) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6 \
+                 WHERE pool_id = $1 AND username_key = $2",
+                params![
+                    &c.pool_id,
+                    &c.username_key,
+                    &c.password_hash,
+                    &c.srp_salt,
+                    &c.srp_verifier,
+                    c.now
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn insert_auth_session(&self, a: AuthSessionRecord) -> Result<()> {
@@ -1319,6 +1347,25 @@ fn signing_key_from_row(r: &Row) -> Result<SigningKeyRecord> {
         created_at: r.get("created_at")?,
         retired_at: r.get("retired_at")?,
     })
+}
+
+fn insert_refresh_token_in(tx: &mut dyn Tx, t: &RefreshTokenRecord) -> Result<()> {
+    tx.execute(
+        "INSERT INTO refresh_tokens (digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![
+            t.digest.as_slice(),
+            &t.pool_id,
+            &t.username_key,
+            &t.client_id,
+            &t.origin_jti,
+            t.auth_time,
+            t.issued_at,
+            t.expires_at,
+            db::Param::Int(t.revoked_at)
+        ],
+    )?;
+    Ok(())
 }
 
 fn failures_from_row(r: &Row) -> Result<SignInFailures> {

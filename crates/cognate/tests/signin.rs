@@ -897,3 +897,177 @@ async fn srp_challenges_and_their_refusals() {
         "Invalid session for the user, session is expired."
     );
 }
+
+#[tokio::test]
+async fn change_password_and_delete_user_with_the_access_token() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "account").await;
+    let access = |out: cip::operation::initiate_auth::InitiateAuthOutput| {
+        out.authentication_result()
+            .unwrap()
+            .access_token()
+            .unwrap()
+            .to_string()
+    };
+    let token = access(password_auth(&c, &p, "ann", PASSWORD).await.unwrap());
+    let change = |previous: &str, proposed: &str| {
+        c.change_password()
+            .access_token(&token)
+            .previous_password(previous)
+            .proposed_password(proposed)
+            .send()
+    };
+    assert_eq!(
+        err_of(change("Wr0ng-password", "N3w-password!").await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Incorrect username or password.".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(change(PASSWORD, "short").await),
+        (
+            "InvalidPasswordException".to_string(),
+            "Password did not conform with policy: Password not long enough".to_string()
+        )
+    );
+    change(PASSWORD, "N3w-password!").await.unwrap();
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).await).1,
+        "Incorrect username or password."
+    );
+    let token = access(password_auth(&c, &p, "ann", "N3w-password!").await.unwrap());
+
+    c.delete_user().access_token(&token).send().await.unwrap();
+    assert_eq!(
+        err_of(c.get_user().access_token(&token).send().await),
+        (
+            "UserNotFoundException".to_string(),
+            "User does not exist.".to_string()
+        )
+    );
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "N3w-password!").await).0,
+        "UserNotFoundException"
+    );
+}
+
+#[tokio::test]
+async fn get_tokens_from_refresh_token_rotates_when_the_client_asks() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "rotation").await;
+    let refresh_token = |p: &Pool| {
+        let c = c.clone();
+        let p = Pool {
+            id: p.id.clone(),
+            client_id: p.client_id.clone(),
+            secret: p.secret.clone(),
+        };
+        async move {
+            password_auth(&c, &p, "ann", PASSWORD)
+                .await
+                .unwrap()
+                .authentication_result()
+                .unwrap()
+                .refresh_token()
+                .unwrap()
+                .to_string()
+        }
+    };
+    // Without rotation: new ID and access tokens, no new refresh token.
+    let token = refresh_token(&p).await;
+    let out = c
+        .get_tokens_from_refresh_token()
+        .client_id(&p.client_id)
+        .refresh_token(&token)
+        .send()
+        .await
+        .unwrap();
+    let result = out.authentication_result().unwrap();
+    assert!(result.access_token().is_some() && result.refresh_token().is_none());
+
+    // With rotation: a new refresh token each time; the old one dies after the grace period;
+    // REFRESH_TOKEN_AUTH is refused.
+    c.update_user_pool_client()
+        .user_pool_id(&p.id)
+        .client_id(&p.client_id)
+        .set_explicit_auth_flows(Some(FLOWS.to_vec()))
+        .refresh_token_rotation(
+            cip::types::RefreshTokenRotationType::builder()
+                .feature(cip::types::FeatureType::Enabled)
+                .retry_grace_period_seconds(10)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let first = refresh_token(&p).await;
+    let rotate = |token: String| {
+        let c = c.clone();
+        let client_id = p.client_id.clone();
+        async move {
+            c.get_tokens_from_refresh_token()
+                .client_id(client_id)
+                .refresh_token(token)
+                .send()
+                .await
+        }
+    };
+    let second = rotate(first.clone()).await.unwrap();
+    let second = second
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, first);
+    // Within the grace period the old token still refreshes (its successor was handed out).
+    assert!(rotate(first.clone())
+        .await
+        .unwrap()
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .is_none());
+    server.advance_clock(11).await;
+    assert_eq!(
+        err_of(rotate(first).await),
+        (
+            "RefreshTokenReuseException".to_string(),
+            "Refresh Token has been reused.".to_string()
+        )
+    );
+    let third = rotate(second).await.unwrap();
+    let third = third
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::RefreshTokenAuth)
+                .auth_parameters("REFRESH_TOKEN", &third)
+                .send()
+                .await
+        )
+        .0,
+        "InvalidParameterException"
+    );
+    // Revoking the newest token revokes the whole family.
+    c.revoke_token()
+        .client_id(&p.client_id)
+        .token(&third)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(rotate(third).await).1,
+        "Refresh Token has been revoked"
+    );
+}

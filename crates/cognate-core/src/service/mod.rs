@@ -3,6 +3,7 @@
 //! client configuration, the model's typed shapes, see `crate::config`) and return domain
 //! outputs or a `DomainError`; the server translates to and from the wire.
 
+mod account;
 mod attributes;
 mod hashing;
 mod hooks;

@@ -306,16 +306,86 @@ impl Service {
         token: &str,
         secret_hash: Option<&str>,
     ) -> DomainResult<AuthTokens> {
+        if client.refresh_token_rotation_grace_secs.is_some() {
+            return Err(DomainError::RefreshTokenRotationOn);
+        }
+        let (record, user) = self.checked_refresh_token(client, pool, token).await?;
+        // Over the internal username: the client has no other name here (BEHAV c).
+        self.check_secret_hash(client, secret_hash, &[&user.username])?;
+        self.issue_tokens(pool, client, &user, Some(&record)).await
+    }
+
+    /// GetTokensFromRefreshToken: like REFRESH_TOKEN_AUTH, with the plain client secret, and
+    /// with rotation on a new refresh token that lives as long as the old one had left, the
+    /// old one retiring after the grace period (spec iii.5).
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> DomainResult<AuthTokens> {
+        let (client, pool) = self.client_context(client_id).await?;
+        if let Some(secret) = &client.client_secret {
+            let given = client_secret.unwrap_or_default();
+            if !cognate_crypto::codes::digests_equal(secret.as_bytes(), given.as_bytes()) {
+                return Err(DomainError::SecretHashWrong {
+                    client_id: client.client_id.clone(),
+                });
+            }
+        }
+        let (record, user) = self.checked_refresh_token(&client, &pool, token).await?;
+        let mut tokens = self
+            .issue_tokens(&pool, &client, &user, Some(&record))
+            .await?;
+        if let Some(grace) = client.refresh_token_rotation_grace_secs {
+            let now = self.clock.now();
+            let new_token = cognate_crypto::ids::random_token(super::tokens::REFRESH_TOKEN_BYTES);
+            let rotated = self
+                .store
+                .rotate_refresh_token(
+                    &record.digest,
+                    now + grace,
+                    crate::records::RefreshTokenRecord {
+                        digest: self.refresh_digest(&new_token),
+                        issued_at: now,
+                        revoked_at: None,
+                        ..record.clone()
+                    },
+                )
+                .await?;
+            // Within the grace period an already rotated token still refreshes, but its
+            // successor was handed out already.
+            tokens.refresh_token = rotated.then_some(new_token);
+        }
+        Ok(tokens)
+    }
+
+    /// A refresh token this client may use now, and its user.
+    async fn checked_refresh_token(
+        &self,
+        client: &ClientSettings,
+        pool: &PoolSettings,
+        token: &str,
+    ) -> DomainResult<(crate::records::RefreshTokenRecord, UserRecord)> {
         let record = self
             .store
             .refresh_token(&self.refresh_digest(token))
             .await?
             .filter(|r| r.client_id == client.client_id && r.pool_id == pool.id)
             .ok_or(DomainError::InvalidRefreshToken)?;
-        if record.revoked_at.is_some() {
-            return Err(DomainError::RefreshTokenRevoked);
+        let now = self.clock.now();
+        if record.revoked_at.is_some_and(|at| at <= now) {
+            // A whole family revoked (RevokeToken, sign-out) is revoked; a token that only
+            // its rotation retired is being reused.
+            return Err(
+                if self.store.origin_revoked(&record.origin_jti, now).await? == Some(false) {
+                    DomainError::RefreshTokenReused
+                } else {
+                    DomainError::RefreshTokenRevoked
+                },
+            );
         }
-        if record.expires_at <= self.clock.now() {
+        if record.expires_at <= now {
             return Err(DomainError::RefreshTokenExpired);
         }
         let user = self
@@ -323,12 +393,10 @@ impl Service {
             .await?
             .filter(|u| u.username_key == record.username_key)
             .ok_or(DomainError::InvalidRefreshToken)?;
-        // Over the internal username: the client has no other name here (BEHAV c).
-        self.check_secret_hash(client, secret_hash, &[&user.username])?;
         if !user.enabled {
             return Err(DomainError::UserDisabled);
         }
-        self.issue_tokens(pool, client, &user, Some(&record)).await
+        Ok((record, user))
     }
 
     async fn password_matches(&self, password: &str, hash: &str) -> DomainResult<bool> {

@@ -37,7 +37,7 @@ impl Service {
         };
         if record.client_id == client.client_id {
             self.store
-                .revoke_refresh_token(&digest, self.clock.now())
+                .revoke_refresh_family(&record.origin_jti, self.clock.now())
                 .await?;
         }
         Ok(())

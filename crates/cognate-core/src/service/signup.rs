@@ -125,7 +125,7 @@ impl Service {
         Ok(self.store.find_user(&pool.id, &lookup).await?)
     }
 
-    async fn hash_password(
+    pub(super) async fn hash_password(
         &self,
         pool_id: &str,
         user_id_for_srp: &str,

@@ -19,7 +19,7 @@ pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 /// Attributes that are JSON booleans in ID tokens; every other attribute is a string.
 const BOOLEAN_CLAIMS: &[&str] = &["email_verified", "phone_number_verified"];
 /// Random bytes in a refresh token (it is opaque: clients never parse it).
-const REFRESH_TOKEN_BYTES: usize = 48;
+pub(super) const REFRESH_TOKEN_BYTES: usize = 48;
 /// Parsed private keys kept per thread at most this many before the cache starts afresh.
 const KEYS_PER_THREAD: usize = 256;
 
@@ -254,7 +254,7 @@ impl Service {
             return Err(DomainError::AccessTokenExpired);
         }
         if let Some(origin) = claims.get("origin_jti").and_then(Value::as_str) {
-            if self.store.origin_revoked(origin).await? == Some(true) {
+            if self.store.origin_revoked(origin, self.clock.now()).await? == Some(true) {
                 return Err(DomainError::AccessTokenRevoked);
             }
         }

@@ -1,0 +1,92 @@
+//! What a signed-in user does with their access token: ChangePassword and DeleteUser
+//! (spec v.1, iii.8).
+
+use serde_json::{Map, Value};
+
+use super::Service;
+use crate::error::{DomainError, DomainResult};
+use crate::records::{PasswordChange, UserRecord};
+use crate::rules::lockout;
+use crate::settings::PoolSettings;
+
+impl Service {
+    /// The user an access token names (by username and `sub`), or `UserNotFound`.
+    async fn token_user(
+        &self,
+        access_token: &str,
+    ) -> DomainResult<(PoolSettings, Map<String, Value>, UserRecord)> {
+        let (pool, claims) = self.verify_access_token(access_token).await?;
+        let username = claims
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or(DomainError::InvalidAccessToken)?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .filter(|u| claims.get("sub").and_then(Value::as_str) == Some(u.sub.as_str()))
+            .ok_or(DomainError::UserNotFound)?;
+        Ok((pool, claims, user))
+    }
+
+    /// ChangePassword: the previous password is checked like a sign-in (wrong ones count
+    /// towards the lockout), the new one against the pool's policy.
+    pub async fn change_password(
+        &self,
+        access_token: &str,
+        previous: Option<&str>,
+        proposed: &str,
+    ) -> DomainResult<()> {
+        let (pool, _, user) = self.token_user(access_token).await?;
+        let failures = self
+            .store
+            .sign_in_failures(&pool.id, &user.username_key)
+            .await?;
+        let now = self.clock.now();
+        if lockout::is_locked(failures.as_ref(), now) {
+            return Err(DomainError::PasswordAttemptsExceeded);
+        }
+        let matches = match (previous, &user.password_hash) {
+            (Some(previous), Some(hash)) => self
+                .hashers
+                .verify(previous, hash)
+                .await
+                .map_err(|e| DomainError::internal("password check", e))?,
+            _ => false,
+        };
+        if !matches {
+            self.store
+                .record_sign_in_failure(&pool.id, &user.username_key, now)
+                .await?;
+            return Err(DomainError::IncorrectCredentials);
+        }
+        super::attributes::check_password(&pool.password_policy, proposed)?;
+        let (password_hash, verifier) = self
+            .hash_password(&pool.id, &user.username, proposed)
+            .await?;
+        self.store
+            .set_password(PasswordChange {
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                password_hash,
+                srp_salt: verifier.salt_hex,
+                srp_verifier: verifier.verifier_hex,
+                now,
+            })
+            .await?;
+        if failures.is_some() {
+            self.store
+                .clear_sign_in_failures(&pool.id, &user.username_key)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// DeleteUser: the user deletes themself (their refresh tokens go with them).
+    pub async fn delete_user(&self, access_token: &str) -> DomainResult<()> {
+        let (pool, _, user) = self.token_user(access_token).await?;
+        if !self.store.delete_user(&pool.id, &user.username_key).await? {
+            return Err(DomainError::UserNotFound);
+        }
+        Ok(())
+    }
+}
