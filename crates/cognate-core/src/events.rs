@@ -321,3 +321,199 @@ pub fn post_confirmation(
     insert_client_metadata(&mut request, client_metadata);
     envelope(ctx, request, Map::new())
 }
+
+// ------------------------------------------------------ Pre/PostAuthentication
+
+/// `PreAuthentication_Authentication`. `request`: `userAttributes`, `validationData` (the
+/// sign-in's `ClientMetadata`, null when none) and, for a client that hides user existence,
+/// `userNotFound`. `response`: `{}` (nothing is read back; throwing rejects the sign-in).
+pub fn pre_authentication(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    client_metadata: Option<&Metadata>,
+    user_not_found: Option<bool>,
+) -> Value {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    request.insert(
+        "validationData".into(),
+        client_metadata.map_or(Value::Null, string_map),
+    );
+    if let Some(not_found) = user_not_found {
+        request.insert("userNotFound".into(), Value::Bool(not_found));
+    }
+    envelope(ctx, request, Map::new())
+}
+
+/// `PostAuthentication_Authentication`. `request`: `userAttributes`, `newDeviceUsed` (false:
+/// no remembered devices), `clientMetadata` (only when given). `response`: `{}`.
+pub fn post_authentication(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    request.insert("newDeviceUsed".into(), Value::Bool(false));
+    insert_client_metadata(&mut request, client_metadata);
+    envelope(ctx, request, Map::new())
+}
+
+// ------------------------------------------------------ PreTokenGeneration
+
+/// Claims no PreTokenGeneration function may add, change or suppress (spec iv.3).
+pub const PROTECTED_CLAIMS: &[&str] = &[
+    "acr",
+    "amr",
+    "aud",
+    "at_hash",
+    "auth_time",
+    "azp",
+    "cognito:username",
+    "exp",
+    "iat",
+    "identities",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "origin_jti",
+    "sub",
+    "token_use",
+];
+/// Further access-token claims a function may not touch (`scope` changes only through the
+/// scope lists).
+pub const PROTECTED_ACCESS_CLAIMS: &[&str] = &["client_id", "scope", "username", "version"];
+
+/// `TokenGeneration_*` for event version 1, 2 or 3 (the pool's `LambdaVersion`). `request`:
+/// `userAttributes`, `groupConfiguration` (the user's groups, none yet), `scopes` (versions 2
+/// and 3), `clientMetadata` (only when given). `response`: `{}`.
+pub fn pre_token_generation(
+    ctx: &EventContext,
+    version: u8,
+    user_attributes: &Attrs,
+    scopes: &[String],
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    let mut groups = Map::new();
+    groups.insert("groupsToOverride".into(), Value::Array(vec![]));
+    groups.insert("iamRolesToOverride".into(), Value::Array(vec![]));
+    groups.insert("preferredRole".into(), Value::Null);
+    request.insert("groupConfiguration".into(), Value::Object(groups));
+    if version >= 2 {
+        request.insert(
+            "scopes".into(),
+            Value::Array(scopes.iter().cloned().map(Value::String).collect()),
+        );
+    }
+    insert_client_metadata(&mut request, client_metadata);
+    let mut ev = envelope(ctx, request, Map::new());
+    if let Some(obj) = ev.as_object_mut() {
+        obj.insert("version".into(), Value::String(version.to_string()));
+    }
+    ev
+}
+
+/// What a PreTokenGeneration function asks to change in one token.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClaimChanges {
+    pub add_or_override: Map<String, Value>,
+    pub suppress: Vec<String>,
+}
+
+/// A PreTokenGeneration function's answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TokenOverrides {
+    pub id: ClaimChanges,
+    pub access: ClaimChanges,
+    pub scopes_to_add: Vec<String>,
+    pub scopes_to_suppress: Vec<String>,
+}
+
+/// Reads a PreTokenGeneration answer of event version `version`. Version 1 changes the ID
+/// token only, with string values; versions 2 and 3 change either token with any JSON values
+/// and change scopes. A protected claim, or a value of the wrong type, is an invalid answer.
+pub fn parse_pre_token_generation(
+    version: u8,
+    output: &Value,
+) -> Result<TokenOverrides, TriggerError> {
+    check_envelope(output)?;
+    let r = response_of(output)?;
+    let mut out = TokenOverrides::default();
+    if version == 1 {
+        if let Some(details) = object_member(&r, "claimsOverrideDetails")? {
+            out.id = claim_changes(&details, true, PROTECTED_CLAIMS)?;
+        }
+        return Ok(out);
+    }
+    let Some(details) = object_member(&r, "claimsAndScopeOverrideDetails")? else {
+        return Ok(out);
+    };
+    if let Some(id) = object_member(&details, "idTokenGeneration")? {
+        out.id = claim_changes(&id, false, PROTECTED_CLAIMS)?;
+    }
+    if let Some(access) = object_member(&details, "accessTokenGeneration")? {
+        let protected: Vec<&str> = PROTECTED_CLAIMS
+            .iter()
+            .chain(PROTECTED_ACCESS_CLAIMS)
+            .copied()
+            .collect();
+        out.access = claim_changes(&access, false, &protected)?;
+        out.scopes_to_add = string_list(&access, "scopesToAdd")?;
+        out.scopes_to_suppress = string_list(&access, "scopesToSuppress")?;
+    }
+    Ok(out)
+}
+
+fn object_member(
+    m: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Map<String, Value>>, TriggerError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o.clone())),
+        Some(_) => Err(TriggerError::InvalidResponse),
+    }
+}
+
+fn string_list(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, TriggerError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or(TriggerError::InvalidResponse)
+            })
+            .collect(),
+        Some(_) => Err(TriggerError::InvalidResponse),
+    }
+}
+
+fn claim_changes(
+    m: &Map<String, Value>,
+    strings_only: bool,
+    protected: &[&str],
+) -> Result<ClaimChanges, TriggerError> {
+    let add_or_override = match m.get("claimsToAddOrOverride") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    let suppress = string_list(m, "claimsToSuppress")?;
+    for name in add_or_override.keys().chain(suppress.iter()) {
+        if protected.contains(&name.as_str()) {
+            return Err(TriggerError::InvalidResponse);
+        }
+    }
+    if strings_only && add_or_override.values().any(|v| !v.is_string()) {
+        return Err(TriggerError::InvalidResponse);
+    }
+    Ok(ClaimChanges {
+        add_or_override,
+        suppress,
+    })
+}

@@ -206,6 +206,21 @@ impl PoolSettings {
         arn.as_deref().filter(|s| !s.is_empty())
     }
 
+    /// The PreTokenGeneration function and its event version: `PreTokenGenerationConfig` when
+    /// set, else the legacy `PreTokenGeneration` ARN (version 1).
+    pub fn pre_token_generation(&self) -> Option<(&str, u8)> {
+        if let Some(config) = &self.lambda.pre_token_generation_config {
+            let version = match config.lambda_version {
+                cognate_wire::PreTokenGenerationLambdaVersionType::V10 => 1,
+                cognate_wire::PreTokenGenerationLambdaVersionType::V20 => 2,
+                cognate_wire::PreTokenGenerationLambdaVersionType::V30 => 3,
+            };
+            return Some((config.lambda_arn.as_str(), version)).filter(|(arn, _)| !arn.is_empty());
+        }
+        self.lambda_arn(TriggerKind::PreTokenGeneration)
+            .map(|arn| (arn, 1))
+    }
+
     pub fn schema_attribute(&self, name: &str) -> Option<&SchemaAttribute> {
         self.schema_attributes.iter().find(|a| a.name == name)
     }

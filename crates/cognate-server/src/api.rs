@@ -412,6 +412,7 @@ operations! {
         errors [
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -443,6 +444,7 @@ operations! {
         errors [
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
         ]
     {
         let step = self
@@ -473,6 +475,7 @@ operations! {
         errors [
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -503,6 +506,7 @@ operations! {
         errors [
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
         ]
     {
         let step = self
@@ -544,18 +548,21 @@ operations! {
         })
     }
 
-    fn get_tokens_from_refresh_token(&self, _ctx, input: GetTokensFromRefreshTokenRequest) -> GetTokensFromRefreshTokenResponse;
+    fn get_tokens_from_refresh_token(&self, ctx, input: GetTokensFromRefreshTokenRequest) -> GetTokensFromRefreshTokenResponse;
         errors [
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             UserNotFoundException, RefreshTokenReuseException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
         ]
     {
         let tokens = self
             .service
             .get_tokens_from_refresh_token(
+                &plain_caller(ctx),
                 &input.refresh_token,
                 &input.client_id,
                 input.client_secret.as_deref(),
+                input.client_metadata.as_ref(),
             )
             .await?;
         Ok(GetTokensFromRefreshTokenResponse {

@@ -113,4 +113,73 @@ impl Service {
             .await
             .map(|_| ())
     }
+
+    /// PreAuthentication, before the password or SRP proof is looked at. `user_not_found` is
+    /// given (true or false) only for a client that hides user existence.
+    pub(super) async fn pre_authentication(
+        &self,
+        call: &TriggerCall<'_>,
+        attrs: &BTreeMap<String, String>,
+        client_metadata: Option<&Metadata>,
+        user_not_found: Option<bool>,
+    ) -> DomainResult<()> {
+        let Some(arn) = call.pool.lambda_arn(TriggerKind::PreAuthentication) else {
+            return Ok(());
+        };
+        let event = events::pre_authentication(
+            &self.event_context(call, "PreAuthentication_Authentication"),
+            attrs,
+            client_metadata,
+            user_not_found,
+        );
+        self.invoke(TriggerKind::PreAuthentication, arn, &event)
+            .await
+            .map(|_| ())
+    }
+
+    /// PostAuthentication, after a successful authentication and before tokens; a failure
+    /// means no tokens.
+    pub(super) async fn post_authentication(
+        &self,
+        call: &TriggerCall<'_>,
+        attrs: &BTreeMap<String, String>,
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<()> {
+        let Some(arn) = call.pool.lambda_arn(TriggerKind::PostAuthentication) else {
+            return Ok(());
+        };
+        let event = events::post_authentication(
+            &self.event_context(call, "PostAuthentication_Authentication"),
+            attrs,
+            client_metadata,
+        );
+        self.invoke(TriggerKind::PostAuthentication, arn, &event)
+            .await
+            .map(|_| ())
+    }
+
+    /// PreTokenGeneration: what the function asks to change in the tokens (nothing when the
+    /// pool has none).
+    pub(super) async fn pre_token_generation(
+        &self,
+        call: &TriggerCall<'_>,
+        source: &str,
+        attrs: &BTreeMap<String, String>,
+        scopes: &[String],
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<events::TokenOverrides> {
+        let Some((arn, version)) = call.pool.pre_token_generation() else {
+            return Ok(events::TokenOverrides::default());
+        };
+        let kind = TriggerKind::PreTokenGeneration;
+        let event = events::pre_token_generation(
+            &self.event_context(call, source),
+            version,
+            attrs,
+            scopes,
+            client_metadata,
+        );
+        let out = self.invoke(kind, arn, &event).await?;
+        events::parse_pre_token_generation(version, &out).map_err(|e| trigger_error(kind, e))
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::hooks::Metadata;
+use super::hooks::{Metadata, TriggerCall};
 use super::tokens::AuthTokens;
 use super::{Caller, Service};
 use crate::error::{DomainError, DomainResult};
@@ -91,6 +91,30 @@ pub struct RespondInput {
     pub client_metadata: Option<Metadata>,
 }
 
+/// PreTokenGeneration's trigger sources for tokens of a sign-in and of a refresh.
+const TOKENS_FOR_SIGN_IN: &str = "TokenGeneration_Authentication";
+const TOKENS_FOR_REFRESH: &str = "TokenGeneration_RefreshTokens";
+
+/// One sign-in's parties: who calls, through which client of which pool, with which
+/// `ClientMetadata` (for the triggers).
+pub(super) struct SignIn<'a> {
+    pub caller: &'a Caller,
+    pub client: &'a ClientSettings,
+    pub pool: &'a PoolSettings,
+    pub client_metadata: Option<&'a Metadata>,
+}
+
+impl SignIn<'_> {
+    pub fn trigger_call<'b>(&'b self, user_name: &'b str) -> TriggerCall<'b> {
+        TriggerCall {
+            caller: self.caller,
+            pool: self.pool,
+            client_id: Some(&self.client.client_id),
+            user_name,
+        }
+    }
+}
+
 pub struct InitiateAuthInput {
     /// The pool of an AdminInitiateAuth call (`None` for InitiateAuth).
     pub admin_pool_id: Option<String>,
@@ -103,12 +127,18 @@ pub struct InitiateAuthInput {
 impl Service {
     pub async fn initiate_auth(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         input: InitiateAuthInput,
     ) -> DomainResult<SignInStep> {
         let (client, pool) = self
             .client_of(&input.client_id, input.admin_pool_id.as_deref())
             .await?;
+        let sign_in = SignIn {
+            caller,
+            client: &client,
+            pool: &pool,
+            client_metadata: input.client_metadata.as_ref(),
+        };
         let admin = input.admin_pool_id.is_some();
         match (input.flow, admin) {
             (AuthFlow::UserPassword, true) | (AuthFlow::AdminUserPassword, false) => {
@@ -131,8 +161,7 @@ impl Service {
                 let username = parameter("USERNAME")?;
                 let password = parameter("PASSWORD")?;
                 self.password_sign_in(
-                    &client,
-                    &pool,
+                    &sign_in,
                     username,
                     password,
                     input.parameters.get("SECRET_HASH").map(String::as_str),
@@ -143,8 +172,7 @@ impl Service {
             AuthFlow::RefreshToken => {
                 let token = parameter("REFRESH_TOKEN")?;
                 self.refresh_sign_in(
-                    &client,
-                    &pool,
+                    &sign_in,
                     token,
                     input.parameters.get("SECRET_HASH").map(String::as_str),
                 )
@@ -155,8 +183,7 @@ impl Service {
                 let username = parameter("USERNAME")?;
                 let srp_a = parameter("SRP_A")?;
                 self.srp_challenge(
-                    &client,
-                    &pool,
+                    &sign_in,
                     username,
                     srp_a,
                     input.parameters.get("SECRET_HASH").map(String::as_str),
@@ -173,16 +200,20 @@ impl Service {
     /// RespondToAuthChallenge / AdminRespondToAuthChallenge.
     pub async fn respond_to_auth_challenge(
         &self,
-        _caller: &super::Caller,
+        caller: &super::Caller,
         input: RespondInput,
     ) -> DomainResult<SignInStep> {
         let (client, pool) = self
             .client_of(&input.client_id, input.admin_pool_id.as_deref())
             .await?;
+        let sign_in = SignIn {
+            caller,
+            client: &client,
+            pool: &pool,
+            client_metadata: input.client_metadata.as_ref(),
+        };
         match input.challenge.as_str() {
-            super::srp::PASSWORD_VERIFIER => {
-                self.srp_answer(&client, &pool, &input.responses).await
-            }
+            super::srp::PASSWORD_VERIFIER => self.srp_answer(&sign_in, &input.responses).await,
             "NEW_PASSWORD_REQUIRED" => Err(DomainError::NotSupportedYet {
                 what: "The NEW_PASSWORD_REQUIRED challenge",
             }),
@@ -216,18 +247,20 @@ impl Service {
     /// USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH (spec i.4, BEHAV b.8).
     async fn password_sign_in(
         &self,
-        client: &ClientSettings,
-        pool: &PoolSettings,
+        sign_in: &SignIn<'_>,
         username: &str,
         password: &str,
         secret_hash: Option<&str>,
     ) -> DomainResult<AuthTokens> {
+        let (client, pool) = (sign_in.client, sign_in.pool);
         let user = self.find_user(pool, username).await?;
         let internal = user
             .as_ref()
             .map(|u| u.username.as_str())
             .unwrap_or(username);
         self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        self.run_pre_authentication(sign_in, user.as_ref(), username)
+            .await?;
         // Failures count per user, or per name for a name of no user, so that a client that
         // hides existence shows a missing user locking out like a real one.
         let name_key = match &user {
@@ -273,18 +306,62 @@ impl Service {
                 .clear_sign_in_failures(&pool.id, &name_key)
                 .await?;
         }
-        self.tokens_for_status(client, pool, &user).await
+        self.tokens_for_status(sign_in, &user).await
+    }
+
+    /// PreAuthentication for a sign-in that names `user` (or, for a client that hides
+    /// existence, a name of no user).
+    pub(super) async fn run_pre_authentication(
+        &self,
+        sign_in: &SignIn<'_>,
+        user: Option<&UserRecord>,
+        name_given: &str,
+    ) -> DomainResult<()> {
+        let hides = sign_in.client.hides_user_existence();
+        match user {
+            Some(user) => {
+                let attrs =
+                    super::signup::trigger_attributes(user, user.attributes.clone(), user.status);
+                self.pre_authentication(
+                    &sign_in.trigger_call(&user.username),
+                    &attrs,
+                    sign_in.client_metadata,
+                    hides.then_some(false),
+                )
+                .await
+            }
+            None if hides => {
+                self.pre_authentication(
+                    &sign_in.trigger_call(name_given),
+                    &BTreeMap::new(),
+                    sign_in.client_metadata,
+                    Some(true),
+                )
+                .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// After a correct password: tokens for CONFIRMED users, the status's answer otherwise.
     pub(super) async fn tokens_for_status(
         &self,
-        client: &ClientSettings,
-        pool: &PoolSettings,
+        sign_in: &SignIn<'_>,
         user: &UserRecord,
     ) -> DomainResult<AuthTokens> {
         match user.status {
-            UserStatus::Confirmed => self.issue_tokens(pool, client, user, None).await,
+            UserStatus::Confirmed => {
+                let attrs =
+                    super::signup::trigger_attributes(user, user.attributes.clone(), user.status);
+                self.post_authentication(
+                    &sign_in.trigger_call(&user.username),
+                    &attrs,
+                    sign_in.client_metadata,
+                )
+                .await?;
+                self.issue_tokens(sign_in, user, None, TOKENS_FOR_SIGN_IN)
+                    .await
+            }
             UserStatus::ResetRequired => Err(DomainError::PasswordResetRequired),
             UserStatus::ForceChangePassword => Err(DomainError::NotSupportedYet {
                 what: "The NEW_PASSWORD_REQUIRED challenge",
@@ -301,18 +378,19 @@ impl Service {
     /// `origin_jti`, no new refresh token (spec iii.5).
     async fn refresh_sign_in(
         &self,
-        client: &ClientSettings,
-        pool: &PoolSettings,
+        sign_in: &SignIn<'_>,
         token: &str,
         secret_hash: Option<&str>,
     ) -> DomainResult<AuthTokens> {
+        let (client, pool) = (sign_in.client, sign_in.pool);
         if client.refresh_token_rotation_grace_secs.is_some() {
             return Err(DomainError::RefreshTokenRotationOn);
         }
         let (record, user) = self.checked_refresh_token(client, pool, token).await?;
         // Over the internal username: the client has no other name here (BEHAV c).
         self.check_secret_hash(client, secret_hash, &[&user.username])?;
-        self.issue_tokens(pool, client, &user, Some(&record)).await
+        self.issue_tokens(sign_in, &user, Some(&record), TOKENS_FOR_REFRESH)
+            .await
     }
 
     /// GetTokensFromRefreshToken: like REFRESH_TOKEN_AUTH, with the plain client secret, and
@@ -320,11 +398,19 @@ impl Service {
     /// old one retiring after the grace period (spec iii.5).
     pub async fn get_tokens_from_refresh_token(
         &self,
+        caller: &Caller,
         token: &str,
         client_id: &str,
         client_secret: Option<&str>,
+        client_metadata: Option<&Metadata>,
     ) -> DomainResult<AuthTokens> {
         let (client, pool) = self.client_context(client_id).await?;
+        let sign_in = SignIn {
+            caller,
+            client: &client,
+            pool: &pool,
+            client_metadata,
+        };
         if let Some(secret) = &client.client_secret {
             let given = client_secret.unwrap_or_default();
             if !cognate_crypto::codes::digests_equal(secret.as_bytes(), given.as_bytes()) {
@@ -335,7 +421,7 @@ impl Service {
         }
         let (record, user) = self.checked_refresh_token(&client, &pool, token).await?;
         let mut tokens = self
-            .issue_tokens(&pool, &client, &user, Some(&record))
+            .issue_tokens(&sign_in, &user, Some(&record), TOKENS_FOR_REFRESH)
             .await?;
         if let Some(grace) = client.refresh_token_rotation_grace_secs {
             let now = self.clock.now();

@@ -602,7 +602,7 @@ pub(super) fn pool_not_found(pool_id: &str) -> DomainError {
 
 /// A trigger's `userAttributes`: the user's attributes plus `sub` and `cognito:user_status`
 /// (the status the user has when the trigger runs).
-fn trigger_attributes(
+pub(super) fn trigger_attributes(
     user: &UserRecord,
     mut attrs: BTreeMap<String, String>,
     status: UserStatus,

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::signin::{Challenge, SignInStep};
+use super::signin::{Challenge, SignIn, SignInStep};
 use super::Service;
 use crate::error::{DomainError, DomainResult};
 use crate::records::{AuthSessionRecord, SessionTake, UserStatus};
 use crate::rules::lockout;
-use crate::settings::{ClientSettings, PoolSettings};
+use crate::settings::PoolSettings;
 
 pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
 /// Random bytes in a `SECRET_BLOCK` (a multiple of 3: standard Base64 without padding).
@@ -39,18 +39,20 @@ impl Service {
     /// Step one: the PASSWORD_VERIFIER challenge for `username`.
     pub(super) async fn srp_challenge(
         &self,
-        client: &ClientSettings,
-        pool: &PoolSettings,
+        sign_in: &SignIn<'_>,
         username: &str,
         srp_a: &str,
         secret_hash: Option<&str>,
     ) -> DomainResult<SignInStep> {
+        let (client, pool) = (sign_in.client, sign_in.pool);
         let user = self.find_user(pool, username).await?;
         let internal = user
             .as_ref()
             .map(|u| u.username.as_str())
             .unwrap_or(username);
         self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        self.run_pre_authentication(sign_in, user.as_ref(), username)
+            .await?;
         cognate_crypto::srp::check_client_a(srp_a).map_err(|_| DomainError::InvalidSrpA)?;
         let pool_name = cognate_crypto::srp::pool_name(&pool.id).to_string();
         let (name_key, user_id_for_srp, salt, verifier, simulated) = match &user {
@@ -142,10 +144,10 @@ impl Service {
     /// Step two: the PASSWORD_VERIFIER answer.
     pub(super) async fn srp_answer(
         &self,
-        client: &ClientSettings,
-        pool: &PoolSettings,
+        sign_in: &SignIn<'_>,
         responses: &BTreeMap<String, String>,
     ) -> DomainResult<SignInStep> {
+        let (client, pool) = (sign_in.client, sign_in.pool);
         let response = |name: &'static str| {
             responses
                 .get(name)
@@ -244,7 +246,7 @@ impl Service {
                 .await?;
         }
         Ok(SignInStep::Tokens(
-            self.tokens_for_status(client, pool, &user).await?,
+            self.tokens_for_status(sign_in, &user).await?,
         ))
     }
 

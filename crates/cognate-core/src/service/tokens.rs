@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use cognate_crypto::jwt::{self, PrivateKey, PublicKey, TokenError};
 use serde_json::{json, Map, Value};
 
+use super::signin::SignIn;
 use super::Service;
 use crate::error::{DomainError, DomainResult};
 use crate::records::{RefreshTokenRecord, SigningKeyRecord, TokenUse, UserRecord};
@@ -127,11 +128,12 @@ impl Service {
     /// a sign-in; a refresh passes the token it refreshes).
     pub(super) async fn issue_tokens(
         &self,
-        pool: &PoolSettings,
-        client: &ClientSettings,
+        sign_in: &SignIn<'_>,
         user: &UserRecord,
         refresh: Option<&RefreshTokenRecord>,
+        source: &str,
     ) -> DomainResult<AuthTokens> {
+        let (pool, client) = (sign_in.pool, sign_in.client);
         let keys = self.pool_keys(&pool.id).await?;
         let now = self.clock.now();
         let (auth_time, origin_jti) = match refresh {
@@ -171,6 +173,30 @@ impl Service {
                 json!(value)
             };
             id.insert(name, claim);
+        }
+
+        // PreTokenGeneration may add, change and suppress claims (never the protected ones,
+        // which its answer is refused for) and scopes.
+        let overrides = self
+            .pre_token_generation(
+                &sign_in.trigger_call(&user.username),
+                source,
+                &super::signup::trigger_attributes(user, user.attributes.clone(), user.status),
+                &[ADMIN_SCOPE.to_string()],
+                sign_in.client_metadata,
+            )
+            .await?;
+        apply_claim_changes(&mut id, &overrides.id);
+        apply_claim_changes(&mut access, &overrides.access);
+        if !overrides.scopes_to_add.is_empty() || !overrides.scopes_to_suppress.is_empty() {
+            let mut scopes = vec![ADMIN_SCOPE.to_string()];
+            for scope in &overrides.scopes_to_add {
+                if !scopes.contains(scope) {
+                    scopes.push(scope.clone());
+                }
+            }
+            scopes.retain(|s| !overrides.scopes_to_suppress.contains(s));
+            access.insert("scope".into(), json!(scopes.join(" ")));
         }
 
         let refresh_token = match refresh {
@@ -295,6 +321,16 @@ impl Service {
                 .filter(|(name, _)| name != "sub"),
         );
         Ok((user, attributes))
+    }
+}
+
+/// Adds or overrides, then suppresses (suppression wins for a claim named in both).
+fn apply_claim_changes(claims: &mut Map<String, Value>, changes: &crate::events::ClaimChanges) {
+    for (name, value) in &changes.add_or_override {
+        claims.insert(name.clone(), value.clone());
+    }
+    for name in &changes.suppress {
+        claims.remove(name);
     }
 }
 

@@ -1,0 +1,253 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Sign-in's Lambda triggers through the real Lambda Invoke API (a SigV4-verifying fake):
+//! PreAuthentication, PostAuthentication and PreTokenGeneration (versions 1 and 2).
+
+mod common;
+
+use std::collections::HashMap;
+
+use aws_sdk_cognitoidentityprovider as cip;
+use base64::Engine;
+use cip::types::{
+    AuthFlowType, ExplicitAuthFlowsType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
+    PreTokenGenerationVersionConfigType, PreventUserExistenceErrorTypes, VerifiedAttributeType,
+};
+use cognate_triggers::test_support::{FakeLambda, Reply};
+use common::*;
+use serde_json::{json, Value};
+
+const PRE_AUTH: &str = "pre-auth";
+const POST_AUTH: &str = "post-auth";
+const PRE_TOKEN: &str = "pre-token";
+
+async fn lambda_server(lambda: &FakeLambda) -> Server {
+    let mut b = Server::builder();
+    for (k, v) in lambda.env_vars() {
+        b = b.env(k, v);
+    }
+    b.start().await
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn pool(c: &cip::Client, lambda_config: LambdaConfigType, hide_existence: bool) -> Pool {
+    let p = create_pool(
+        c,
+        "signin-triggers",
+        |b| {
+            b.auto_verified_attributes(VerifiedAttributeType::Email)
+                .lambda_config(lambda_config)
+        },
+        |b| {
+            let b = b
+                .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+                .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth);
+            if hide_existence {
+                b.prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+            } else {
+                b
+            }
+        },
+    )
+    .await;
+    sign_up(c, &p, "ann", "ann@example.com").await;
+    c.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    p
+}
+
+fn password_auth(
+    c: &cip::Client,
+    p: &Pool,
+    username: &str,
+    password: &str,
+) -> cip::operation::initiate_auth::builders::InitiateAuthFluentBuilder {
+    c.initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+}
+
+#[tokio::test]
+async fn pre_and_post_authentication_see_the_sign_in_and_can_refuse_it() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(PRE_AUTH, |_| Reply::Echo);
+    lambda.script(POST_AUTH, |_| Reply::Echo);
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .pre_authentication(lambda.function_arn(PRE_AUTH))
+        .post_authentication(lambda.function_arn(POST_AUTH))
+        .build();
+    let p = pool(&c, config, true).await;
+    password_auth(&c, &p, "ann", PASSWORD)
+        .client_metadata("app", "web")
+        .send()
+        .await
+        .unwrap();
+    let pre = lambda.events(PRE_AUTH);
+    assert_eq!(pre.len(), 1);
+    assert_eq!(pre[0]["triggerSource"], "PreAuthentication_Authentication");
+    assert_eq!(pre[0]["userName"], "ann");
+    assert_eq!(pre[0]["callerContext"]["clientId"], p.client_id.as_str());
+    assert_eq!(
+        pre[0]["request"]["userAttributes"]["email"],
+        "ann@example.com"
+    );
+    assert_eq!(pre[0]["request"]["validationData"], json!({"app": "web"}));
+    assert_eq!(pre[0]["request"]["userNotFound"], false);
+    let post = lambda.events(POST_AUTH);
+    assert_eq!(post.len(), 1);
+    assert_eq!(
+        post[0]["triggerSource"],
+        "PostAuthentication_Authentication"
+    );
+    assert_eq!(post[0]["request"]["clientMetadata"], json!({"app": "web"}));
+    assert_eq!(post[0]["request"]["newDeviceUsed"], false);
+
+    // A wrong password: PreAuthentication ran, PostAuthentication did not.
+    err_of(password_auth(&c, &p, "ann", "Wr0ng-password").send().await);
+    assert_eq!(lambda.events(PRE_AUTH).len(), 2);
+    assert_eq!(lambda.events(POST_AUTH).len(), 1);
+    // A name of no user, with existence hidden: PreAuthentication hears userNotFound.
+    err_of(password_auth(&c, &p, "nobody", PASSWORD).send().await);
+    let pre = lambda.events(PRE_AUTH);
+    assert_eq!(pre[2]["request"]["userNotFound"], true);
+    assert_eq!(pre[2]["userName"], "nobody");
+
+    // Refusals: no tokens, AWS's errors.
+    lambda.script(PRE_AUTH, |_| Reply::function_error("Not today"));
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).send().await),
+        (
+            "UserLambdaValidationException".to_string(),
+            "PreAuthentication failed with error Not today.".to_string()
+        )
+    );
+    lambda.script(PRE_AUTH, |_| Reply::Echo);
+    lambda.script(POST_AUTH, |_| Reply::function_error("Blocked"));
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).send().await),
+        (
+            "UserLambdaValidationException".to_string(),
+            "PostAuthentication failed with error Blocked.".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn pre_token_generation_v1_changes_the_id_token() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(PRE_TOKEN, |_| {
+        Reply::echo_with(json!({"claimsOverrideDetails": {
+            "claimsToAddOrOverride": {"tenant": "acme", "email": "hidden@example.com"},
+            "claimsToSuppress": ["email_verified"]
+        }}))
+    });
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .pre_token_generation(lambda.function_arn(PRE_TOKEN))
+        .build();
+    let p = pool(&c, config, false).await;
+    let out = password_auth(&c, &p, "ann", PASSWORD).send().await.unwrap();
+    let result = out.authentication_result().unwrap();
+    let id = claims(result.id_token().unwrap());
+    assert_eq!(id["tenant"], "acme");
+    assert_eq!(id["email"], "hidden@example.com");
+    assert!(id.get("email_verified").is_none());
+    let access = claims(result.access_token().unwrap());
+    assert!(
+        access.get("tenant").is_none(),
+        "version 1 changes the ID token only"
+    );
+    let events = lambda.events(PRE_TOKEN);
+    assert_eq!(events[0]["version"], "1");
+    assert_eq!(events[0]["triggerSource"], "TokenGeneration_Authentication");
+    assert_eq!(
+        events[0]["request"]["groupConfiguration"]["groupsToOverride"],
+        json!([])
+    );
+
+    // On refresh the trigger runs again, with its own source.
+    c.initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", result.refresh_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        lambda.events(PRE_TOKEN)[1]["triggerSource"],
+        "TokenGeneration_RefreshTokens"
+    );
+
+    // A protected claim cannot be changed: the answer is refused.
+    lambda.script(PRE_TOKEN, |_| {
+        Reply::echo_with(json!({"claimsOverrideDetails": {
+            "claimsToAddOrOverride": {"sub": "someone-else"}}}))
+    });
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", PASSWORD).send().await),
+        (
+            "InvalidLambdaResponseException".to_string(),
+            "Unrecognizable lambda output".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn pre_token_generation_v2_changes_both_tokens_and_scopes() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(PRE_TOKEN, |_| {
+        Reply::echo_with(json!({"claimsAndScopeOverrideDetails": {
+            "idTokenGeneration": {"claimsToAddOrOverride": {"roles": ["admin", "ops"]}},
+            "accessTokenGeneration": {
+                "claimsToAddOrOverride": {"tier": 3},
+                "scopesToAdd": ["orders/read"],
+                "scopesToSuppress": ["aws.cognito.signin.user.admin"]
+            }
+        }}))
+    });
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .pre_token_generation_config(
+            PreTokenGenerationVersionConfigType::builder()
+                .lambda_version(PreTokenGenerationLambdaVersionType::V20)
+                .lambda_arn(lambda.function_arn(PRE_TOKEN))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let p = pool(&c, config, false).await;
+    let out = password_auth(&c, &p, "ann", PASSWORD).send().await.unwrap();
+    let result = out.authentication_result().unwrap();
+    let id = claims(result.id_token().unwrap());
+    assert_eq!(id["roles"], json!(["admin", "ops"]));
+    let access = claims(result.access_token().unwrap());
+    assert_eq!(access["tier"], 3);
+    assert_eq!(access["scope"], "orders/read");
+    let event = &lambda.events(PRE_TOKEN)[0];
+    assert_eq!(event["version"], "2");
+    assert_eq!(
+        event["request"]["scopes"],
+        json!(["aws.cognito.signin.user.admin"])
+    );
+    let attrs: HashMap<String, Value> =
+        serde_json::from_value(event["request"]["userAttributes"].clone()).unwrap();
+    assert_eq!(attrs["cognito:user_status"], "CONFIRMED");
+}
