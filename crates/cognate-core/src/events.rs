@@ -517,3 +517,70 @@ fn claim_changes(
         suppress,
     })
 }
+
+// ------------------------------------------------------------- UserMigration
+
+/// `UserMigration_Authentication` (with the password typed at sign-in) or
+/// `UserMigration_ForgotPassword` (without). `request`: `password` (sign-in only),
+/// `validationData` (the call's `ClientMetadata`, null when none), `clientMetadata` (only
+/// when given). `response`: `{}`. The event holds a plaintext password: never log it.
+pub fn user_migration(
+    ctx: &EventContext,
+    password: Option<&str>,
+    client_metadata: Option<&Metadata>,
+) -> Value {
+    let mut request = Map::new();
+    if let Some(password) = password {
+        request.insert("password".into(), Value::String(password.to_string()));
+    }
+    request.insert(
+        "validationData".into(),
+        client_metadata.map_or(Value::Null, string_map),
+    );
+    insert_client_metadata(&mut request, client_metadata);
+    envelope(ctx, request, Map::new())
+}
+
+/// What a UserMigration function answered for a user it knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigratedUser {
+    pub attributes: Attrs,
+    /// `finalUserStatus` is `CONFIRMED` (else `RESET_REQUIRED`, the default).
+    pub confirmed: bool,
+    pub force_alias_creation: bool,
+}
+
+/// Reads a UserMigration answer: `None` when the function knows no such user (an empty
+/// response, or no `userAttributes`); attribute values must be strings.
+pub fn parse_user_migration(output: &Value) -> Result<Option<MigratedUser>, TriggerError> {
+    check_envelope(output)?;
+    let r = response_of(output)?;
+    let attributes = match r.get("userAttributes") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_string()))
+                    .ok_or(TriggerError::InvalidResponse)
+            })
+            .collect::<Result<Attrs, _>>()?,
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    let confirmed = match r.get("finalUserStatus") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s == "CONFIRMED" => true,
+        Some(Value::String(s)) if s == "RESET_REQUIRED" => false,
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    let force_alias_creation = match r.get("forceAliasCreation") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    Ok(Some(MigratedUser {
+        attributes,
+        confirmed,
+        force_alias_creation,
+    }))
+}

@@ -251,3 +251,89 @@ async fn pre_token_generation_v2_changes_both_tokens_and_scopes() {
         serde_json::from_value(event["request"]["userAttributes"].clone()).unwrap();
     assert_eq!(attrs["cognito:user_status"], "CONFIRMED");
 }
+
+const MIGRATE: &str = "migrate";
+
+#[tokio::test]
+async fn user_migration_creates_the_user_at_sign_in() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(MIGRATE, |event| match event["userName"].as_str() {
+        Some("legacy") => Reply::echo_with(json!({
+            "userAttributes": {"email": "legacy@example.com", "email_verified": "true"},
+            "finalUserStatus": "CONFIRMED",
+            "messageAction": "SUPPRESS"
+        })),
+        Some("needs-reset") => Reply::echo_with(json!({
+            "userAttributes": {"email": "reset@example.com"}
+        })),
+        _ => Reply::Echo,
+    });
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .user_migration(lambda.function_arn(MIGRATE))
+        .build();
+    let p = pool(&c, config, false).await;
+
+    let out = password_auth(&c, &p, "legacy", "0ld-system-pw")
+        .client_metadata("source", "migration-test")
+        .send()
+        .await
+        .unwrap();
+    let id = claims(out.authentication_result().unwrap().id_token().unwrap());
+    assert_eq!(id["cognito:username"], "legacy");
+    assert_eq!(id["email"], "legacy@example.com");
+    assert_eq!(id["email_verified"], true);
+    let event = &lambda.events(MIGRATE)[0];
+    assert_eq!(event["triggerSource"], "UserMigration_Authentication");
+    assert_eq!(event["userName"], "legacy");
+    assert_eq!(event["request"]["password"], "0ld-system-pw");
+    assert_eq!(
+        event["request"]["validationData"],
+        json!({"source": "migration-test"})
+    );
+    let user = c
+        .admin_get_user()
+        .user_pool_id(&p.id)
+        .username("legacy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        user.user_status(),
+        Some(&cip::types::UserStatusType::Confirmed)
+    );
+    // The migrated password is the user's now: the next sign-in needs no migration.
+    password_auth(&c, &p, "legacy", "0ld-system-pw")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lambda.events(MIGRATE).len(), 1);
+
+    // Left RESET_REQUIRED (the default), the user must reset the password.
+    assert_eq!(
+        err_of(
+            password_auth(&c, &p, "needs-reset", "whatever")
+                .send()
+                .await
+        ),
+        (
+            "PasswordResetRequiredException".to_string(),
+            "Password reset required for the user".to_string()
+        )
+    );
+    // A name the function does not know stays unknown.
+    assert_eq!(
+        err_of(password_auth(&c, &p, "stranger", "whatever").send().await).0,
+        "UserNotFoundException"
+    );
+    // A function error is the caller's error, as for any trigger.
+    lambda.script(MIGRATE, |_| Reply::function_error("Legacy system down"));
+    assert_eq!(
+        err_of(password_auth(&c, &p, "another", "whatever").send().await),
+        (
+            "UserLambdaValidationException".to_string(),
+            "UserMigration failed with error Legacy system down.".to_string()
+        )
+    );
+}

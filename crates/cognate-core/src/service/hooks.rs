@@ -26,7 +26,7 @@ fn trigger_error(kind: TriggerKind, failure: TriggerError) -> DomainError {
 }
 
 impl Service {
-    fn event_context(&self, call: &TriggerCall<'_>, source: &str) -> EventContext {
+    pub(super) fn event_context(&self, call: &TriggerCall<'_>, source: &str) -> EventContext {
         EventContext {
             trigger_source: source.to_string(),
             region: self.settings.region.clone(),
@@ -37,7 +37,12 @@ impl Service {
         }
     }
 
-    async fn invoke(&self, kind: TriggerKind, arn: &str, event: &Value) -> DomainResult<Value> {
+    pub(super) async fn invoke(
+        &self,
+        kind: TriggerKind,
+        arn: &str,
+        event: &Value,
+    ) -> DomainResult<Value> {
         self.triggers
             .invoke(kind, arn, event)
             .await

@@ -8,6 +8,7 @@ mod attributes;
 mod hashing;
 mod hooks;
 mod messaging;
+mod migration;
 mod pools;
 mod signin;
 mod signout;

@@ -253,12 +253,19 @@ impl Service {
         secret_hash: Option<&str>,
     ) -> DomainResult<AuthTokens> {
         let (client, pool) = (sign_in.client, sign_in.pool);
-        let user = self.find_user(pool, username).await?;
+        let mut user = self.find_user(pool, username).await?;
         let internal = user
             .as_ref()
             .map(|u| u.username.as_str())
             .unwrap_or(username);
         self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        if user.is_none() {
+            // A user the pool's migration function knows is created now, with this password,
+            // and signs in like any other.
+            user = self
+                .migrate_user(sign_in, username, password, sign_in.client_metadata)
+                .await?;
+        }
         self.run_pre_authentication(sign_in, user.as_ref(), username)
             .await?;
         // Failures count per user, or per name for a name of no user, so that a client that
