@@ -64,6 +64,9 @@ pub enum DomainError {
     SessionExpired,
     #[error("session already used")]
     SessionUsed,
+    /// A SELECT_CHALLENGE answer that is not one of the challenges offered.
+    #[error("challenge not offered")]
+    ChallengeNotOffered,
     /// An `SRP_A` that is not hex, not below N, or zero modulo N.
     #[error("invalid SRP_A")]
     InvalidSrpA,

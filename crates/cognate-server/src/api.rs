@@ -181,6 +181,7 @@ type StepAnswer = (
     Option<String>,
     Option<std::collections::BTreeMap<String, String>>,
     Option<AuthenticationResultType>,
+    Option<Vec<ChallengeNameType>>,
 );
 
 fn step_answer(step: SignInStep) -> StepAnswer {
@@ -190,12 +191,19 @@ fn step_answer(step: SignInStep) -> StepAnswer {
             None,
             Some(Default::default()),
             Some(authentication_result(tokens)),
+            None,
         ),
         SignInStep::Challenge(c) => (
             ChallengeNameType::from_wire(c.name),
             c.session,
             Some(c.parameters),
             None,
+            (!c.available.is_empty()).then(|| {
+                c.available
+                    .iter()
+                    .filter_map(|name| ChallengeNameType::from_wire(name))
+                    .collect()
+            }),
         ),
     }
 }
@@ -429,14 +437,14 @@ operations! {
                 },
             )
             .await?;
-        let (challenge_name, session, challenge_parameters, authentication_result) =
+        let (challenge_name, session, challenge_parameters, authentication_result, available) =
             step_answer(step);
         Ok(InitiateAuthResponse {
             challenge_name,
             session,
             challenge_parameters,
             authentication_result,
-            available_challenges: None,
+            available_challenges: available,
         })
     }
 
@@ -460,14 +468,14 @@ operations! {
                 },
             )
             .await?;
-        let (challenge_name, session, challenge_parameters, authentication_result) =
+        let (challenge_name, session, challenge_parameters, authentication_result, available) =
             step_answer(step);
         Ok(AdminInitiateAuthResponse {
             challenge_name,
             session,
             challenge_parameters,
             authentication_result,
-            available_challenges: None,
+            available_challenges: available,
         })
     }
 
@@ -487,12 +495,13 @@ operations! {
                     admin_pool_id: None,
                     client_id: input.client_id,
                     challenge: input.challenge_name.as_str().to_string(),
+                    session: input.session,
                     responses: input.challenge_responses.unwrap_or_default(),
                     client_metadata: input.client_metadata,
                 },
             )
             .await?;
-        let (challenge_name, session, challenge_parameters, authentication_result) =
+        let (challenge_name, session, challenge_parameters, authentication_result, _) =
             step_answer(step);
         Ok(RespondToAuthChallengeResponse {
             challenge_name,
@@ -517,12 +526,13 @@ operations! {
                     admin_pool_id: Some(input.user_pool_id),
                     client_id: input.client_id,
                     challenge: input.challenge_name.as_str().to_string(),
+                    session: input.session,
                     responses: input.challenge_responses.unwrap_or_default(),
                     client_metadata: input.client_metadata,
                 },
             )
             .await?;
-        let (challenge_name, session, challenge_parameters, authentication_result) =
+        let (challenge_name, session, challenge_parameters, authentication_result, _) =
             step_answer(step);
         Ok(AdminRespondToAuthChallengeResponse {
             challenge_name,

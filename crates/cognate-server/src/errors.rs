@@ -91,6 +91,10 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             K::NotAuthorizedException,
             "Invalid session for the user, session can only be used once.",
         ),
+        DomainError::ChallengeNotOffered => ApiError::new(
+            K::InvalidParameterException,
+            "The ANSWER is not one of the available challenges.",
+        ),
         DomainError::InvalidSrpA => {
             ApiError::new(K::InvalidParameterException, "SRP_A is not a valid value.")
         }
@@ -567,6 +571,10 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::SessionUsed),
             "Invalid session for the user, session can only be used once."
+        );
+        assert_eq!(
+            wire(DomainError::ChallengeNotOffered).0,
+            ErrorKind::InvalidParameterException
         );
         assert_eq!(
             wire(DomainError::InvalidSrpA),

@@ -1071,3 +1071,113 @@ async fn get_tokens_from_refresh_token_rotates_when_the_client_asks() {
         "Refresh Token has been revoked"
     );
 }
+
+#[tokio::test]
+async fn user_auth_offers_password_and_srp_and_answers_a_choice() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = create_pool(
+        &c,
+        "choice",
+        |b| b.auto_verified_attributes(VerifiedAttributeType::Email),
+        |b| b.explicit_auth_flows(ExplicitAuthFlowsType::AllowUserAuth),
+    )
+    .await;
+    sign_up(&c, &p, "ann", "ann@example.com").await;
+    c.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    let user_auth = || {
+        c.initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(AuthFlowType::UserAuth)
+            .auth_parameters("USERNAME", "ann")
+    };
+    // A preferred factor on offer is used at once.
+    let out = user_auth()
+        .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert!(out
+        .authentication_result()
+        .unwrap()
+        .access_token()
+        .is_some());
+    let srp = user_auth()
+        .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD_SRP")
+        .auth_parameters("SRP_A", "abc123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        srp.challenge_name(),
+        Some(&cip::types::ChallengeNameType::PasswordVerifier)
+    );
+    // Without one (or with one not on offer): SELECT_CHALLENGE, then the answer.
+    for preferred in [None, Some("EMAIL_OTP")] {
+        let mut call = user_auth();
+        if let Some(preferred) = preferred {
+            call = call.auth_parameters("PREFERRED_CHALLENGE", preferred);
+        }
+        let select = call.send().await.unwrap();
+        assert_eq!(
+            select.challenge_name(),
+            Some(&cip::types::ChallengeNameType::SelectChallenge)
+        );
+        assert_eq!(
+            select.available_challenges(),
+            [
+                cip::types::ChallengeNameType::PasswordSrp,
+                cip::types::ChallengeNameType::Password
+            ]
+        );
+        let session = select.session().unwrap().to_string();
+        let answer = |answer: &str| {
+            c.respond_to_auth_challenge()
+                .client_id(&p.client_id)
+                .challenge_name(cip::types::ChallengeNameType::SelectChallenge)
+                .session(&session)
+                .challenge_responses("USERNAME", "ann")
+                .challenge_responses("ANSWER", answer)
+                .challenge_responses("PASSWORD", PASSWORD)
+                .send()
+        };
+        let done = answer("PASSWORD").await.unwrap();
+        assert!(done.authentication_result().unwrap().id_token().is_some());
+        assert_eq!(
+            err_of(answer("PASSWORD").await).1,
+            "Invalid session for the user, session can only be used once."
+        );
+    }
+    // Password checks in USER_AUTH are the password flow's.
+    assert_eq!(
+        err_of(
+            user_auth()
+                .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD")
+                .auth_parameters("PASSWORD", "Wr0ng-password")
+                .send()
+                .await
+        )
+        .1,
+        "Incorrect username or password."
+    );
+    // A client without ALLOW_USER_AUTH refuses the flow.
+    let other = create_pool(&c, "choice-off", |b| b, |b| b).await;
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&other.client_id)
+                .auth_flow(AuthFlowType::UserAuth)
+                .auth_parameters("USERNAME", "ann")
+                .send()
+                .await
+        )
+        .1,
+        "USER_AUTH is not enabled for the client."
+    );
+}

@@ -5,6 +5,7 @@
 
 mod account;
 mod attributes;
+mod choice;
 mod hashing;
 mod hooks;
 mod messaging;

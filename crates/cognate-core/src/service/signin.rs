@@ -79,6 +79,8 @@ pub struct Challenge {
     /// `ChallengeParameters` (all values strings, as on the wire).
     pub parameters: BTreeMap<String, String>,
     pub session: Option<String>,
+    /// `AvailableChallenges` (only for `SELECT_CHALLENGE`).
+    pub available: Vec<&'static str>,
 }
 
 pub struct RespondInput {
@@ -87,6 +89,7 @@ pub struct RespondInput {
     pub client_id: String,
     /// The `ChallengeName` wire value.
     pub challenge: String,
+    pub session: Option<String>,
     pub responses: BTreeMap<String, String>,
     pub client_metadata: Option<Metadata>,
 }
@@ -193,7 +196,7 @@ impl Service {
             AuthFlow::Custom => Err(DomainError::NotSupportedYet {
                 what: "CUSTOM_AUTH",
             }),
-            AuthFlow::UserAuth => Err(DomainError::NotSupportedYet { what: "USER_AUTH" }),
+            AuthFlow::UserAuth => self.user_auth(&sign_in, &input.parameters).await,
         }
     }
 
@@ -220,9 +223,10 @@ impl Service {
             "CUSTOM_CHALLENGE" => Err(DomainError::NotSupportedYet {
                 what: "CUSTOM_CHALLENGE",
             }),
-            "SELECT_CHALLENGE" => Err(DomainError::NotSupportedYet {
-                what: "SELECT_CHALLENGE",
-            }),
+            super::choice::SELECT_CHALLENGE => {
+                self.select_challenge_answer(&sign_in, input.session.as_deref(), &input.responses)
+                    .await
+            }
             _ => Err(DomainError::NotSupportedYet {
                 what: "This challenge",
             }),
@@ -245,7 +249,7 @@ impl Service {
     }
 
     /// USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH (spec i.4, BEHAV b.8).
-    async fn password_sign_in(
+    pub(super) async fn password_sign_in(
         &self,
         sign_in: &SignIn<'_>,
         username: &str,

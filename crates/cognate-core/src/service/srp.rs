@@ -115,6 +115,7 @@ impl Service {
                 ("USER_ID_FOR_SRP".to_string(), user_id_for_srp),
             ]),
             session: None,
+            available: Vec::new(),
         }))
     }
 
@@ -251,7 +252,7 @@ impl Service {
     }
 
     /// The keyed digest a challenge session is stored and found by.
-    fn session_digest(&self, token: &str) -> Vec<u8> {
+    pub(super) fn session_digest(&self, token: &str) -> Vec<u8> {
         cognate_crypto::codes::digest(&self.code_key, "auth_session", "", token)
     }
 }
