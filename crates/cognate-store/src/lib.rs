@@ -518,6 +518,15 @@ impl Directory for Store {
             .await
     }
 
+    async fn retire_signing_keys(&self, pool_id: &str, now: i64) -> Result<u64> {
+        self.db
+            .execute(
+                "UPDATE signing_keys SET retired_at = $2 WHERE pool_id = $1 AND retired_at IS NULL",
+                params![pool_id, now],
+            )
+            .await
+    }
+
     async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> Result<()> {
         self.db
             .transact(move |tx, _dialect| insert_refresh_token_in(tx, &t))

@@ -12,7 +12,9 @@ use cognate_core::{Service, ServiceSettings};
 use cognate_server::{router, AppState};
 use cognate_store::{Directory, Store, StoreOptions};
 
-use crate::config::{Command, DatabaseArgs, LogFormat, OutboxArgs, ServeArgs, SmsSender};
+use crate::config::{
+    Command, DatabaseArgs, LogFormat, OutboxArgs, RotateArgs, ServeArgs, SmsSender,
+};
 
 pub use cognate_server::operations_table;
 
@@ -21,6 +23,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(db) => migrate(db).await,
         Command::Outbox(args) => outbox(args).await,
+        Command::RotateSigningKeys(args) => rotate_signing_keys(args).await,
         Command::SeedUsers(args) => crate::seed::run(args).await,
         Command::Operations { markdown } => {
             print!("{}", operations_table(markdown));
@@ -191,6 +194,21 @@ async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
             println!("applied {v}");
         }
     }
+    store.close().await;
+    Ok(())
+}
+
+async fn rotate_signing_keys(args: RotateArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.db, true).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let retired = store.retire_signing_keys(&args.pool, now).await?;
+    println!(
+        "retired {retired} signing key(s) of {}: new keys sign from the next token on",
+        args.pool
+    );
     store.close().await;
     Ok(())
 }

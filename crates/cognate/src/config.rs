@@ -105,9 +105,22 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Rotate a pool's token-signing keys: the current keys sign nothing new (they stay in
+    /// the pool's JWKS for a day, until every token they signed has expired), and the next
+    /// token request creates new keys. Safe while instances serve.
+    RotateSigningKeys(RotateArgs),
     /// Bulk-load users straight into the store (benchmarks).
     #[command(hide = true)]
     SeedUsers(crate::seed::SeedArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RotateArgs {
+    /// The user pool whose keys to rotate.
+    #[arg(long)]
+    pub pool: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 #[derive(Args, Debug, Clone)]

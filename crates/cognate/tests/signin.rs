@@ -1181,3 +1181,51 @@ async fn user_auth_offers_password_and_srp_and_answers_a_choice() {
         "USER_AUTH is not enabled for the client."
     );
 }
+
+#[tokio::test]
+async fn rotated_keys_sign_new_tokens_and_the_old_ones_keep_verifying() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "rotate").await;
+    let sign_in = || async {
+        password_auth(&c, &p, "ann", PASSWORD)
+            .await
+            .unwrap()
+            .authentication_result()
+            .unwrap()
+            .access_token()
+            .unwrap()
+            .to_string()
+    };
+    let old = sign_in().await;
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args(["rotate-signing-keys", "--pool", &p.id, "--database-url"])
+        .arg(server.store_url())
+        .output()
+        .unwrap();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("retired 2 signing key(s)"));
+    let new = sign_in().await;
+    assert_ne!(header(&old)["kid"], header(&new)["kid"]);
+    let jwks_url = format!("{}/{}/.well-known/jwks.json", server.url, p.id);
+    let kids = |jwks: Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let listed = kids(get_json(&jwks_url).await.1);
+    assert_eq!(listed.len(), 4, "two new keys and the two retired ones");
+    assert!(listed.contains(&header(&old)["kid"].as_str().unwrap().to_string()));
+    c.get_user().access_token(&old).send().await.unwrap();
+    c.get_user().access_token(&new).send().await.unwrap();
+    // A day later the retired keys (and every token they signed) are gone.
+    server.advance_clock(86_400).await;
+    assert_eq!(kids(get_json(&jwks_url).await.1).len(), 2);
+}

@@ -19,6 +19,8 @@ use crate::settings::{ClientSettings, PoolSettings};
 pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 /// Attributes that are JSON booleans in ID tokens; every other attribute is a string.
 const BOOLEAN_CLAIMS: &[&str] = &["email_verified", "phone_number_verified"];
+/// How long a retired signing key keeps verifying: the longest ID/access token validity.
+const RETIRED_KEY_VERIFIES_SECS: i64 = 86_400;
 /// Random bytes in a refresh token (it is opaque: clients never parse it).
 pub(super) const REFRESH_TOKEN_BYTES: usize = 48;
 /// Parsed private keys kept per thread at most this many before the cache starts afresh.
@@ -72,7 +74,14 @@ impl Service {
         let mut id = None;
         let mut access = None;
         let mut verifying = Vec::new();
-        for record in &records {
+        let now = self.clock.now();
+        // A retired key verifies (and stays in the JWKS) until every token it signed has
+        // expired: ID and access tokens live a day at most.
+        let records = records.iter().filter(|k| {
+            k.retired_at
+                .is_none_or(|at| now - at < RETIRED_KEY_VERIFIES_SECS)
+        });
+        for record in records {
             let key = parsed_key(record)?;
             if record.retired_at.is_none() {
                 let slot = match record.token_use {
