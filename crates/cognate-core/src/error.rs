@@ -64,6 +64,9 @@ pub enum DomainError {
     SessionExpired,
     #[error("session already used")]
     SessionUsed,
+    /// CUSTOM_AUTH in a pool without the three custom-challenge functions.
+    #[error("custom auth triggers not configured")]
+    CustomAuthNotConfigured,
     /// A SELECT_CHALLENGE answer that is not one of the challenges offered.
     #[error("challenge not offered")]
     ChallengeNotOffered,

@@ -584,3 +584,181 @@ pub fn parse_user_migration(output: &Value) -> Result<Option<MigratedUser>, Trig
         force_alias_creation,
     }))
 }
+
+// ------------------------------------------------------------- Custom auth
+
+/// One round of a custom sign-in so far, as DefineAuthChallenge sees it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChallengeResult {
+    pub challenge_name: String,
+    pub challenge_result: bool,
+    pub challenge_metadata: Option<String>,
+}
+
+fn session_value(history: &[ChallengeResult]) -> Value {
+    Value::Array(
+        history
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert(
+                    "challengeName".into(),
+                    Value::String(r.challenge_name.clone()),
+                );
+                m.insert("challengeResult".into(), Value::Bool(r.challenge_result));
+                m.insert(
+                    "challengeMetadata".into(),
+                    r.challenge_metadata
+                        .clone()
+                        .map_or(Value::Null, Value::String),
+                );
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+fn custom_request(
+    user_attributes: &Attrs,
+    client_metadata: Option<&Metadata>,
+    user_not_found: bool,
+) -> Map<String, Value> {
+    let mut request = Map::new();
+    request.insert("userAttributes".into(), string_map(user_attributes));
+    insert_client_metadata(&mut request, client_metadata);
+    request.insert("userNotFound".into(), Value::Bool(user_not_found));
+    request
+}
+
+/// `DefineAuthChallenge_Authentication`: `request {userAttributes, session, clientMetadata,
+/// userNotFound}`, `response {challengeName, issueTokens, failAuthentication}`.
+pub fn define_auth_challenge(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    history: &[ChallengeResult],
+    client_metadata: Option<&Metadata>,
+    user_not_found: bool,
+) -> Value {
+    let mut request = custom_request(user_attributes, client_metadata, user_not_found);
+    request.insert("session".into(), session_value(history));
+    let mut response = Map::new();
+    response.insert("challengeName".into(), Value::Null);
+    response.insert("issueTokens".into(), Value::Bool(false));
+    response.insert("failAuthentication".into(), Value::Bool(false));
+    envelope(ctx, request, response)
+}
+
+/// What DefineAuthChallenge decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefineDecision {
+    IssueTokens,
+    Fail,
+    Challenge(String),
+}
+
+/// Tokens win over failure, failure over a next challenge; none of the three is an invalid
+/// answer.
+pub fn parse_define_auth_challenge(output: &Value) -> Result<DefineDecision, TriggerError> {
+    check_envelope(output)?;
+    let r = response_of(output)?;
+    if flag(&r, "issueTokens")? {
+        return Ok(DefineDecision::IssueTokens);
+    }
+    if flag(&r, "failAuthentication")? {
+        return Ok(DefineDecision::Fail);
+    }
+    match r.get("challengeName") {
+        Some(Value::String(name)) if !name.is_empty() => {
+            Ok(DefineDecision::Challenge(name.clone()))
+        }
+        _ => Err(TriggerError::InvalidResponse),
+    }
+}
+
+/// `CreateAuthChallenge_Authentication`: `request {userAttributes, challengeName, session,
+/// clientMetadata, userNotFound}`, `response {publicChallengeParameters,
+/// privateChallengeParameters, challengeMetadata}`.
+pub fn create_auth_challenge(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    challenge_name: &str,
+    history: &[ChallengeResult],
+    client_metadata: Option<&Metadata>,
+    user_not_found: bool,
+) -> Value {
+    let mut request = custom_request(user_attributes, client_metadata, user_not_found);
+    request.insert(
+        "challengeName".into(),
+        Value::String(challenge_name.to_string()),
+    );
+    request.insert("session".into(), session_value(history));
+    let mut response = Map::new();
+    response.insert("publicChallengeParameters".into(), Value::Null);
+    response.insert("privateChallengeParameters".into(), Value::Null);
+    response.insert("challengeMetadata".into(), Value::Null);
+    envelope(ctx, request, response)
+}
+
+/// A challenge as CreateAuthChallenge made it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CreatedChallenge {
+    pub public: Attrs,
+    pub private: Attrs,
+    pub metadata: Option<String>,
+}
+
+pub fn parse_create_auth_challenge(output: &Value) -> Result<CreatedChallenge, TriggerError> {
+    check_envelope(output)?;
+    let r = response_of(output)?;
+    let strings = |key: &str| -> Result<Attrs, TriggerError> {
+        match r.get(key) {
+            None | Some(Value::Null) => Ok(Attrs::new()),
+            Some(Value::Object(o)) => o
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    Value::Number(_) | Value::Bool(_) => Ok((k.clone(), v.to_string())),
+                    _ => Err(TriggerError::InvalidResponse),
+                })
+                .collect(),
+            Some(_) => Err(TriggerError::InvalidResponse),
+        }
+    };
+    let metadata = match r.get("challengeMetadata") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    Ok(CreatedChallenge {
+        public: strings("publicChallengeParameters")?,
+        private: strings("privateChallengeParameters")?,
+        metadata,
+    })
+}
+
+/// `VerifyAuthChallengeResponse_Authentication`: `request {userAttributes,
+/// privateChallengeParameters, challengeAnswer, clientMetadata, userNotFound}`, `response
+/// {answerCorrect}`.
+pub fn verify_auth_challenge_response(
+    ctx: &EventContext,
+    user_attributes: &Attrs,
+    private_parameters: &Attrs,
+    answer: &str,
+    client_metadata: Option<&Metadata>,
+    user_not_found: bool,
+) -> Value {
+    let mut request = custom_request(user_attributes, client_metadata, user_not_found);
+    request.insert(
+        "privateChallengeParameters".into(),
+        string_map(private_parameters),
+    );
+    request.insert("challengeAnswer".into(), Value::String(answer.to_string()));
+    let mut response = Map::new();
+    response.insert("answerCorrect".into(), Value::Bool(false));
+    envelope(ctx, request, response)
+}
+
+pub fn parse_verify_auth_challenge_response(output: &Value) -> Result<bool, TriggerError> {
+    check_envelope(output)?;
+    flag(&response_of(output)?, "answerCorrect")
+}

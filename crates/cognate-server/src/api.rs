@@ -421,6 +421,7 @@ operations! {
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+            InvalidUserPoolConfigurationException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -453,6 +454,7 @@ operations! {
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+            InvalidUserPoolConfigurationException,
         ]
     {
         let step = self
@@ -484,6 +486,7 @@ operations! {
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+            InvalidUserPoolConfigurationException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -516,6 +519,7 @@ operations! {
             ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+            InvalidUserPoolConfigurationException,
         ]
     {
         let step = self

@@ -91,6 +91,10 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             K::NotAuthorizedException,
             "Invalid session for the user, session can only be used once.",
         ),
+        DomainError::CustomAuthNotConfigured => ApiError::new(
+            K::InvalidUserPoolConfigurationException,
+            "Custom auth lambda trigger is not configured for the user pool.",
+        ),
         DomainError::ChallengeNotOffered => ApiError::new(
             K::InvalidParameterException,
             "The ANSWER is not one of the available challenges.",
@@ -571,6 +575,13 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::SessionUsed),
             "Invalid session for the user, session can only be used once."
+        );
+        assert_eq!(
+            wire(DomainError::CustomAuthNotConfigured),
+            (
+                ErrorKind::InvalidUserPoolConfigurationException,
+                "Custom auth lambda trigger is not configured for the user pool.".into()
+            )
         );
         assert_eq!(
             wire(DomainError::ChallengeNotOffered).0,

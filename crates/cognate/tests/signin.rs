@@ -406,8 +406,8 @@ async fn sign_in_failures_are_the_ones_aws_answers() {
                 .await
         ),
         (
-            "InvalidParameterException".to_string(),
-            "CUSTOM_AUTH is not supported by this Cognate server yet.".to_string()
+            "InvalidUserPoolConfigurationException".to_string(),
+            "Custom auth lambda trigger is not configured for the user pool.".to_string()
         )
     );
     assert_eq!(

@@ -49,7 +49,8 @@ async fn pool(c: &cip::Client, lambda_config: LambdaConfigType, hide_existence: 
         |b| {
             let b = b
                 .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-                .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth);
+                .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+                .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth);
             if hide_existence {
                 b.prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
             } else {
@@ -334,6 +335,153 @@ async fn user_migration_creates_the_user_at_sign_in() {
         (
             "UserLambdaValidationException".to_string(),
             "UserMigration failed with error Legacy system down.".to_string()
+        )
+    );
+}
+
+const DEFINE: &str = "define";
+const CREATE: &str = "create";
+const VERIFY: &str = "verify";
+
+#[tokio::test]
+async fn custom_auth_runs_define_create_verify_across_rounds() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(DEFINE, |event| {
+        let session = event["request"]["session"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let last_correct = session
+            .last()
+            .is_some_and(|r| r["challengeResult"] == json!(true));
+        if last_correct {
+            Reply::echo_with(json!({"issueTokens": true}))
+        } else if session.len() >= 2 {
+            Reply::echo_with(json!({"failAuthentication": true}))
+        } else {
+            Reply::echo_with(json!({"challengeName": "CUSTOM_CHALLENGE"}))
+        }
+    });
+    lambda.script(CREATE, |event| {
+        let round = event["request"]["session"].as_array().map_or(0, Vec::len);
+        Reply::echo_with(json!({
+            "publicChallengeParameters": {"question": "2+2"},
+            "privateChallengeParameters": {"answer": "4"},
+            "challengeMetadata": format!("ROUND-{round}")
+        }))
+    });
+    lambda.script(VERIFY, |event| {
+        let correct = event["request"]["challengeAnswer"]
+            == event["request"]["privateChallengeParameters"]["answer"];
+        Reply::echo_with(json!({"answerCorrect": correct}))
+    });
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .define_auth_challenge(lambda.function_arn(DEFINE))
+        .create_auth_challenge(lambda.function_arn(CREATE))
+        .verify_auth_challenge_response(lambda.function_arn(VERIFY))
+        .build();
+    let p = pool(&c, config, false).await;
+    let start = || {
+        c.initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", "ann")
+            .send()
+    };
+    let answer = |session: String, answer: &str| {
+        c.respond_to_auth_challenge()
+            .client_id(&p.client_id)
+            .challenge_name(cip::types::ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", "ann")
+            .challenge_responses("ANSWER", answer)
+            .send()
+    };
+
+    // Wrong, then right: a second round, then tokens.
+    let first = start().await.unwrap();
+    assert_eq!(
+        first.challenge_name(),
+        Some(&cip::types::ChallengeNameType::CustomChallenge)
+    );
+    let params = first.challenge_parameters().unwrap();
+    assert_eq!(params["question"], "2+2");
+    assert_eq!(params["USERNAME"], "ann");
+    assert!(
+        !params.contains_key("answer"),
+        "private parameters stay private"
+    );
+    let first_session = first.session().unwrap().to_string();
+    let second = answer(first_session.clone(), "5").await.unwrap();
+    assert_eq!(
+        second.challenge_name(),
+        Some(&cip::types::ChallengeNameType::CustomChallenge)
+    );
+    assert_eq!(
+        err_of(answer(first_session, "4").await).1,
+        "Invalid session for the user, session can only be used once.",
+        "a failed answer ends its session"
+    );
+    let done = answer(second.session().unwrap().to_string(), "4")
+        .await
+        .unwrap();
+    assert!(done.authentication_result().unwrap().id_token().is_some());
+    let defines = lambda.events(DEFINE);
+    assert_eq!(defines.len(), 3);
+    assert_eq!(
+        defines[0]["triggerSource"],
+        "DefineAuthChallenge_Authentication"
+    );
+    assert_eq!(defines[0]["request"]["session"], json!([]));
+    assert_eq!(
+        defines[2]["request"]["session"],
+        json!([
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false, "challengeMetadata": "ROUND-0"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "ROUND-1"}
+        ])
+    );
+    assert_eq!(defines[0]["request"]["userNotFound"], false);
+    let verify = &lambda.events(VERIFY)[0];
+    assert_eq!(verify["request"]["challengeAnswer"], "5");
+    assert_eq!(
+        verify["request"]["privateChallengeParameters"],
+        json!({"answer": "4"})
+    );
+
+    // Two wrong answers: Define fails the sign-in.
+    let one = start().await.unwrap();
+    let two = answer(one.session().unwrap().to_string(), "1")
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(answer(two.session().unwrap().to_string(), "2").await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Incorrect username or password.".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn custom_auth_needs_its_three_triggers() {
+    let lambda = FakeLambda::start().await;
+    let server = lambda_server(&lambda).await;
+    let c = server.client();
+    let p = pool(&c, LambdaConfigType::builder().build(), false).await;
+    assert_eq!(
+        err_of(
+            c.initiate_auth()
+                .client_id(&p.client_id)
+                .auth_flow(AuthFlowType::CustomAuth)
+                .auth_parameters("USERNAME", "ann")
+                .send()
+                .await
+        ),
+        (
+            "InvalidUserPoolConfigurationException".to_string(),
+            "Custom auth lambda trigger is not configured for the user pool.".to_string()
         )
     );
 }

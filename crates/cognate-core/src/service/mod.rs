@@ -6,6 +6,7 @@
 mod account;
 mod attributes;
 mod choice;
+mod custom;
 mod hashing;
 mod hooks;
 mod messaging;

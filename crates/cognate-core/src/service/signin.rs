@@ -193,9 +193,7 @@ impl Service {
                 )
                 .await
             }
-            AuthFlow::Custom => Err(DomainError::NotSupportedYet {
-                what: "CUSTOM_AUTH",
-            }),
+            AuthFlow::Custom => self.custom_auth(&sign_in, &input.parameters).await,
             AuthFlow::UserAuth => self.user_auth(&sign_in, &input.parameters).await,
         }
     }
@@ -220,9 +218,10 @@ impl Service {
             "NEW_PASSWORD_REQUIRED" => Err(DomainError::NotSupportedYet {
                 what: "The NEW_PASSWORD_REQUIRED challenge",
             }),
-            "CUSTOM_CHALLENGE" => Err(DomainError::NotSupportedYet {
-                what: "CUSTOM_CHALLENGE",
-            }),
+            super::custom::CUSTOM_CHALLENGE => {
+                self.custom_answer(&sign_in, input.session.as_deref(), &input.responses)
+                    .await
+            }
             super::choice::SELECT_CHALLENGE => {
                 self.select_challenge_answer(&sign_in, input.session.as_deref(), &input.responses)
                     .await
