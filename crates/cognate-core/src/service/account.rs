@@ -11,7 +11,7 @@ use crate::settings::PoolSettings;
 
 impl Service {
     /// The user an access token names (by username and `sub`), or `UserNotFound`.
-    async fn token_user(
+    pub(super) async fn token_user(
         &self,
         access_token: &str,
     ) -> DomainResult<(PoolSettings, Map<String, Value>, UserRecord)> {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::signin::{Challenge, SignIn, SignInStep};
 use super::Service;
 use crate::error::{DomainError, DomainResult};
-use crate::records::{AuthSessionRecord, SessionTake};
+use crate::records::AuthSessionRecord;
 
 pub const SELECT_CHALLENGE: &str = "SELECT_CHALLENGE";
 /// The first factors this server can offer, in the order AWS lists them.
@@ -92,23 +92,9 @@ impl Service {
         let answer = responses
             .get("ANSWER")
             .ok_or(DomainError::MissingParameter { name: "ANSWER" })?;
-        let now = self.clock.now();
-        let record = match self
-            .store
-            .take_auth_session(&self.session_digest(session), now)
-            .await?
-        {
-            SessionTake::Taken(s) => s,
-            SessionTake::Unknown => return Err(DomainError::InvalidSession),
-            SessionTake::Expired => return Err(DomainError::SessionExpired),
-            SessionTake::AlreadyUsed => return Err(DomainError::SessionUsed),
-        };
-        if record.client_id != sign_in.client.client_id
-            || record.pool_id != sign_in.pool.id
-            || record.challenge != SELECT_CHALLENGE
-        {
-            return Err(DomainError::InvalidSession);
-        }
+        let record = self
+            .take_session(sign_in, session, SELECT_CHALLENGE)
+            .await?;
         if !FACTORS.contains(&answer.as_str()) {
             return Err(DomainError::ChallengeNotOffered);
         }

@@ -12,7 +12,7 @@ use super::signin::{Challenge, SignIn, SignInStep};
 use super::Service;
 use crate::error::{DomainError, DomainResult};
 use crate::events::{self, ChallengeResult, CreatedChallenge, DefineDecision};
-use crate::records::{AuthSessionRecord, SessionTake, UserRecord, UserStatus};
+use crate::records::{AuthSessionRecord, UserRecord, UserStatus};
 use crate::triggers::TriggerKind;
 
 pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
@@ -81,23 +81,9 @@ impl Service {
         let answer = responses
             .get("ANSWER")
             .ok_or(DomainError::MissingParameter { name: "ANSWER" })?;
-        let now = self.clock.now();
-        let record = match self
-            .store
-            .take_auth_session(&self.session_digest(session), now)
-            .await?
-        {
-            SessionTake::Taken(s) => s,
-            SessionTake::Unknown => return Err(DomainError::InvalidSession),
-            SessionTake::Expired => return Err(DomainError::SessionExpired),
-            SessionTake::AlreadyUsed => return Err(DomainError::SessionUsed),
-        };
-        if record.client_id != sign_in.client.client_id
-            || record.pool_id != sign_in.pool.id
-            || record.challenge != CUSTOM_CHALLENGE
-        {
-            return Err(DomainError::InvalidSession);
-        }
+        let record = self
+            .take_session(sign_in, session, CUSTOM_CHALLENGE)
+            .await?;
         let state: CustomState = serde_json::from_str(&record.state)
             .map_err(|e| DomainError::internal("stored custom-auth state", e))?;
         let user = if state.user_not_found {

@@ -232,6 +232,35 @@ impl Service {
         }
     }
 
+    /// Takes the challenge session a token names for answering `challenge` through this
+    /// client: single-use, unexpired, and issued to this client for this challenge.
+    pub(super) async fn take_session(
+        &self,
+        sign_in: &SignIn<'_>,
+        token: &str,
+        challenge: &str,
+    ) -> DomainResult<crate::records::AuthSessionRecord> {
+        use crate::records::SessionTake;
+        let now = self.clock.now();
+        let record = match self
+            .store
+            .take_auth_session(&self.session_digest(token), now)
+            .await?
+        {
+            SessionTake::Taken(s) => s,
+            SessionTake::Unknown => return Err(DomainError::InvalidSession),
+            SessionTake::Expired => return Err(DomainError::SessionExpired),
+            SessionTake::AlreadyUsed => return Err(DomainError::SessionUsed),
+        };
+        if record.client_id != sign_in.client.client_id
+            || record.pool_id != sign_in.pool.id
+            || record.challenge != challenge
+        {
+            return Err(DomainError::InvalidSession);
+        }
+        Ok(record)
+    }
+
     /// The client, and its pool, which must be the pool an admin call names.
     async fn client_of(
         &self,

@@ -3,8 +3,6 @@
 //! access token that names one; spec iii.6, iii.7). Access tokens are checked against their
 //! origin on every use (`verify_access_token`), so a sign-out holds on every instance.
 
-use serde_json::Value;
-
 use super::Service;
 use crate::error::{DomainError, DomainResult};
 
@@ -45,15 +43,7 @@ impl Service {
 
     /// GlobalSignOut: the access token's user is signed out everywhere.
     pub async fn global_sign_out(&self, access_token: &str) -> DomainResult<()> {
-        let (pool, claims) = self.verify_access_token(access_token).await?;
-        let username = claims
-            .get("username")
-            .and_then(Value::as_str)
-            .ok_or(DomainError::InvalidAccessToken)?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, _, user) = self.token_user(access_token).await?;
         self.store
             .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
             .await?;

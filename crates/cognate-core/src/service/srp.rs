@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::signin::{Challenge, SignIn, SignInStep};
 use super::Service;
 use crate::error::{DomainError, DomainResult};
-use crate::records::{AuthSessionRecord, SessionTake, UserStatus};
+use crate::records::{AuthSessionRecord, UserStatus};
 use crate::rules::lockout;
 use crate::settings::PoolSettings;
 
@@ -160,22 +160,9 @@ impl Service {
         let signature = response("PASSWORD_CLAIM_SIGNATURE")?;
         let timestamp = response("TIMESTAMP")?;
         let now = self.clock.now();
-        let session = match self
-            .store
-            .take_auth_session(&self.session_digest(secret_block), now)
-            .await?
-        {
-            SessionTake::Taken(s) => s,
-            SessionTake::Unknown => return Err(DomainError::InvalidSession),
-            SessionTake::Expired => return Err(DomainError::SessionExpired),
-            SessionTake::AlreadyUsed => return Err(DomainError::SessionUsed),
-        };
-        if session.client_id != client.client_id
-            || session.pool_id != pool.id
-            || session.challenge != PASSWORD_VERIFIER
-        {
-            return Err(DomainError::InvalidSession);
-        }
+        let session = self
+            .take_session(sign_in, secret_block, PASSWORD_VERIFIER)
+            .await?;
         let state: SrpState = serde_json::from_str(&session.state)
             .map_err(|e| DomainError::internal("stored SRP state", e))?;
         let user = match state.simulated_verifier {

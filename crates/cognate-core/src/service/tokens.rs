@@ -302,16 +302,7 @@ impl Service {
         &self,
         access_token: &str,
     ) -> DomainResult<(UserRecord, Vec<(String, String)>)> {
-        let (pool, claims) = self.verify_access_token(access_token).await?;
-        let username = claims
-            .get("username")
-            .and_then(Value::as_str)
-            .ok_or(DomainError::InvalidAccessToken)?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .filter(|u| claims.get("sub").and_then(Value::as_str) == Some(u.sub.as_str()))
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, claims, user) = self.token_user(access_token).await?;
         let client_id = claims
             .get("client_id")
             .and_then(Value::as_str)
