@@ -166,7 +166,9 @@ impl DomainError {
 pub enum Invalid {
     // pools
     SchemaAttributeNameRequired,
-    CustomAttributeName { name: String },
+    CustomAttributeName {
+        name: String,
+    },
     RequiredCustomAttribute,
     TooManyCustomAttributes,
     AliasAndUsernameAttributes,
@@ -181,15 +183,36 @@ pub enum Invalid {
     // paging and searching
     PaginationToken,
     FilterSyntax,
-    SearchAttribute { name: String },
+    SearchAttribute {
+        name: String,
+    },
     // users and their attributes
     PasswordRequired,
-    CannotAutoVerify { attribute: String },
+    CannotAutoVerify {
+        attribute: String,
+    },
     AutoVerificationOff,
-    UsernameNotSignInAttribute { email: bool, phone: bool },
-    UsernameLooksLikeAlias { attribute: &'static str },
-    UnknownAttribute { name: String },
-    Schema { problems: Vec<SchemaProblem> },
+    UsernameNotSignInAttribute {
+        email: bool,
+        phone: bool,
+    },
+    UsernameLooksLikeAlias {
+        attribute: &'static str,
+    },
+    UnknownAttribute {
+        name: String,
+    },
+    /// A NEW_PASSWORD_REQUIRED answer without a required attribute the user lacks.
+    RequiredAttributeMissing {
+        name: String,
+    },
+    /// An attribute only the server writes (`email_verified`, …) in a challenge answer.
+    NonMutableAttribute {
+        name: String,
+    },
+    Schema {
+        problems: Vec<SchemaProblem>,
+    },
     EmailFormat,
     PhoneFormat,
 }

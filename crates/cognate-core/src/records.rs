@@ -387,6 +387,10 @@ pub struct PasswordChange {
     pub password_hash: String,
     pub srp_salt: String,
     pub srp_verifier: String,
+    /// The status the password leaves the user in (None: unchanged).
+    pub status: Option<UserStatus>,
+    /// The user's attributes after the change (None: unchanged).
+    pub attributes: Option<BTreeMap<String, String>>,
     pub now: i64,
 }
 

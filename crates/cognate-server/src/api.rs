@@ -487,6 +487,7 @@ operations! {
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
             InvalidUserPoolConfigurationException,
+            InvalidPasswordException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -520,6 +521,7 @@ operations! {
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
             InvalidUserPoolConfigurationException,
+            InvalidPasswordException,
         ]
     {
         let step = self
@@ -604,6 +606,23 @@ operations! {
         errors [NotAuthorizedException, UserNotFoundException]
     {
         self.service.delete_user(&input.access_token).await
+    }
+
+    fn admin_set_user_password(&self, _ctx, input: AdminSetUserPasswordRequest) -> AdminSetUserPasswordResponse;
+        errors [
+            ResourceNotFoundException, UserNotFoundException, InvalidParameterException,
+            InvalidPasswordException,
+        ]
+    {
+        self.service
+            .admin_set_user_password(
+                &input.user_pool_id,
+                &input.username,
+                &input.password,
+                input.permanent.unwrap_or(false),
+            )
+            .await?;
+        Ok(AdminSetUserPasswordResponse::default())
     }
 
     fn revoke_token(&self, _ctx, input: RevokeTokenRequest) -> RevokeTokenResponse;

@@ -283,6 +283,12 @@ fn invalid_message(reason: Invalid) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+        Invalid::RequiredAttributeMissing { name } => {
+            format!("Invalid attributes given, {name} is missing")
+        }
+        Invalid::NonMutableAttribute { name } => {
+            format!("Cannot modify the non-mutable attribute {name}")
+        }
         Invalid::EmailFormat => "Invalid email address format.".into(),
         Invalid::PhoneFormat => "Invalid phone number format.".into(),
     }
@@ -805,6 +811,18 @@ mod tests {
         assert_eq!(
             invalid(Invalid::EmailFormat),
             "Invalid email address format."
+        );
+        assert_eq!(
+            invalid(Invalid::RequiredAttributeMissing {
+                name: "name".into()
+            }),
+            "Invalid attributes given, name is missing"
+        );
+        assert_eq!(
+            invalid(Invalid::NonMutableAttribute {
+                name: "email_verified".into()
+            }),
+            "Cannot modify the non-mutable attribute email_verified"
         );
         assert_eq!(
             invalid(Invalid::PhoneFormat),

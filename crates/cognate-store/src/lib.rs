@@ -618,21 +618,26 @@ impl Directory for Store {
     }
 
     async fn set_password(&self, c: PasswordChange) -> Result<bool> {
-        let changed = self
-            .db
-            .execute(
-                "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6 \
-                 WHERE pool_id = $1 AND username_key = $2",
-                params![
-                    &c.pool_id,
-                    &c.username_key,
-                    &c.password_hash,
-                    &c.srp_salt,
-                    &c.srp_verifier,
-                    c.now
-                ],
-            )
-            .await?;
+        let mut sql = "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6"
+            .to_string();
+        let mut params = params![
+            &c.pool_id,
+            &c.username_key,
+            &c.password_hash,
+            &c.srp_salt,
+            &c.srp_verifier,
+            c.now
+        ];
+        if let Some(status) = c.status {
+            params.push(db::Param::from(status.as_str()));
+            sql.push_str(&format!(", status = ${}", params.len()));
+        }
+        if let Some(attributes) = &c.attributes {
+            params.push(db::Param::from(attrs_to_json(attributes)));
+            sql.push_str(&format!(", attributes = ${}", params.len()));
+        }
+        sql.push_str(" WHERE pool_id = $1 AND username_key = $2");
+        let changed = self.db.execute(&sql, params).await?;
         Ok(changed == 1)
     }
 

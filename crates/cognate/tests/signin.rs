@@ -1229,3 +1229,105 @@ async fn rotated_keys_sign_new_tokens_and_the_old_ones_keep_verifying() {
     server.advance_clock(86_400).await;
     assert_eq!(kids(get_json(&jwks_url).await.1).len(), 2);
 }
+
+#[tokio::test]
+async fn a_temporary_password_leads_to_new_password_required() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "newpw").await;
+    let set_password = |password: &str, permanent: bool| {
+        c.admin_set_user_password()
+            .user_pool_id(&p.id)
+            .username("ann")
+            .password(password)
+            .permanent(permanent)
+            .send()
+    };
+    assert_eq!(
+        err_of(set_password("short", false).await).0,
+        "InvalidPasswordException"
+    );
+    set_password("Temp0rary-pw!", false).await.unwrap();
+    assert_eq!(
+        status(&c, &p, "ann").await,
+        cip::types::UserStatusType::ForceChangePassword
+    );
+    let challenge = password_auth(&c, &p, "ann", "Temp0rary-pw!").await.unwrap();
+    assert_eq!(
+        challenge.challenge_name(),
+        Some(&cip::types::ChallengeNameType::NewPasswordRequired)
+    );
+    let params = challenge.challenge_parameters().unwrap();
+    assert_eq!(params["USER_ID_FOR_SRP"], "ann");
+    assert_eq!(params["requiredAttributes"], "[]");
+    let current: Value = serde_json::from_str(&params["userAttributes"]).unwrap();
+    assert_eq!(current["email"], "ann@example.com");
+    let respond = |session: &str, extra: Option<(&str, &str)>| {
+        let mut call = c
+            .respond_to_auth_challenge()
+            .client_id(&p.client_id)
+            .challenge_name(cip::types::ChallengeNameType::NewPasswordRequired)
+            .session(session)
+            .challenge_responses("USERNAME", "ann")
+            .challenge_responses("NEW_PASSWORD", "Chosen-passw0rd");
+        if let Some((k, v)) = extra {
+            call = call.challenge_responses(k, v);
+        }
+        call.send()
+    };
+    assert_eq!(
+        err_of(
+            respond(
+                challenge.session().unwrap(),
+                Some(("userAttributes.email_verified", "true"))
+            )
+            .await
+        ),
+        (
+            "InvalidParameterException".to_string(),
+            "Cannot modify the non-mutable attribute email_verified".to_string()
+        )
+    );
+    // The refused answer used the session up: sign in again.
+    let challenge = password_auth(&c, &p, "ann", "Temp0rary-pw!").await.unwrap();
+    let done = respond(
+        challenge.session().unwrap(),
+        Some(("userAttributes.name", "Ann")),
+    )
+    .await
+    .unwrap();
+    let id = claims(done.authentication_result().unwrap().id_token().unwrap());
+    assert_eq!(id["name"], "Ann");
+    assert_eq!(
+        status(&c, &p, "ann").await,
+        cip::types::UserStatusType::Confirmed
+    );
+    password_auth(&c, &p, "ann", "Chosen-passw0rd")
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "Temp0rary-pw!").await).1,
+        "Incorrect username or password."
+    );
+    // A permanent password confirms at once.
+    set_password("Perman3nt-pw!", true).await.unwrap();
+    assert!(password_auth(&c, &p, "ann", "Perman3nt-pw!")
+        .await
+        .unwrap()
+        .authentication_result()
+        .is_some());
+    assert_eq!(
+        err_of(
+            c.admin_set_user_password()
+                .user_pool_id(&p.id)
+                .username("nobody")
+                .password("Perman3nt-pw!")
+                .send()
+                .await
+        ),
+        (
+            "UserNotFoundException".to_string(),
+            "User does not exist.".to_string()
+        )
+    );
+}

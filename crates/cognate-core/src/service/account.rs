@@ -70,6 +70,8 @@ impl Service {
                 password_hash,
                 srp_salt: verifier.salt_hex,
                 srp_verifier: verifier.verifier_hex,
+                status: None,
+                attributes: None,
                 now,
             })
             .await?;

@@ -120,7 +120,6 @@ impl Service {
                 .ok_or(DomainError::MissingParameter { name: "PASSWORD" })?;
             self.password_sign_in(sign_in, username, password, secret_hash)
                 .await
-                .map(SignInStep::Tokens)
         } else {
             let srp_a = values
                 .get("SRP_A")

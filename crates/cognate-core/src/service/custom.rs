@@ -147,9 +147,9 @@ impl Service {
             }
         })?;
         match (decision, user) {
-            (DefineDecision::IssueTokens, Some(user)) => Ok(SignInStep::Tokens(
-                self.tokens_for_status(sign_in, user).await?,
-            )),
+            (DefineDecision::IssueTokens, Some(user)) => {
+                self.tokens_for_status(sign_in, user).await
+            }
             // A name of no user never signs in, whatever the function says.
             (DefineDecision::IssueTokens, None) | (DefineDecision::Fail, _) => {
                 Err(DomainError::IncorrectCredentials)

@@ -11,6 +11,7 @@ mod hashing;
 mod hooks;
 mod messaging;
 mod migration;
+mod newpassword;
 mod pools;
 mod signin;
 mod signout;

@@ -170,7 +170,6 @@ impl Service {
                     input.parameters.get("SECRET_HASH").map(String::as_str),
                 )
                 .await
-                .map(SignInStep::Tokens)
             }
             AuthFlow::RefreshToken => {
                 let token = parameter("REFRESH_TOKEN")?;
@@ -215,9 +214,10 @@ impl Service {
         };
         match input.challenge.as_str() {
             super::srp::PASSWORD_VERIFIER => self.srp_answer(&sign_in, &input.responses).await,
-            "NEW_PASSWORD_REQUIRED" => Err(DomainError::NotSupportedYet {
-                what: "The NEW_PASSWORD_REQUIRED challenge",
-            }),
+            super::newpassword::NEW_PASSWORD_REQUIRED => {
+                self.new_password_answer(&sign_in, input.session.as_deref(), &input.responses)
+                    .await
+            }
             super::custom::CUSTOM_CHALLENGE => {
                 self.custom_answer(&sign_in, input.session.as_deref(), &input.responses)
                     .await
@@ -283,7 +283,7 @@ impl Service {
         username: &str,
         password: &str,
         secret_hash: Option<&str>,
-    ) -> DomainResult<AuthTokens> {
+    ) -> DomainResult<SignInStep> {
         let (client, pool) = (sign_in.client, sign_in.pool);
         let mut user = self.find_user(pool, username).await?;
         let internal = user
@@ -387,30 +387,37 @@ impl Service {
         &self,
         sign_in: &SignIn<'_>,
         user: &UserRecord,
-    ) -> DomainResult<AuthTokens> {
+    ) -> DomainResult<SignInStep> {
         match user.status {
-            UserStatus::Confirmed => {
-                let attrs =
-                    super::signup::trigger_attributes(user, user.attributes.clone(), user.status);
-                self.post_authentication(
-                    &sign_in.trigger_call(&user.username),
-                    &attrs,
-                    sign_in.client_metadata,
-                )
-                .await?;
-                self.issue_tokens(sign_in, user, None, TOKENS_FOR_SIGN_IN)
-                    .await
-            }
+            UserStatus::Confirmed => self
+                .authenticated(sign_in, user, TOKENS_FOR_SIGN_IN)
+                .await
+                .map(SignInStep::Tokens),
             UserStatus::ResetRequired => Err(DomainError::PasswordResetRequired),
-            UserStatus::ForceChangePassword => Err(DomainError::NotSupportedYet {
-                what: "The NEW_PASSWORD_REQUIRED challenge",
-            }),
+            UserStatus::ForceChangePassword => self.new_password_challenge(sign_in, user).await,
             UserStatus::Unconfirmed => Err(DomainError::UserNotConfirmed),
             UserStatus::Archived
             | UserStatus::Compromised
             | UserStatus::ExternalProvider
             | UserStatus::Unknown => Err(DomainError::IncorrectCredentials),
         }
+    }
+
+    /// A successful authentication: PostAuthentication, then tokens.
+    pub(super) async fn authenticated(
+        &self,
+        sign_in: &SignIn<'_>,
+        user: &UserRecord,
+        source: &str,
+    ) -> DomainResult<AuthTokens> {
+        let attrs = super::signup::trigger_attributes(user, user.attributes.clone(), user.status);
+        self.post_authentication(
+            &sign_in.trigger_call(&user.username),
+            &attrs,
+            sign_in.client_metadata,
+        )
+        .await?;
+        self.issue_tokens(sign_in, user, None, source).await
     }
 
     /// REFRESH_TOKEN_AUTH: new ID and access tokens with the sign-in's `auth_time` and

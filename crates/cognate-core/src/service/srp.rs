@@ -233,9 +233,7 @@ impl Service {
                 .clear_sign_in_failures(&pool.id, &session.name_key)
                 .await?;
         }
-        Ok(SignInStep::Tokens(
-            self.tokens_for_status(sign_in, &user).await?,
-        ))
+        self.tokens_for_status(sign_in, &user).await
     }
 
     /// The keyed digest a challenge session is stored and found by.
