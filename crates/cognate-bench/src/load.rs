@@ -13,26 +13,52 @@ use crate::client::{Call, Conn, Endpoint, Reply};
 use crate::stats::Outcome;
 
 /// What a workload sends and what it expects. `seq` numbers the requests of one run from 0;
-/// `make` returns None when the workload's supply (e.g. users with codes) is used up.
+/// `make` returns None when the workload's supply (e.g. users with codes) is used up. A
+/// request may be a flow of several calls (an SRP sign-in is two): `step` sees each reply
+/// with its call's index in the flow and either ends the request (expected or not) or names
+/// the next call. Rates and latencies count whole requests.
 pub struct Workload {
     pub make: Box<MakeFn>,
-    pub check: Box<CheckFn>,
+    pub step: Box<StepFn>,
 }
 
 pub type MakeFn = dyn Fn(u64) -> Option<Call> + Send + Sync;
-pub type CheckFn = dyn Fn(u64, &Reply) -> bool + Send + Sync;
+pub type StepFn = dyn Fn(u64, usize, &Reply) -> Step + Send + Sync;
+
+/// What follows a reply.
+pub enum Step {
+    /// The request is over: answered as expected or not.
+    Done(bool),
+    /// Send this next, on the same connection.
+    Then(Call),
+}
 
 impl Workload {
+    /// One call per request.
     pub fn new(
         make: impl Fn(u64) -> Option<Call> + Send + Sync + 'static,
         check: impl Fn(u64, &Reply) -> bool + Send + Sync + 'static,
     ) -> Self {
         Self {
             make: Box::new(make),
-            check: Box::new(check),
+            step: Box::new(move |seq, _, reply| Step::Done(check(seq, reply))),
+        }
+    }
+
+    /// Requests of one or more calls: `step(seq, call_index, reply)`.
+    pub fn flow(
+        make: impl Fn(u64) -> Option<Call> + Send + Sync + 'static,
+        step: impl Fn(u64, usize, &Reply) -> Step + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            make: Box::new(make),
+            step: Box::new(step),
         }
     }
 }
+
+/// Longest flow a request may be (a step function that never ends is a bench bug).
+const MAX_CALLS_PER_REQUEST: usize = 16;
 
 #[derive(Clone, Debug)]
 pub struct Drive {
@@ -51,6 +77,8 @@ struct WorkerResult {
     finished: Instant,
     exhausted: bool,
     connects: u64,
+    /// HTTP calls made (more than requests when requests are flows).
+    calls: u64,
 }
 
 /// Runs `workload` and returns its outcome (target, workload name and mode are left for the
@@ -90,6 +118,7 @@ pub async fn drive(spec: &Drive, workload: Arc<Workload>) -> Outcome {
                 finished: start,
                 exhausted: false,
                 connects: 0,
+                calls: 0,
             };
             loop {
                 let sent_at = match (interval, next_at) {
@@ -110,23 +139,37 @@ pub async fn drive(spec: &Drive, workload: Arc<Workload>) -> Outcome {
                     }
                 };
                 let n = seq.fetch_add(1, Ordering::Relaxed);
-                let Some(call) = (workload.make)(n) else {
+                let Some(mut call) = (workload.make)(n) else {
                     out.exhausted = true;
                     break;
                 };
-                match conn.call(&call).await {
-                    Ok(reply) => {
-                        if (workload.check)(n, &reply) {
-                            out.expected += 1;
-                        } else {
-                            *out.unexpected.entry(reply.describe()).or_default() += 1;
+                let mut index = 0;
+                loop {
+                    match conn.call(&call).await {
+                        Ok(reply) => match (workload.step)(n, index, &reply) {
+                            Step::Done(true) => out.expected += 1,
+                            Step::Done(false) => {
+                                *out.unexpected.entry(reply.describe()).or_default() += 1;
+                            }
+                            Step::Then(next) if index + 1 < MAX_CALLS_PER_REQUEST => {
+                                call = next;
+                                index += 1;
+                                continue;
+                            }
+                            Step::Then(_) => {
+                                *out.unexpected
+                                    .entry("bench: flow too long".into())
+                                    .or_default() += 1;
+                            }
+                        },
+                        Err(e) => {
+                            let text: String = format!("transport: {e}").chars().take(80).collect();
+                            *out.unexpected.entry(text).or_default() += 1;
                         }
                     }
-                    Err(e) => {
-                        let text: String = format!("transport: {e}").chars().take(80).collect();
-                        *out.unexpected.entry(text).or_default() += 1;
-                    }
+                    break;
                 }
+                out.calls += index as u64 + 1;
                 let us = sent_at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
                 out.latencies_us.push(us);
             }
@@ -162,6 +205,7 @@ pub async fn drive(spec: &Drive, workload: Arc<Workload>) -> Outcome {
             *outcome.unexpected_kinds.entry(k).or_default() += n;
         }
         outcome.reconnects += r.connects;
+        outcome.calls += r.calls;
         latencies.extend_from_slice(&r.latencies_us);
         finished = finished.max(r.finished);
         exhausted |= r.exhausted;

@@ -2,11 +2,13 @@
 //! cognito-local, …) and the measurements that put its figures in context. See
 //! BENCHMARKS.md for how the published figures were made.
 
+mod bounds;
 mod client;
 mod ladder;
 mod load;
 mod machine;
 mod scenario;
+mod signin;
 mod stats;
 mod table;
 
@@ -67,11 +69,19 @@ struct FlowArgs {
     /// Printed with every result: how the server was started (e.g. raised limits).
     #[arg(long, default_value = "")]
     note: String,
+    /// Confirmed users the password sign-ins cycle over (seeded with --seed-bin, else signed
+    /// up and confirmed); refresh and get-user use one sign-in of each of the first 1,000.
+    #[arg(long, default_value_t = 2000)]
+    signin_users: u64,
+    /// Users the SRP sign-ins cycle over (always signed up through the API, for their SRP
+    /// verifiers, and confirmed with AdminConfirmSignUp).
+    #[arg(long, default_value_t = 200)]
+    srp_users: u64,
 }
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Run the sign-up flow workloads against one endpoint.
+    /// Run the sign-up flow and sign-in workloads against one endpoint.
     Run {
         /// http://127.0.0.1:PORT (loopback only).
         #[arg(long)]
@@ -129,6 +139,20 @@ enum Cmd {
         #[arg(long)]
         argon2id_only: bool,
     },
+    /// The sign-in workloads' bounds, in-process on one thread per core with the server's
+    /// own crypto code: Argon2id verification (signin-password), the server's SRP
+    /// big-number work (signin-srp), two RS256 signatures (refresh).
+    Bounds {
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = vec![bounds::Bound::Argon2idVerify, bounds::Bound::SrpServer, bounds::Bound::Rs256Pair])]
+        which: Vec<bounds::Bound>,
+        /// Threads (default: the number of cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Start Cognate, bulk-fill its pool to each size, run the workloads at each step and
     /// report the server's resident memory.
     Ladder {
@@ -173,6 +197,10 @@ enum Cmd {
         /// Render the pool-size ladder instead of the comparison.
         #[arg(long)]
         ladder: bool,
+        /// Render the sign-in workloads beside their bounds (from `run` and `bounds` and
+        /// `ceiling` lines in the same file) instead of the comparison.
+        #[arg(long)]
+        signin: bool,
     },
     /// (internal) serve the trivial endpoint for `ceiling`.
     #[command(hide = true)]
@@ -219,6 +247,8 @@ fn options(
         max_prep_users: flow.max_prep_users,
         prep_limit: Duration::from_secs_f64(flow.prep_seconds),
         timeout: Duration::from_secs(30),
+        signin_users: flow.signin_users,
+        srp_users: flow.srp_users,
     }
 }
 
@@ -321,6 +351,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 record(&json, &o)?;
             }
         }
+        Cmd::Bounds {
+            which,
+            threads,
+            duration,
+            json,
+        } => {
+            let threads = threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            });
+            let d = Duration::from_secs_f64(duration);
+            for bound in which {
+                let o = tokio::task::spawn_blocking(move || bounds::measure(bound, threads, d))
+                    .await??;
+                record(&json, &o)?;
+            }
+        }
         Cmd::Ladder {
             cognate_bin,
             data_dir,
@@ -385,6 +433,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             input,
             baseline,
             ladder,
+            signin,
         } => {
             let text = std::fs::read_to_string(&input)
                 .with_context(|| format!("reading {}", input.display()))?;
@@ -396,7 +445,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .collect::<Result<_, _>>()
                 .context("parsing the results")?;
-            if ladder {
+            if signin {
+                print!("{}", table::signin(&results));
+            } else if ladder {
                 print!("{}", table::ladder(&results));
             } else {
                 print!("{}", table::compare(&results, &baseline));

@@ -85,6 +85,30 @@ impl Seeder {
         count: u64,
         unconfirmed: bool,
     ) -> anyhow::Result<String> {
+        self.seed_with(pool_id, prefix, start, count, unconfirmed, None)
+    }
+
+    /// `count` CONFIRMED users (email verified) who sign in with `password` (USER_PASSWORD_AUTH
+    /// only: seeded users have no SRP verifier).
+    pub fn seed_confirmed(
+        &self,
+        pool_id: &str,
+        prefix: &str,
+        count: u64,
+        password: &str,
+    ) -> anyhow::Result<String> {
+        self.seed_with(pool_id, prefix, 0, count, false, Some(password))
+    }
+
+    fn seed_with(
+        &self,
+        pool_id: &str,
+        prefix: &str,
+        start: u64,
+        count: u64,
+        unconfirmed: bool,
+        password: Option<&str>,
+    ) -> anyhow::Result<String> {
         let mut cmd = std::process::Command::new(&self.bin);
         cmd.arg("seed-users")
             .args(&self.db_args)
@@ -99,6 +123,9 @@ impl Seeder {
             .args(["--start", &start.to_string(), "--count", &count.to_string()]);
         if unconfirmed {
             cmd.arg("--unconfirmed");
+        }
+        if let Some(password) = password {
+            cmd.args(["--password", password]);
         }
         let out = cmd
             .output()
@@ -133,6 +160,11 @@ pub struct Options {
     /// Upper bound on the (untimed) preparation of one set of users.
     pub prep_limit: Duration,
     pub timeout: Duration,
+    /// Users the password sign-ins cycle over; the refresh and GetUser workloads use the
+    /// tokens of one sign-in of each.
+    pub signin_users: u64,
+    /// Users (signed up through the API, for their SRP verifiers) the SRP sign-ins cycle over.
+    pub srp_users: u64,
 }
 
 /// Pool and client the workloads run in.
@@ -144,7 +176,7 @@ pub struct Target {
     sets: u32,
 }
 
-fn user_name(style: Style, prefix: &str, i: u64) -> String {
+pub(crate) fn user_name(style: Style, prefix: &str, i: u64) -> String {
     // Same shape as `cognate seed-users`: PREFIX + zero-padded index (+ @domain).
     match style {
         Style::Email => format!("{prefix}{i:09}@{EMAIL_DOMAIN}"),
@@ -164,7 +196,7 @@ fn query_escape(s: &str) -> String {
     out
 }
 
-fn ok_json(reply: &Reply) -> Option<Value> {
+pub(crate) fn ok_json(reply: &Reply) -> Option<Value> {
     (reply.status.as_u16() == 200)
         .then(|| reply.json())
         .flatten()
@@ -236,7 +268,7 @@ impl Target {
         })
     }
 
-    fn drive_spec(&self, rate: Option<f64>) -> Drive {
+    pub(crate) fn drive_spec(&self, rate: Option<f64>) -> Drive {
         Drive {
             endpoint: self.opts.endpoint.clone(),
             connections: self.opts.connections,
@@ -246,17 +278,22 @@ impl Target {
         }
     }
 
-    /// Drives `w`, and with a known server pid also counts the server's CPU time.
-    async fn measure(&self, rate: Option<f64>, w: Arc<Workload>) -> Outcome {
+    /// Drives `w`, and with a known server pid also counts the server's CPU time (and always
+    /// this load generator's own).
+    pub(crate) async fn measure(&self, rate: Option<f64>, w: Arc<Workload>) -> Outcome {
         let before = self.opts.pid.and_then(cpu_seconds);
+        let client_before = cpu_seconds(std::process::id());
         let mut o = drive(&self.drive_spec(rate), w).await;
         if let (Some(b), Some(a)) = (before, self.opts.pid.and_then(cpu_seconds)) {
             o.server_cpu_s = Some(a - b);
         }
+        if let (Some(b), Some(a)) = (client_before, cpu_seconds(std::process::id())) {
+            o.client_cpu_s = Some(a - b);
+        }
         o
     }
 
-    fn finish(&self, mut o: Outcome, workload: &str) -> Outcome {
+    pub(crate) fn finish(&self, mut o: Outcome, workload: &str) -> Outcome {
         o.target = self.opts.name.clone();
         o.workload = workload.to_string();
         if let Some(pid) = self.opts.pid {
@@ -282,7 +319,14 @@ impl Target {
         o
     }
 
-    fn signup_call(&self, username: &str) -> Call {
+    pub(crate) fn email_of(&self, username: &str) -> String {
+        match self.opts.style {
+            Style::Email => username.to_string(),
+            Style::Plain => format!("{username}@{EMAIL_DOMAIN}"),
+        }
+    }
+
+    pub(crate) fn signup_call(&self, username: &str) -> Call {
         let email = match self.opts.style {
             Style::Email => username.to_string(),
             Style::Plain => format!("{username}@{EMAIL_DOMAIN}"),
@@ -312,7 +356,7 @@ impl Target {
         )
     }
 
-    fn next_prefix(&mut self, tag: &str) -> String {
+    pub(crate) fn next_prefix(&mut self, tag: &str) -> String {
         self.sets += 1;
         format!("b{}{}{}-", self.run_id, tag, self.sets)
     }
@@ -424,7 +468,7 @@ impl Target {
 
     /// Runs `calls` as a bounded preparation and keeps what `pick` finds in each reply (None
     /// where the reply is not the one wanted), with the run's counts.
-    async fn collect_each<T: Clone + Send + 'static>(
+    pub(crate) async fn collect_each<T: Clone + Send + 'static>(
         &self,
         calls: Vec<Call>,
         pick: fn(&Reply) -> Option<T>,
@@ -500,7 +544,7 @@ impl Target {
     }
 
     /// A copy holding only what request builders need (closures must be 'static).
-    fn template(&self) -> Arc<Target> {
+    pub(crate) fn template(&self) -> Arc<Target> {
         Arc::new(Target {
             opts: self.opts.clone(),
             pool_id: self.pool_id.clone(),
@@ -654,7 +698,7 @@ impl Target {
 }
 
 /// A short progress line on stderr (the full result goes to stdout when recorded).
-fn progress(o: &Outcome) {
+pub(crate) fn progress(o: &Outcome) {
     eprintln!(
         "  done: {} {} {}: {:.0} ok/s, {} unexpected",
         o.target,
@@ -665,7 +709,7 @@ fn progress(o: &Outcome) {
     );
 }
 
-fn join_note(a: &str, b: &str) -> String {
+pub(crate) fn join_note(a: &str, b: &str) -> String {
     match (a.is_empty(), b.is_empty()) {
         (true, _) => b.to_string(),
         (_, true) => a.to_string(),
@@ -680,6 +724,14 @@ pub enum Kind {
     Resend,
     ConfirmWrong,
     ConfirmCorrect,
+    /// InitiateAuth USER_PASSWORD_AUTH of confirmed users.
+    SigninPassword,
+    /// InitiateAuth USER_SRP_AUTH, then RespondToAuthChallenge PASSWORD_VERIFIER.
+    SigninSrp,
+    /// InitiateAuth REFRESH_TOKEN_AUTH with prepared refresh tokens.
+    Refresh,
+    /// GetUser with prepared access tokens.
+    GetUser,
 }
 
 /// Runs the chosen workloads against one endpoint.
@@ -700,6 +752,7 @@ pub async fn run_workloads(target: &mut Target, kinds: &[Kind]) -> anyhow::Resul
     );
     let mut out = Vec::new();
     let mut spread_done = false;
+    let mut signin = crate::signin::SignIns::default();
     // In the order given; resend and confirm-wrong share their users and run together.
     for kind in kinds {
         match kind {
@@ -726,6 +779,11 @@ pub async fn run_workloads(target: &mut Target, kinds: &[Kind]) -> anyhow::Resul
                     .fold(0.0, f64::max);
                 let estimate = if seen > 0.0 { seen } else { 2000.0 };
                 out.extend(target.run_confirm(estimate).await?);
+            }
+            Kind::SigninPassword | Kind::SigninSrp | Kind::Refresh | Kind::GetUser => {
+                let o = signin.run(target, *kind).await?;
+                progress(&o);
+                out.push(o);
             }
         }
     }

@@ -41,6 +41,10 @@ pub struct Outcome {
     pub server_cpu_s: Option<f64>,
     /// The pool size the run started with (ladder), if known.
     pub pool_users: Option<u64>,
+    /// HTTP calls made, when a request is a flow of several (0: one call per request).
+    pub calls: u64,
+    /// CPU time (user + system) this load generator used during the run, in seconds.
+    pub client_cpu_s: Option<f64>,
 }
 
 impl Outcome {
@@ -89,6 +93,8 @@ impl Outcome {
             "reconnects": self.reconnects,
             "pool_users": self.pool_users,
             "server_cpu_s": self.server_cpu_s,
+            "calls": self.calls,
+            "client_cpu_s": self.client_cpu_s,
         })
     }
 
@@ -127,6 +133,8 @@ impl Outcome {
             reconnects: u("reconnects"),
             pool_users: v.get("pool_users").and_then(Value::as_u64),
             server_cpu_s: f("server_cpu_s"),
+            calls: u("calls"),
+            client_cpu_s: f("client_cpu_s"),
         }
     }
 
@@ -158,6 +166,15 @@ impl Outcome {
                 "  server CPU {ms:.2} ms/request ({:.2} cores)",
                 self.server_cpu_s.unwrap_or(0.0) / self.seconds.max(1e-9)
             ));
+        }
+        if let Some(cpu) = self.client_cpu_s.filter(|_| self.requests > 0) {
+            out.push_str(&format!(
+                "  bench CPU {:.2} ms/request",
+                1000.0 * cpu / self.requests as f64
+            ));
+        }
+        if self.calls > self.requests {
+            out.push_str(&format!("  {} calls", self.calls));
         }
         if let Some(rss) = self.rss_kib {
             out.push_str(&format!("  RSS {:.1} MiB", rss as f64 / 1024.0));

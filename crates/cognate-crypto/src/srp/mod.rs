@@ -4,6 +4,7 @@
 //! (Amplify, pycognito and the mobile SDKs) hard-code, so every detail here must match them
 //! bit for bit; see `cognito-behaviour.md` §g and the SRP test vectors.
 
+pub mod client;
 mod timestamp;
 
 #[cfg(test)]
@@ -264,10 +265,7 @@ fn derive_session(v: &BigUint, b: &BigUint, a: &BigUint) -> Result<Session, Cryp
         return Err(CryptoError::IllegalSrpParameter("u is zero"));
     }
     let s = (a * v.modpow(&u, &N) % &*N).modpow(b, &N);
-    let prk = hmac_sha256(&pad_bytes(&u), &[&pad_bytes(&s)]);
-    let okm = hmac_sha256(&prk, &[b"Caldera Derived Key", &[1u8]]);
-    let mut key = [0u8; 16];
-    key.copy_from_slice(&okm[..16]);
+    let (prk, key) = session_key(&u, &s);
     Ok(Session {
         big_b,
         u,
@@ -275,6 +273,16 @@ fn derive_session(v: &BigUint, b: &BigUint, a: &BigUint) -> Result<Session, Cryp
         prk,
         key,
     })
+}
+
+/// The HKDF step (RFC 5869, SHA-256, one block): `PRK = HMAC(PAD(u), PAD(S))` and the
+/// 16-byte key `HMAC(PRK, "Caldera Derived Key" ‖ 0x01)[..16]`.
+fn session_key(u: &BigUint, s: &BigUint) -> ([u8; 32], [u8; 16]) {
+    let prk = hmac_sha256(&pad_bytes(u), &[&pad_bytes(s)]);
+    let okm = hmac_sha256(&prk, &[b"Caldera Derived Key", &[1u8]]);
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&okm[..16]);
+    (prk, key)
 }
 
 fn claim_signature(
