@@ -114,12 +114,10 @@ impl PublicKey {
         })
     }
 
-    /// The key from its modulus and exponent (big-endian bytes).
-    pub fn from_components(
-        kid: impl Into<String>,
-        n: &[u8],
-        e: &[u8],
-    ) -> Result<Self, CryptoError> {
+    /// The key from its modulus and exponent (big-endian bytes); tests rebuild a key from a
+    /// JWKS entry with it.
+    #[cfg(test)]
+    fn from_components(kid: impl Into<String>, n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
         let key = RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(n),
             rsa::BigUint::from_bytes_be(e),
@@ -131,11 +129,8 @@ impl PublicKey {
         })
     }
 
-    pub fn modulus(&self) -> Vec<u8> {
-        self.key.n().to_bytes_be()
-    }
-
-    pub fn exponent(&self) -> Vec<u8> {
+    #[cfg(test)]
+    fn exponent(&self) -> Vec<u8> {
         self.key.e().to_bytes_be()
     }
 }
