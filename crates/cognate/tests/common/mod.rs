@@ -2,7 +2,6 @@
 //! temporary data directory, waits for /health, and hands out real AWS SDK clients.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,11 +21,31 @@ pub struct Server {
     pub database_url: Option<String>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// The port a server launched with `--listen 127.0.0.1:0` bound, read from its ready line
+/// (`cognate is ready listen=127.0.0.1:PORT …`, possibly with ANSI styling around the field).
+async fn bound_port(child: &mut Child, log_path: &std::path::Path) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        if let Some(port) = log
+            .lines()
+            .filter(|l| l.contains("cognate is ready"))
+            .find_map(|l| {
+                let rest = &l[l.find("127.0.0.1:")? + "127.0.0.1:".len()..];
+                let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                digits.parse().ok()
+            })
+        {
+            return port;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("server exited ({status}) before it was ready; log:\n{log}");
+        }
+        if Instant::now() > deadline {
+            panic!("server did not report its port; log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 pub struct ServerBuilder {
@@ -91,9 +110,12 @@ impl Server {
         envs: Vec<(String, String)>,
         database_url: Option<String>,
     ) -> Server {
-        let port = free_port();
         let log_path = data_dir.path().join("server.log");
-        let child = Self::launch(data_dir.path(), port, &extra_args, &envs, &log_path);
+        // Port 0: the server binds a port of the kernel's choosing and names it in its ready
+        // line. Picking a free port here and passing it on would race with every other listener
+        // the parallel tests open (a fake Lambda once took such a port between the two steps).
+        let mut child = Self::launch(data_dir.path(), 0, &extra_args, &envs, &log_path);
+        let port = bound_port(&mut child, &log_path).await;
         let server = Server {
             url: format!("http://127.0.0.1:{port}"),
             data_dir,
