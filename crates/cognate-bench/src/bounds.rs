@@ -130,8 +130,8 @@ fn prepare(bound: Bound) -> anyhow::Result<Arc<dyn Fn() -> Op + Send + Sync>> {
                 let (id_key, access_key) = (id_key.clone(), access_key.clone());
                 let (id, access) = (id.clone(), access.clone());
                 Box::new(move || {
-                    std::hint::black_box(access_key.sign(&access));
-                    std::hint::black_box(id_key.sign(&id));
+                    std::hint::black_box(access_key.sign(&access)?);
+                    std::hint::black_box(id_key.sign(&id)?);
                     Ok(())
                 })
             })

@@ -87,6 +87,9 @@ pub enum DomainError {
     UserNotConfirmed,
     #[error("password reset required")]
     PasswordResetRequired,
+    /// A correct temporary password older than the pool's `TemporaryPasswordValidityDays`.
+    #[error("temporary password expired")]
+    TemporaryPasswordExpired,
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("refresh token revoked")]

@@ -108,9 +108,15 @@ pub trait Directory: Send + Sync {
         pool_id: &str,
         keys: Vec<SigningKeyRecord>,
     ) -> StoreResult<Vec<SigningKeyRecord>>;
-    /// Retires a pool's live signing keys (rotation): they keep verifying but sign nothing
-    /// new; the next token creates new keys. Returns how many it retired.
-    async fn retire_signing_keys(&self, pool_id: &str, now: i64) -> StoreResult<u64>;
+    /// Rotation, in one transaction: retires the pool's live signing keys (they keep
+    /// verifying but sign nothing new) and stores `keys` as its live keys. Returns how many
+    /// it retired, or None when there is no such pool.
+    async fn rotate_signing_keys(
+        &self,
+        pool_id: &str,
+        now: i64,
+        keys: Vec<SigningKeyRecord>,
+    ) -> StoreResult<Option<u64>>;
     async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
     async fn refresh_token(&self, digest: &[u8]) -> StoreResult<Option<RefreshTokenRecord>>;
 

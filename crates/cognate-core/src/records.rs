@@ -80,6 +80,10 @@ pub struct UserRecord {
     pub srp_verifier: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the current password was set (a temporary password expires from then).
+    pub password_set_at: Option<i64>,
+    /// When the user was last signed out everywhere: access tokens issued before are refused.
+    pub signed_out_at: Option<i64>,
 }
 
 /// A value that identifies a user besides the username: an alias, or in

@@ -31,6 +31,9 @@ pub struct PoolSettings {
     pub email_verification_subject: Option<String>,
     pub email_configuration: EmailConfigurationType,
     pub allow_admin_create_user_only: bool,
+    /// How long a temporary password signs in (`TemporaryPasswordValidityDays`, else the
+    /// legacy `UnusedAccountValidityDays`; 0 means the default, 7 days).
+    pub temporary_password_validity_secs: i64,
     case_sensitive: bool,
 }
 
@@ -103,8 +106,18 @@ impl From<&UserPoolType> for PoolSettings {
                 }
             })
             .collect();
+        let validity_days = policy
+            .and_then(|p| p.temporary_password_validity_days)
+            .or_else(|| {
+                pool.admin_create_user_config
+                    .as_ref()
+                    .and_then(|c| c.unused_account_validity_days)
+            })
+            .filter(|days| *days > 0)
+            .unwrap_or(defaults::TEMPORARY_PASSWORD_VALIDITY_DAYS);
         PoolSettings {
             id: pool.id.clone().unwrap_or_default(),
+            temporary_password_validity_secs: i64::from(validity_days) * 86_400,
             password_policy,
             lambda: pool.lambda_config.clone().unwrap_or_default(),
             schema_attributes,

@@ -113,6 +113,10 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         DomainError::PasswordAttemptsExceeded => {
             ApiError::new(K::NotAuthorizedException, "Password attempts exceeded")
         }
+        DomainError::TemporaryPasswordExpired => ApiError::new(
+            K::NotAuthorizedException,
+            "Temporary password has expired and must be reset by an administrator.",
+        ),
         DomainError::AccessTokenRevoked => {
             ApiError::new(K::NotAuthorizedException, "Access Token has been revoked")
         }
@@ -607,6 +611,10 @@ mod tests {
         assert_eq!(
             not_authorized(DomainError::AccessTokenRevoked),
             "Access Token has been revoked"
+        );
+        assert_eq!(
+            not_authorized(DomainError::TemporaryPasswordExpired),
+            "Temporary password has expired and must be reset by an administrator."
         );
         assert_eq!(
             wire(DomainError::RevocationDisabled),

@@ -4,7 +4,7 @@
 use cognate_core::records::NewUser;
 
 use crate::db::{params, Param, Tx};
-use crate::{user_row, Result, Store, USER_COLUMNS};
+use crate::{user_row, Result, Store, USER_COLUMNS, USER_COLUMN_COUNT};
 
 /// Rows per multi-row `INSERT` (12 parameters per user row: 6,000 parameters per statement,
 /// well inside both SQLite's and PostgreSQL's limits).
@@ -13,7 +13,7 @@ const USER_ROWS_PER_STATEMENT: usize = 500;
 const SMALL_ROWS_PER_STATEMENT: usize = 500;
 
 /// `($1, $2, …), ($k+1, …), …` for `rows` rows of `columns` parameters.
-fn placeholders(rows: usize, columns: usize) -> String {
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 6);
     for r in 0..rows {
         if r > 0 {
@@ -49,7 +49,7 @@ fn insert_users_in(tx: &mut dyn Tx, batch: &[NewUser]) -> Result<u64> {
     for chunk in batch.chunks(USER_ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES {}",
-            placeholders(chunk.len(), 12)
+            placeholders(chunk.len(), USER_COLUMN_COUNT)
         );
         let params: Vec<Param> = chunk.iter().flat_map(|new| user_row(&new.user)).collect();
         inserted += tx.execute(&sql, params)?;
@@ -127,6 +127,8 @@ mod tests {
                 srp_verifier: None,
                 created_at: 1,
                 updated_at: 1,
+                password_set_at: Some(1),
+                signed_out_at: None,
             },
             aliases: vec![(AliasKind::Email, format!("{name}@example.com"))],
             moved_aliases: vec![],

@@ -495,20 +495,7 @@ impl Directory for Store {
                     params![&pool_id],
                 )?;
                 if live.is_none() {
-                    for k in &keys {
-                        tx.execute(
-                            "INSERT INTO signing_keys (pool_id, kid, token_use, private_key, created_at, retired_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
-                            params![
-                                &pool_id,
-                                &k.kid,
-                                k.token_use.as_str(),
-                                k.private_key.as_slice(),
-                                k.created_at,
-                                db::Param::Int(k.retired_at)
-                            ],
-                        )?;
-                    }
+                    insert_signing_keys_in(tx, &pool_id, &keys)?;
                 }
                 tx.fetch_all(SELECT_SIGNING_KEYS, params![&pool_id])?
                     .iter()
@@ -518,12 +505,32 @@ impl Directory for Store {
             .await
     }
 
-    async fn retire_signing_keys(&self, pool_id: &str, now: i64) -> Result<u64> {
+    async fn rotate_signing_keys(
+        &self,
+        pool_id: &str,
+        now: i64,
+        keys: Vec<SigningKeyRecord>,
+    ) -> Result<Option<u64>> {
+        let pool_id = pool_id.to_string();
         self.db
-            .execute(
-                "UPDATE signing_keys SET retired_at = $2 WHERE pool_id = $1 AND retired_at IS NULL",
-                params![pool_id, now],
-            )
+            .transact(move |tx, dialect| {
+                let pool = tx.fetch_optional(
+                    &format!(
+                        "SELECT id FROM user_pools WHERE id = $1{}",
+                        for_update(dialect)
+                    ),
+                    params![&pool_id],
+                )?;
+                if pool.is_none() {
+                    return Ok(None);
+                }
+                let retired = tx.execute(
+                    "UPDATE signing_keys SET retired_at = $2 WHERE pool_id = $1 AND retired_at IS NULL",
+                    params![&pool_id, now],
+                )?;
+                insert_signing_keys_in(tx, &pool_id, &keys)?;
+                Ok(Some(retired))
+            })
             .await
     }
 
@@ -594,11 +601,20 @@ impl Directory for Store {
         username_key: &str,
         now: i64,
     ) -> Result<u64> {
+        let (pool_id, username_key) = (pool_id.to_string(), username_key.to_string());
         self.db
-            .execute(
-                "UPDATE refresh_tokens SET revoked_at = $3 WHERE pool_id = $1 AND username_key = $2 AND revoked_at IS NULL",
-                params![pool_id, username_key, now],
-            )
+            .transact(move |tx, _dialect| {
+                // Access tokens without an origin_jti (clients without token revocation) are
+                // refused by this instant.
+                tx.execute(
+                    "UPDATE users SET signed_out_at = $3 WHERE pool_id = $1 AND username_key = $2",
+                    params![&pool_id, &username_key, now],
+                )?;
+                tx.execute(
+                    "UPDATE refresh_tokens SET revoked_at = $3 WHERE pool_id = $1 AND username_key = $2 AND revoked_at IS NULL",
+                    params![&pool_id, &username_key, now],
+                )
+            })
             .await
     }
 
@@ -618,7 +634,7 @@ impl Directory for Store {
     }
 
     async fn set_password(&self, c: PasswordChange) -> Result<bool> {
-        let mut sql = "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6"
+        let mut sql = "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6, password_set_at = $6"
             .to_string();
         let mut params = params![
             &c.pool_id,
@@ -878,11 +894,13 @@ impl Store {
 
 fn create_user_in(tx: &mut dyn Tx, dialect: Backend, new: &NewUser) -> Result<()> {
     let u = &new.user;
-    let inserted = tx
-        .execute(
-            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
-            user_row(u),
-        )?;
+    let inserted = tx.execute(
+        &format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
+            bulk::placeholders(1, USER_COLUMN_COUNT)
+        ),
+        user_row(u),
+    )?;
     if inserted != 1 {
         return Err(StoreError::Conflict(Conflict::Username));
     }
@@ -1299,7 +1317,9 @@ fn build_find_user_sql(aliases: usize, with_sub: bool) -> String {
     sql
 }
 
-const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at";
+const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at, password_set_at, signed_out_at";
+/// How many columns `USER_COLUMNS` names.
+const USER_COLUMN_COUNT: usize = 14;
 /// A user's values in `USER_COLUMNS` order.
 fn user_row(u: &UserRecord) -> Vec<db::Param> {
     params![
@@ -1314,11 +1334,13 @@ fn user_row(u: &UserRecord) -> Vec<db::Param> {
         u.srp_salt.as_deref(),
         u.srp_verifier.as_deref(),
         u.created_at,
-        u.updated_at
+        u.updated_at,
+        db::Param::Int(u.password_set_at),
+        db::Param::Int(u.signed_out_at)
     ]
 }
 
-const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at";
+const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at, u.password_set_at, u.signed_out_at";
 
 fn attrs_to_json(attrs: &BTreeMap<String, String>) -> String {
     serde_json::to_string(attrs).unwrap_or_else(|_| "{}".to_string())
@@ -1344,6 +1366,8 @@ fn user_from_row(r: &Row) -> Result<UserRecord> {
         srp_verifier: r.get("srp_verifier")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+        password_set_at: r.get("password_set_at")?,
+        signed_out_at: r.get("signed_out_at")?,
     })
 }
 
@@ -1361,6 +1385,24 @@ fn signing_key_from_row(r: &Row) -> Result<SigningKeyRecord> {
         created_at: r.get("created_at")?,
         retired_at: r.get("retired_at")?,
     })
+}
+
+fn insert_signing_keys_in(tx: &mut dyn Tx, pool_id: &str, keys: &[SigningKeyRecord]) -> Result<()> {
+    for k in keys {
+        tx.execute(
+            "INSERT INTO signing_keys (pool_id, kid, token_use, private_key, created_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            params![
+                pool_id,
+                &k.kid,
+                k.token_use.as_str(),
+                k.private_key.as_slice(),
+                k.created_at,
+                db::Param::Int(k.retired_at)
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 fn insert_refresh_token_in(tx: &mut dyn Tx, t: &RefreshTokenRecord) -> Result<()> {

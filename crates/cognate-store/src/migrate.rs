@@ -21,6 +21,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0004_tokens",
         include_str!("migrations/sqlite/0004_tokens.sql"),
     ),
+    (
+        "0005_user_token_times",
+        include_str!("migrations/sqlite/0005_user_token_times.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -34,6 +38,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0003_tokens",
         include_str!("migrations/postgres/0003_tokens.sql"),
+    ),
+    (
+        "0004_user_token_times",
+        include_str!("migrations/postgres/0004_user_token_times.sql"),
     ),
 ];
 
@@ -125,7 +133,12 @@ mod tests {
         let applied = lite.write(|x| run(x, Backend::Sqlite)).await.unwrap();
         assert_eq!(
             applied,
-            ["0002_without_rowid", "0003_client_revisions", "0004_tokens"]
+            [
+                "0002_without_rowid",
+                "0003_client_revisions",
+                "0004_tokens",
+                "0005_user_token_times"
+            ]
         );
 
         let read = |sql: &'static str| {

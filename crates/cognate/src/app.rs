@@ -204,10 +204,15 @@ async fn rotate_signing_keys(args: RotateArgs) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let retired = store.retire_signing_keys(&args.pool, now).await?;
+    let keys =
+        tokio::task::spawn_blocking(move || cognate_core::service::new_signing_keys(now)).await??;
+    let Some(retired) = store.rotate_signing_keys(&args.pool, now, keys).await? else {
+        anyhow::bail!("no user pool {}", args.pool);
+    };
     println!(
-        "retired {retired} signing key(s) of {}: new keys sign from the next token on",
-        args.pool
+        "retired {retired} signing key(s) of {}: new keys sign new tokens within {} s on every instance",
+        args.pool,
+        cognate_core::service::KEYS_REREAD_SECS
     );
     store.close().await;
     Ok(())

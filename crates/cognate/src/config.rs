@@ -105,9 +105,9 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// Rotate a pool's token-signing keys: the current keys sign nothing new (they stay in
-    /// the pool's JWKS for a day, until every token they signed has expired), and the next
-    /// token request creates new keys. Safe while instances serve.
+    /// Rotate a pool's token-signing keys: new keys replace the current ones, which sign
+    /// nothing new (they stay in the pool's JWKS for a day, until every token they signed
+    /// has expired). Safe while instances serve: each signs with the new keys within 30 s.
     RotateSigningKeys(RotateArgs),
     /// Bulk-load users straight into the store (benchmarks).
     #[command(hide = true)]

@@ -125,6 +125,8 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
                     srp_verifier: None,
                     created_at: now,
                     updated_at: now,
+                    password_set_at: Some(now),
+                    signed_out_at: None,
                 },
                 aliases,
                 moved_aliases: vec![],

@@ -1183,6 +1183,48 @@ async fn user_auth_offers_password_and_srp_and_answers_a_choice() {
 }
 
 #[tokio::test]
+async fn a_new_pool_has_its_signing_keys_before_any_token_and_rotation_needs_a_pool() {
+    use cognate_core::ports::Directory;
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "keys").await;
+    let store = cognate_store::Store::open(
+        &server.store_url(),
+        &cognate_store::StoreOptions {
+            max_connections: 1,
+            migrate: false,
+        },
+    )
+    .await
+    .unwrap();
+    let keys = store.signing_keys(&p.id).await.unwrap();
+    store.close().await;
+    let mut uses: Vec<&str> = keys.iter().map(|k| k.token_use.as_str()).collect();
+    uses.sort();
+    assert_eq!(uses, ["access", "id"], "one live key per token use");
+    assert!(keys.iter().all(|k| k.retired_at.is_none()));
+    // The first tokens are signed with them.
+    let out = password_auth(&c, &p, "ann", PASSWORD).await.unwrap();
+    let access = out.authentication_result().unwrap().access_token().unwrap();
+    assert!(keys
+        .iter()
+        .any(|k| Some(k.kid.as_str()) == header(access)["kid"].as_str()));
+
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
+        .args([
+            "rotate-signing-keys",
+            "--pool",
+            "us-east-1_nothere",
+            "--database-url",
+        ])
+        .arg(server.store_url())
+        .output()
+        .unwrap();
+    assert!(!rotated.status.success());
+    assert!(String::from_utf8_lossy(&rotated.stderr).contains("no user pool us-east-1_nothere"));
+}
+
+#[tokio::test]
 async fn rotated_keys_sign_new_tokens_and_the_old_ones_keep_verifying() {
     let server = Server::start().await;
     let c = server.client();
@@ -1209,6 +1251,12 @@ async fn rotated_keys_sign_new_tokens_and_the_old_ones_keep_verifying() {
         String::from_utf8_lossy(&rotated.stderr)
     );
     assert!(String::from_utf8_lossy(&rotated.stdout).contains("retired 2 signing key(s)"));
+    // A token signed with the new keys verifies at once on a thread still holding the old
+    // ones (the unknown kid makes it read them again); every thread signs with the new keys
+    // once its copy is KEYS_REREAD_SECS old.
+    server
+        .advance_clock(cognate_core::service::KEYS_REREAD_SECS)
+        .await;
     let new = sign_in().await;
     assert_ne!(header(&old)["kid"], header(&new)["kid"]);
     let jwks_url = format!("{}/{}/.well-known/jwks.json", server.url, p.id);
@@ -1330,4 +1378,131 @@ async fn a_temporary_password_leads_to_new_password_required() {
             "User does not exist.".to_string()
         )
     );
+}
+
+#[tokio::test]
+async fn a_temporary_password_expires_after_the_pools_validity() {
+    let server = Server::start().await;
+    let c = server.client();
+    let expired = (
+        "NotAuthorizedException".to_string(),
+        "Temporary password has expired and must be reset by an administrator.".to_string(),
+    );
+    let set_temporary = |p: &Pool, password: &'static str| {
+        c.admin_set_user_password()
+            .user_pool_id(&p.id)
+            .username("ann")
+            .password(password)
+            .permanent(false)
+            .send()
+    };
+    let is_new_password_challenge = |out: cip::operation::initiate_auth::InitiateAuthOutput| {
+        out.challenge_name() == Some(&cip::types::ChallengeNameType::NewPasswordRequired)
+    };
+
+    // The default: seven days.
+    let p = pool_with_ann(&server, "temp-default").await;
+    set_temporary(&p, "Temp0rary-pw!").await.unwrap();
+    server.advance_clock(7 * 86_400).await;
+    assert!(is_new_password_challenge(
+        password_auth(&c, &p, "ann", "Temp0rary-pw!").await.unwrap()
+    ));
+    server.advance_clock(1).await;
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "Temp0rary-pw!").await),
+        expired
+    );
+    // A wrong password still says only that.
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "Wrong-passw0rd").await).1,
+        "Incorrect username or password."
+    );
+    // A new temporary password starts a new validity.
+    set_temporary(&p, "An0ther-temp!").await.unwrap();
+    assert!(is_new_password_challenge(
+        password_auth(&c, &p, "ann", "An0ther-temp!").await.unwrap()
+    ));
+
+    // A pool's own TemporaryPasswordValidityDays.
+    let p = create_pool(
+        &c,
+        "temp-one-day",
+        |b| {
+            b.policies(
+                cip::types::UserPoolPolicyType::builder()
+                    .password_policy(
+                        cip::types::PasswordPolicyType::builder()
+                            .minimum_length(8)
+                            .temporary_password_validity_days(1)
+                            .build(),
+                    )
+                    .build(),
+            )
+        },
+        |b| b.set_explicit_auth_flows(Some(FLOWS.to_vec())),
+    )
+    .await;
+    sign_up(&c, &p, "ann", "ann@example.com").await;
+    set_temporary(&p, "temporary").await.unwrap();
+    server.advance_clock(86_401).await;
+    assert_eq!(
+        err_of(password_auth(&c, &p, "ann", "temporary").await),
+        expired
+    );
+}
+
+#[tokio::test]
+async fn a_global_sign_out_refuses_access_tokens_of_clients_without_revocation() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "norevoke").await;
+    let client_id = c
+        .create_user_pool_client()
+        .user_pool_id(&p.id)
+        .client_name("no-revocation")
+        .enable_token_revocation(false)
+        .set_explicit_auth_flows(Some(FLOWS.to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client()
+        .unwrap()
+        .client_id()
+        .unwrap()
+        .to_string();
+    let sign_in = || async {
+        c.initiate_auth()
+            .client_id(&client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "ann")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+            .unwrap()
+            .authentication_result()
+            .unwrap()
+            .access_token()
+            .unwrap()
+            .to_string()
+    };
+    let before = sign_in().await;
+    assert!(claims(&before).get("origin_jti").is_none());
+    c.get_user().access_token(&before).send().await.unwrap();
+    server.advance_clock(1).await;
+    c.admin_user_global_sign_out()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        err_of(c.get_user().access_token(&before).send().await),
+        (
+            "NotAuthorizedException".to_string(),
+            "Access Token has been revoked".to_string()
+        )
+    );
+    // A sign-in after the sign-out, even within the same second, works.
+    let after = sign_in().await;
+    c.get_user().access_token(&after).send().await.unwrap();
 }

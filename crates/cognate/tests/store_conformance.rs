@@ -37,6 +37,8 @@ fn user(pool_id: &str, name: &str) -> UserRecord {
         srp_verifier: Some("00cd".into()),
         created_at: 10,
         updated_at: 10,
+        password_set_at: Some(10),
+        signed_out_at: None,
     }
 }
 

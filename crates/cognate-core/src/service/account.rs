@@ -1,31 +1,36 @@
 //! What a signed-in user does with their access token: ChangePassword and DeleteUser
 //! (spec v.1, iii.8).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::tokens::TokenUser;
 use super::Service;
 use crate::error::{DomainError, DomainResult};
-use crate::records::{PasswordChange, UserRecord};
+use crate::records::PasswordChange;
 use crate::rules::lockout;
-use crate::settings::PoolSettings;
 
 impl Service {
     /// The user an access token names (by username and `sub`), or `UserNotFound`.
-    pub(super) async fn token_user(
-        &self,
-        access_token: &str,
-    ) -> DomainResult<(PoolSettings, Map<String, Value>, UserRecord)> {
-        let (pool, claims) = self.verify_access_token(access_token).await?;
-        let username = claims
-            .get("username")
-            .and_then(Value::as_str)
-            .ok_or(DomainError::InvalidAccessToken)?;
+    pub(super) async fn token_user(&self, access_token: &str) -> DomainResult<TokenUser> {
+        let access = self.verify_access_token(access_token).await?;
+        let claim = |name: &str| access.claims.get(name).and_then(Value::as_str);
+        let username = claim("username").ok_or(DomainError::InvalidAccessToken)?;
         let user = self
-            .find_user(&pool, username)
+            .find_user(&access.pool, username)
             .await?
-            .filter(|u| claims.get("sub").and_then(Value::as_str) == Some(u.sub.as_str()))
+            .filter(|u| claim("sub") == Some(u.sub.as_str()))
             .ok_or(DomainError::UserNotFound)?;
-        Ok((pool, claims, user))
+        // A global sign-out refuses every access token issued before it, also those without
+        // an origin_jti to revoke (clients with token revocation off). Same-second tokens
+        // pass: AWS has been seen refusing a sign-in made right after a sign-out, which is
+        // the artefact to avoid (spec iii.7); the origin check catches those that have one.
+        let issued_at = access.claims.get("iat").and_then(Value::as_i64);
+        if let (Some(signed_out), Some(issued)) = (user.signed_out_at, issued_at) {
+            if issued < signed_out {
+                return Err(DomainError::AccessTokenRevoked);
+            }
+        }
+        Ok(TokenUser { access, user })
     }
 
     /// ChangePassword: the previous password is checked like a sign-in (wrong ones count
@@ -36,7 +41,8 @@ impl Service {
         previous: Option<&str>,
         proposed: &str,
     ) -> DomainResult<()> {
-        let (pool, _, user) = self.token_user(access_token).await?;
+        let TokenUser { access, user } = self.token_user(access_token).await?;
+        let pool = access.pool;
         let failures = self
             .store
             .sign_in_failures(&pool.id, &user.username_key)
@@ -85,7 +91,8 @@ impl Service {
 
     /// DeleteUser: the user deletes themself (their refresh tokens go with them).
     pub async fn delete_user(&self, access_token: &str) -> DomainResult<()> {
-        let (pool, _, user) = self.token_user(access_token).await?;
+        let TokenUser { access, user } = self.token_user(access_token).await?;
+        let pool = access.pool;
         if !self.store.delete_user(&pool.id, &user.username_key).await? {
             return Err(DomainError::UserNotFound);
         }

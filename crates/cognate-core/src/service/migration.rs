@@ -92,6 +92,8 @@ impl Service {
             srp_verifier: Some(verifier.verifier_hex),
             created_at: now,
             updated_at: now,
+            password_set_at: Some(now),
+            signed_out_at: None,
         };
         let (aliases, moved_aliases) = if migrated.force_alias_creation {
             (Vec::new(), claims)

@@ -28,7 +28,7 @@ pub use hooks::Metadata;
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
 pub use signin::{AuthFlow, Challenge, InitiateAuthInput, RespondInput, SignInStep};
 pub use signup::{ConfirmSignUpInput, SignUpInput, SignUpOutput, SIGN_UP_PURPOSE};
-pub use tokens::{AuthTokens, ADMIN_SCOPE};
+pub use tokens::{new_signing_keys, AuthTokens, ADMIN_SCOPE, KEYS_REREAD_SECS};
 pub use users::{parse_filter, visible_attributes};
 
 use crate::error::{DomainError, DomainResult};

@@ -33,15 +33,19 @@ impl Service {
         let now = self.clock.now();
         let id = cognate_crypto::ids::user_pool_id(&self.settings.region);
         let mut pool = config::new_pool(input, id.clone(), self.pool_arn(&id), now)?;
+        // The keys come with the pool, so that its first sign-ins (often many at once) do
+        // not each generate a pair. They are made first: a failure leaves no pool behind.
+        let keys = self.generate_signing_keys().await?;
         self.store
             .insert_pool(&PoolRecord {
-                id,
+                id: id.clone(),
                 name: pool.name.clone().unwrap_or_default(),
                 config: config::encode_pool(&pool),
                 created_at: now,
                 updated_at: now,
             })
             .await?;
+        self.store.add_signing_keys(&id, keys).await?;
         pool.estimated_number_of_users = Some(0);
         Ok(pool)
     }

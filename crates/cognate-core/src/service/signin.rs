@@ -394,7 +394,13 @@ impl Service {
                 .await
                 .map(SignInStep::Tokens),
             UserStatus::ResetRequired => Err(DomainError::PasswordResetRequired),
-            UserStatus::ForceChangePassword => self.new_password_challenge(sign_in, user).await,
+            UserStatus::ForceChangePassword => {
+                let set_at = user.password_set_at.unwrap_or(user.updated_at);
+                if self.clock.now() - set_at > sign_in.pool.temporary_password_validity_secs {
+                    return Err(DomainError::TemporaryPasswordExpired);
+                }
+                self.new_password_challenge(sign_in, user).await
+            }
             UserStatus::Unconfirmed => Err(DomainError::UserNotConfirmed),
             UserStatus::Archived
             | UserStatus::Compromised

@@ -43,7 +43,8 @@ impl Service {
 
     /// GlobalSignOut: the access token's user is signed out everywhere.
     pub async fn global_sign_out(&self, access_token: &str) -> DomainResult<()> {
-        let (pool, _, user) = self.token_user(access_token).await?;
+        let super::tokens::TokenUser { access, user } = self.token_user(access_token).await?;
+        let pool = access.pool;
         self.store
             .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
             .await?;

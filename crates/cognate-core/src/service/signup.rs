@@ -262,6 +262,8 @@ impl Service {
             srp_verifier: Some(verifier.verifier_hex),
             created_at: now,
             updated_at: now,
+            password_set_at: Some(now),
+            signed_out_at: None,
         };
         let message = match (&target, &issued) {
             (Some(target), Some((code, _))) => Some(CodeMessage {

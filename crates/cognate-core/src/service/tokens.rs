@@ -1,10 +1,11 @@
-//! Tokens: the pool's signing keys (two per pool, for ID and access tokens, created on first
-//! use and kept in the store so every instance signs and verifies with the same keys), the
+//! Tokens: the pool's signing keys (two per pool, for ID and access tokens, created with the
+//! pool and kept in the store so every instance signs and verifies with the same keys), the
 //! ID and access JWTs with AWS's claims, opaque refresh tokens stored as keyed digests, the
 //! JWKS, and access-token checks for the operations that take one.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use cognate_crypto::jwt::{self, PrivateKey, PublicKey, TokenError};
 use serde_json::{json, Map, Value};
@@ -23,13 +24,51 @@ const BOOLEAN_CLAIMS: &[&str] = &["email_verified", "phone_number_verified"];
 const RETIRED_KEY_VERIFIES_SECS: i64 = 86_400;
 /// Random bytes in a refresh token (it is opaque: clients never parse it).
 pub(super) const REFRESH_TOKEN_BYTES: usize = 48;
-/// Parsed private keys kept per thread at most this many before the cache starts afresh.
-const KEYS_PER_THREAD: usize = 256;
+/// Pools whose parsed keys a thread keeps at most before the cache starts afresh.
+const POOLS_PER_THREAD: usize = 256;
+/// How long an instance signs and verifies with the keys it read before reading them again:
+/// a rotation made elsewhere (another instance, the CLI) signs new tokens here within this
+/// time. A token naming a kid the cached keys lack makes the keys be read again at once.
+pub const KEYS_REREAD_SECS: i64 = 30;
 
 thread_local! {
-    /// Parsing a PKCS#8 RSA key costs far more than reading it; keys never change under a
-    /// kid, so a parsed key is reused for as long as the store lists its kid.
-    static PARSED_KEYS: RefCell<HashMap<String, PrivateKey>> = RefCell::new(HashMap::new());
+    /// A pool's parsed keys and when they were read (by the service clock). Reading and
+    /// parsing them (PKCS#8, the public halves) on every token would cost a store read and
+    /// far more CPU than the token itself.
+    static POOL_KEYS: RefCell<HashMap<String, (i64, Arc<PoolKeys>)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// A new pair of signing keys (ID and access), as stored. Slow (two RSA key generations):
+/// call it off the async threads.
+pub fn new_signing_keys(now: i64) -> Result<Vec<SigningKeyRecord>, cognate_crypto::CryptoError> {
+    [TokenUse::Id, TokenUse::Access]
+        .into_iter()
+        .map(|token_use| {
+            let key = PrivateKey::generate(uuid::Uuid::new_v4().to_string())?;
+            Ok(SigningKeyRecord {
+                kid: key.kid().to_string(),
+                token_use,
+                private_key: key.to_pkcs8_der()?,
+                created_at: now,
+                retired_at: None,
+            })
+        })
+        .collect()
+}
+
+/// A valid access token's claims, and the settings of the client it was issued to and of
+/// that client's pool.
+pub(super) struct VerifiedAccess {
+    pub client: Arc<ClientSettings>,
+    pub pool: Arc<PoolSettings>,
+    pub claims: Map<String, Value>,
+}
+
+/// A valid access token and the user it names.
+pub(super) struct TokenUser {
+    pub access: VerifiedAccess,
+    pub user: UserRecord,
 }
 
 /// What a successful sign-in or refresh answers (`AuthenticationResult`).
@@ -62,15 +101,42 @@ impl Service {
     /// The pool's JWKS entries (every key that still verifies).
     pub async fn jwks(&self, pool_id: &str) -> DomainResult<Vec<Value>> {
         self.pool_settings(pool_id).await?;
-        let keys = self.pool_keys(pool_id).await?;
+        let keys = self.pool_keys(pool_id, false).await?;
         Ok(keys.verifying.iter().map(|(_, k)| k.jwk()).collect())
     }
 
-    async fn pool_keys(&self, pool_id: &str) -> DomainResult<PoolKeys> {
+    /// The pool's keys: this thread's copy while it is fresh (unless `reread`), else read
+    /// from the store (creating them for a pool that has none: a pool made before keys came
+    /// with the pool, or rotated by a CLI that only retired them).
+    async fn pool_keys(&self, pool_id: &str, reread: bool) -> DomainResult<Arc<PoolKeys>> {
+        let now = self.clock.now();
+        if !reread {
+            let cached = POOL_KEYS.with_borrow(|cache| {
+                cache
+                    .get(pool_id)
+                    .filter(|(read_at, _)| (*read_at..*read_at + KEYS_REREAD_SECS).contains(&now))
+                    .map(|(_, keys)| keys.clone())
+            });
+            if let Some(keys) = cached {
+                return Ok(keys);
+            }
+        }
         let mut records = self.store.signing_keys(pool_id).await?;
         if !records.iter().any(|k| k.retired_at.is_none()) {
             records = self.create_signing_keys(pool_id).await?;
         }
+        let keys = Arc::new(self.parse_keys(&records)?);
+        POOL_KEYS.with_borrow_mut(|cache| {
+            if cache.len() >= POOLS_PER_THREAD {
+                cache.clear();
+            }
+            cache.insert(pool_id.to_string(), (now, keys.clone()));
+        });
+        Ok(keys)
+    }
+
+    fn parse_keys(&self, records: &[SigningKeyRecord]) -> DomainResult<PoolKeys> {
+        let stored = |e| DomainError::internal("stored signing key", e);
         let mut id = None;
         let mut access = None;
         let mut verifying = Vec::new();
@@ -82,7 +148,8 @@ impl Service {
                 .is_none_or(|at| now - at < RETIRED_KEY_VERIFIES_SECS)
         });
         for record in records {
-            let key = parsed_key(record)?;
+            let key = PrivateKey::from_pkcs8_der(record.kid.clone(), &record.private_key)
+                .map_err(stored)?;
             if record.retired_at.is_none() {
                 let slot = match record.token_use {
                     TokenUse::Id => &mut id,
@@ -93,7 +160,7 @@ impl Service {
                     *slot = Some(key.clone());
                 }
             }
-            verifying.push((record.token_use, key.public()));
+            verifying.push((record.token_use, key.public().map_err(stored)?));
         }
         match (id, access) {
             (Some(id), Some(access)) => Ok(PoolKeys {
@@ -111,26 +178,17 @@ impl Service {
     /// Generates the pool's two keys (off the async threads: RSA key generation takes a
     /// while) and stores them unless another instance stored its own first.
     async fn create_signing_keys(&self, pool_id: &str) -> DomainResult<Vec<SigningKeyRecord>> {
-        let now = self.clock.now();
-        let generated = tokio::task::spawn_blocking(move || {
-            [TokenUse::Id, TokenUse::Access].map(|token_use| {
-                let key = PrivateKey::generate(uuid::Uuid::new_v4().to_string())?;
-                Ok::<_, cognate_crypto::CryptoError>(SigningKeyRecord {
-                    kid: key.kid().to_string(),
-                    token_use,
-                    private_key: key.to_pkcs8_der()?,
-                    created_at: now,
-                    retired_at: None,
-                })
-            })
-        })
-        .await
-        .map_err(|e| DomainError::internal("generating signing keys", e))?;
-        let mut keys = Vec::new();
-        for key in generated {
-            keys.push(key.map_err(|e| DomainError::internal("generating signing keys", e))?);
-        }
+        let keys = self.generate_signing_keys().await?;
         Ok(self.store.add_signing_keys(pool_id, keys).await?)
+    }
+
+    /// `new_signing_keys` on a blocking thread.
+    pub(super) async fn generate_signing_keys(&self) -> DomainResult<Vec<SigningKeyRecord>> {
+        let now = self.clock.now();
+        tokio::task::spawn_blocking(move || new_signing_keys(now))
+            .await
+            .map_err(|e| DomainError::internal("generating signing keys", e))?
+            .map_err(|e| DomainError::internal("generating signing keys", e))
     }
 
     /// ID and access tokens for `user` (and a new refresh token when `refresh` is None:
@@ -143,7 +201,7 @@ impl Service {
         source: &str,
     ) -> DomainResult<AuthTokens> {
         let (pool, client) = (sign_in.pool, sign_in.client);
-        let keys = self.pool_keys(&pool.id).await?;
+        let keys = self.pool_keys(&pool.id, false).await?;
         let now = self.clock.now();
         let (auth_time, origin_jti) = match refresh {
             Some(r) => (r.auth_time, r.origin_jti.clone()),
@@ -228,9 +286,10 @@ impl Service {
                 Some(token)
             }
         };
+        let signing = |e| DomainError::internal("signing a token", e);
         Ok(AuthTokens {
-            access_token: keys.access.sign(&access),
-            id_token: keys.id.sign(&id),
+            access_token: keys.access.sign(&access).map_err(signing)?,
+            id_token: keys.id.sign(&id).map_err(signing)?,
             refresh_token,
             expires_in: client.access_token_validity_secs,
         })
@@ -241,43 +300,45 @@ impl Service {
         cognate_crypto::codes::digest(&self.code_key, "refresh_token", "", token)
     }
 
-    /// The claims of a valid access token of one of this server's pools, and that pool's
-    /// settings: signed by the pool's access key, issued by this server, unexpired.
-    pub(super) async fn verify_access_token(
-        &self,
-        token: &str,
-    ) -> DomainResult<(PoolSettings, Map<String, Value>)> {
+    /// The claims of a valid access token of one of this server's pools, with the issuing
+    /// client's and the pool's settings: signed by the pool's access key, issued by this
+    /// server to a client that still exists, unexpired, not revoked.
+    pub(super) async fn verify_access_token(&self, token: &str) -> DomainResult<VerifiedAccess> {
         let kid = jwt::key_id(token).map_err(|_| DomainError::InvalidAccessToken)?;
         let claims = unverified_claims(token).ok_or(DomainError::InvalidAccessToken)?;
-        // The issuer names the pool; the signature check below is what makes it true.
-        let pool_id = claims
-            .get("iss")
+        // The client names the pool (its settings are cached per revision, the pool's with
+        // them); the signature check below is what makes the claim true.
+        let client_id = claims
+            .get("client_id")
             .and_then(Value::as_str)
-            .and_then(|iss| iss.rsplit('/').next())
-            .filter(|id| !id.is_empty())
-            .ok_or(DomainError::InvalidAccessToken)?
-            .to_string();
-        let pool = match self.pool_settings(&pool_id).await {
-            Ok(pool) => pool,
-            Err(DomainError::PoolNotFound { .. }) => return Err(DomainError::InvalidAccessToken),
+            .ok_or(DomainError::InvalidAccessToken)?;
+        let (client, pool) = match self.client_context(client_id).await {
+            Ok(context) => context,
+            Err(DomainError::ClientNotFound { .. }) => return Err(DomainError::InvalidAccessToken),
             Err(e) => return Err(e),
         };
-        let keys = self.pool_keys(&pool_id).await?;
-        let key = keys
-            .verifying
-            .iter()
-            .find(|(token_use, k)| *token_use == TokenUse::Access && k.kid() == kid)
-            .map(|(_, k)| k)
-            .ok_or(DomainError::InvalidAccessToken)?;
-        let claims = jwt::verify(token, key).map_err(|e| match e {
+        let find = |keys: &PoolKeys| {
+            keys.verifying
+                .iter()
+                .find(|(token_use, k)| *token_use == TokenUse::Access && k.kid() == kid)
+                .map(|(_, k)| k.clone())
+        };
+        let key = match find(&*self.pool_keys(&pool.id, false).await?) {
+            Some(key) => key,
+            // Keys rotated since this thread read them (or a forged kid).
+            None => find(&*self.pool_keys(&pool.id, true).await?)
+                .ok_or(DomainError::InvalidAccessToken)?,
+        };
+        let claims = jwt::verify(token, &key).map_err(|e| match e {
             TokenError::Malformed
             | TokenError::Algorithm
             | TokenError::UnknownKey
             | TokenError::Signature => DomainError::InvalidAccessToken,
         })?;
         let claim = |name: &str| claims.get(name).and_then(Value::as_str);
-        if claim("iss") != Some(self.issuer(&pool_id).as_str())
+        if claim("iss") != Some(self.issuer(&pool.id).as_str())
             || claim("token_use") != Some("access")
+            || claim("client_id") != Some(client.client_id.as_str())
         {
             return Err(DomainError::InvalidAccessToken);
         }
@@ -293,7 +354,11 @@ impl Service {
                 return Err(DomainError::AccessTokenRevoked);
             }
         }
-        Ok((pool, claims))
+        Ok(VerifiedAccess {
+            client,
+            pool,
+            claims,
+        })
     }
 
     /// GetUser: the user an access token was issued to, with the attributes the issuing
@@ -302,18 +367,8 @@ impl Service {
         &self,
         access_token: &str,
     ) -> DomainResult<(UserRecord, Vec<(String, String)>)> {
-        let (pool, claims, user) = self.token_user(access_token).await?;
-        let client_id = claims
-            .get("client_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let (client, client_pool) = self
-            .client_context(client_id)
-            .await
-            .map_err(|_| DomainError::InvalidAccessToken)?;
-        if client_pool.id != pool.id {
-            return Err(DomainError::InvalidAccessToken);
-        }
+        let TokenUser { access, user } = self.token_user(access_token).await?;
+        let client = access.client;
         let mut attributes = vec![("sub".to_string(), user.sub.clone())];
         attributes.extend(
             readable_attributes(&client, &user.attributes)
@@ -364,19 +419,4 @@ fn readable_attributes(
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
-}
-
-fn parsed_key(record: &SigningKeyRecord) -> DomainResult<PrivateKey> {
-    if let Some(key) = PARSED_KEYS.with_borrow(|cache| cache.get(&record.kid).cloned()) {
-        return Ok(key);
-    }
-    let key = PrivateKey::from_pkcs8_der(record.kid.clone(), &record.private_key)
-        .map_err(|e| DomainError::internal("stored signing key", e))?;
-    PARSED_KEYS.with_borrow_mut(|cache| {
-        if cache.len() >= KEYS_PER_THREAD {
-            cache.clear();
-        }
-        cache.insert(record.kid.clone(), key.clone());
-    });
-    Ok(key)
 }

@@ -1,0 +1,6 @@
+-- When the user's current password was set (a temporary password expires after the pool's
+-- TemporaryPasswordValidityDays), and when the user was last signed out everywhere (access
+-- tokens issued before it are refused, also those that carry no origin_jti).
+-- (No semicolons in comments: the migration runner splits statements on them.)
+ALTER TABLE users ADD COLUMN password_set_at BIGINT;
+ALTER TABLE users ADD COLUMN signed_out_at BIGINT;
