@@ -54,7 +54,6 @@ impl Service {
         self.run_pre_authentication(sign_in, user.as_ref(), username)
             .await?;
         cognate_crypto::srp::check_client_a(srp_a).map_err(|_| DomainError::InvalidSrpA)?;
-        let pool_name = cognate_crypto::srp::pool_name(&pool.id).to_string();
         let (name_key, user_id_for_srp, salt, verifier, simulated) = match &user {
             Some(u) => {
                 if !u.enabled {
@@ -72,11 +71,11 @@ impl Service {
                         None,
                     ),
                     // A user without an SRP verifier (none was set) cannot prove a password.
-                    _ => self.simulated(pool, &pool_name, &u.username_key),
+                    _ => self.simulated(pool, &u.username_key),
                 }
             }
             None if client.hides_user_existence() => {
-                self.simulated(pool, &pool_name, &pool.username_key(username))
+                self.simulated(pool, &pool.username_key(username))
             }
             None => return Err(DomainError::UserNotFound),
         };
@@ -124,7 +123,6 @@ impl Service {
     fn simulated(
         &self,
         pool: &PoolSettings,
-        pool_name: &str,
         name_key: &str,
     ) -> (String, String, String, String, Option<String>) {
         let seed =
@@ -132,7 +130,7 @@ impl Service {
         let mut id = [0u8; 16];
         id.copy_from_slice(&seed[..16]);
         let user_id = uuid::Builder::from_random_bytes(id).into_uuid().to_string();
-        let verifier = cognate_crypto::srp::simulated_verifier(pool_name, &user_id, &seed[16..]);
+        let verifier = cognate_crypto::srp::simulated_verifier(&seed[16..]);
         (
             name_key.to_string(),
             user_id,

@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use num_bigint::BigUint;
-use num_traits::Zero;
+use num_traits::{One, Zero};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -331,16 +331,21 @@ pub fn ephemeral_from_hex(hex: &str) -> Result<BigUint, CryptoError> {
 
 /// A salt and verifier for a user who does not exist, so that a client hiding existence can
 /// answer a PASSWORD_VERIFIER challenge for any name (the salt is the caller's, stable per
-/// name; the verifier is for a random password, so no proof ever matches).
-pub fn simulated_verifier(pool_name: &str, user_id_for_srp: &str, salt: &[u8]) -> Verifier {
-    let mut password = [0u8; 32];
-    OsRng.fill_bytes(&mut password);
-    compute_verifier_with_salt(
-        pool_name,
-        user_id_for_srp,
-        &hex::encode(password),
-        &BigUint::from_bytes_be(salt),
-    )
+/// name). The verifier is a random number below N rather than `g^x` of a random password:
+/// no proof matches either way (nobody knows its discrete logarithm), and skipping that
+/// exponentiation keeps step one as costly for a missing user as for a real one, whose
+/// verifier is stored.
+pub fn simulated_verifier(salt: &[u8]) -> Verifier {
+    let mut bytes = [0u8; N_BYTES.len()];
+    OsRng.fill_bytes(&mut bytes);
+    let mut v = BigUint::from_bytes_be(&bytes) % &*N;
+    if v.is_zero() {
+        v = BigUint::one();
+    }
+    Verifier {
+        salt_hex: pad_hex(&BigUint::from_bytes_be(salt)),
+        verifier_hex: pad_hex(&v),
+    }
 }
 
 fn parse_client_a(srp_a_hex: &str) -> Result<BigUint, CryptoError> {

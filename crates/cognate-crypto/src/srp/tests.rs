@@ -534,3 +534,17 @@ fn fixed_base_powers_of_g_agree_with_modpow() {
         assert_eq!(super::g_pow(e), G.modpow(e, &N), "exponent {e:x}");
     }
 }
+
+#[test]
+fn a_simulated_verifier_is_usable_random_and_keeps_the_salt() {
+    let salt = [7u8; 16];
+    let one = simulated_verifier(&salt);
+    let two = simulated_verifier(&salt);
+    assert_eq!(one.salt_hex, two.salt_hex, "the salt is the caller's");
+    assert_eq!(one.salt_hex, pad_hex(&BigUint::from_bytes_be(&salt)));
+    assert_ne!(one.verifier_hex, two.verifier_hex);
+    let v = int(&one.verifier_hex);
+    assert!(!v.is_zero() && v < *N);
+    // The server can run a challenge on it like on a stored verifier.
+    server_ephemeral(&one.verifier_hex, None).unwrap();
+}
