@@ -423,6 +423,16 @@ pub struct ClaimChanges {
     pub suppress: Vec<String>,
 }
 
+/// `groupOverrideDetails`: the groups (`cognito:groups` in both tokens) and IAM roles
+/// (`cognito:roles`, `cognito:preferred_role` in the ID token) the tokens carry instead of
+/// the user's own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupOverride {
+    pub groups: Vec<String>,
+    pub iam_roles: Vec<String>,
+    pub preferred_role: Option<String>,
+}
+
 /// A PreTokenGeneration function's answer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenOverrides {
@@ -430,6 +440,8 @@ pub struct TokenOverrides {
     pub access: ClaimChanges,
     pub scopes_to_add: Vec<String>,
     pub scopes_to_suppress: Vec<String>,
+    /// None: the function named no `groupOverrideDetails`.
+    pub groups: Option<GroupOverride>,
 }
 
 /// Reads a PreTokenGeneration answer of event version `version`. Version 1 changes the ID
@@ -445,12 +457,14 @@ pub fn parse_pre_token_generation(
     if version == 1 {
         if let Some(details) = object_member(&r, "claimsOverrideDetails")? {
             out.id = claim_changes(&details, true, PROTECTED_CLAIMS)?;
+            out.groups = group_override(&details)?;
         }
         return Ok(out);
     }
     let Some(details) = object_member(&r, "claimsAndScopeOverrideDetails")? else {
         return Ok(out);
     };
+    out.groups = group_override(&details)?;
     if let Some(id) = object_member(&details, "idTokenGeneration")? {
         out.id = claim_changes(&id, false, PROTECTED_CLAIMS)?;
     }
@@ -465,6 +479,22 @@ pub fn parse_pre_token_generation(
         out.scopes_to_suppress = string_list(&access, "scopesToSuppress")?;
     }
     Ok(out)
+}
+
+fn group_override(details: &Map<String, Value>) -> Result<Option<GroupOverride>, TriggerError> {
+    let Some(g) = object_member(details, "groupOverrideDetails")? else {
+        return Ok(None);
+    };
+    let preferred_role = match g.get("preferredRole") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(role)) => Some(role.clone()),
+        Some(_) => return Err(TriggerError::InvalidResponse),
+    };
+    Ok(Some(GroupOverride {
+        groups: string_list(&g, "groupsToOverride")?,
+        iam_roles: string_list(&g, "iamRolesToOverride")?,
+        preferred_role,
+    }))
 }
 
 fn object_member(
@@ -761,4 +791,62 @@ pub fn verify_auth_challenge_response(
 pub fn parse_verify_auth_challenge_response(output: &Value) -> Result<bool, TriggerError> {
     check_envelope(output)?;
     flag(&response_of(output)?, "answerCorrect")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(version: u8, details: Value) -> Result<TokenOverrides, TriggerError> {
+        let member = if version == 1 {
+            "claimsOverrideDetails"
+        } else {
+            "claimsAndScopeOverrideDetails"
+        };
+        parse_pre_token_generation(version, &json!({"response": {member: details}}))
+    }
+
+    #[test]
+    fn group_overrides_are_read_in_every_version() {
+        for version in [1, 2, 3] {
+            let out = answer(
+                version,
+                json!({"groupOverrideDetails": {
+                    "groupsToOverride": ["a", "b"],
+                    "iamRolesToOverride": ["arn:r"],
+                    "preferredRole": "arn:r"
+                }}),
+            )
+            .unwrap();
+            assert_eq!(
+                out.groups,
+                Some(GroupOverride {
+                    groups: vec!["a".into(), "b".into()],
+                    iam_roles: vec!["arn:r".into()],
+                    preferred_role: Some("arn:r".into()),
+                })
+            );
+            // Named but empty: the tokens carry no groups; not named: nothing changes.
+            let empty = answer(version, json!({"groupOverrideDetails": {}})).unwrap();
+            assert_eq!(empty.groups, Some(GroupOverride::default()));
+            assert_eq!(answer(version, json!({})).unwrap().groups, None);
+        }
+    }
+
+    #[test]
+    fn malformed_group_overrides_are_invalid_answers() {
+        for bad in [
+            json!({"groupOverrideDetails": ["a"]}),
+            json!({"groupOverrideDetails": {"groupsToOverride": "a"}}),
+            json!({"groupOverrideDetails": {"groupsToOverride": [1]}}),
+            json!({"groupOverrideDetails": {"preferredRole": 7}}),
+        ] {
+            assert_eq!(
+                answer(2, bad.clone()),
+                Err(TriggerError::InvalidResponse),
+                "{bad}"
+            );
+        }
+    }
 }

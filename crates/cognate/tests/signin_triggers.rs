@@ -155,7 +155,12 @@ async fn pre_token_generation_v1_changes_the_id_token() {
     lambda.script(PRE_TOKEN, |_| {
         Reply::echo_with(json!({"claimsOverrideDetails": {
             "claimsToAddOrOverride": {"tenant": "acme", "email": "hidden@example.com"},
-            "claimsToSuppress": ["email_verified"]
+            "claimsToSuppress": ["email_verified"],
+            "groupOverrideDetails": {
+                "groupsToOverride": ["admins", "staff"],
+                "iamRolesToOverride": ["arn:aws:iam::123456789012:role/admin"],
+                "preferredRole": "arn:aws:iam::123456789012:role/admin"
+            }
         }}))
     });
     let server = lambda_server(&lambda).await;
@@ -175,6 +180,18 @@ async fn pre_token_generation_v1_changes_the_id_token() {
         access.get("tenant").is_none(),
         "version 1 changes the ID token only"
     );
+    // ...except for the groups, which both tokens carry; the roles are the ID token's.
+    assert_eq!(id["cognito:groups"], json!(["admins", "staff"]));
+    assert_eq!(access["cognito:groups"], json!(["admins", "staff"]));
+    assert_eq!(
+        id["cognito:roles"],
+        json!(["arn:aws:iam::123456789012:role/admin"])
+    );
+    assert_eq!(
+        id["cognito:preferred_role"],
+        "arn:aws:iam::123456789012:role/admin"
+    );
+    assert!(access.get("cognito:roles").is_none());
     let events = lambda.events(PRE_TOKEN);
     assert_eq!(events[0]["version"], "1");
     assert_eq!(events[0]["triggerSource"], "TokenGeneration_Authentication");
@@ -220,7 +237,8 @@ async fn pre_token_generation_v2_changes_both_tokens_and_scopes() {
                 "claimsToAddOrOverride": {"tier": 3},
                 "scopesToAdd": ["orders/read"],
                 "scopesToSuppress": ["aws.cognito.signin.user.admin"]
-            }
+            },
+            "groupOverrideDetails": {"groupsToOverride": ["readers"], "preferredRole": null}
         }}))
     });
     let server = lambda_server(&lambda).await;
@@ -242,6 +260,9 @@ async fn pre_token_generation_v2_changes_both_tokens_and_scopes() {
     let access = claims(result.access_token().unwrap());
     assert_eq!(access["tier"], 3);
     assert_eq!(access["scope"], "orders/read");
+    assert_eq!(id["cognito:groups"], json!(["readers"]));
+    assert_eq!(access["cognito:groups"], json!(["readers"]));
+    assert!(id.get("cognito:roles").is_none() && id.get("cognito:preferred_role").is_none());
     let event = &lambda.events(PRE_TOKEN)[0];
     assert_eq!(event["version"], "2");
     assert_eq!(

@@ -255,6 +255,9 @@ impl Service {
             .await?;
         apply_claim_changes(&mut id, &overrides.id);
         apply_claim_changes(&mut access, &overrides.access);
+        if let Some(groups) = &overrides.groups {
+            apply_group_override(&mut id, &mut access, groups);
+        }
         if !overrides.scopes_to_add.is_empty() || !overrides.scopes_to_suppress.is_empty() {
             let mut scopes = vec![ADMIN_SCOPE.to_string()];
             for scope in &overrides.scopes_to_add {
@@ -386,6 +389,32 @@ fn apply_claim_changes(claims: &mut Map<String, Value>, changes: &crate::events:
     }
     for name in &changes.suppress {
         claims.remove(name);
+    }
+}
+
+/// The groups in both tokens and the roles in the ID token, as the function named them (an
+/// empty list or null removes the claim). Users have no groups of their own yet, so without
+/// an override the tokens carry none.
+fn apply_group_override(
+    id: &mut Map<String, Value>,
+    access: &mut Map<String, Value>,
+    groups: &crate::events::GroupOverride,
+) {
+    for claims in [&mut *id, &mut *access] {
+        set_or_remove(claims, "cognito:groups", &groups.groups);
+    }
+    set_or_remove(id, "cognito:roles", &groups.iam_roles);
+    match &groups.preferred_role {
+        Some(role) => id.insert("cognito:preferred_role".into(), json!(role)),
+        None => id.remove("cognito:preferred_role"),
+    };
+}
+
+fn set_or_remove(claims: &mut Map<String, Value>, name: &str, values: &[String]) {
+    if values.is_empty() {
+        claims.remove(name);
+    } else {
+        claims.insert(name.into(), json!(values));
     }
 }
 
