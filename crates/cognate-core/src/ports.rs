@@ -165,6 +165,12 @@ pub trait Directory: Send + Sync {
     ) -> StoreResult<SignInFailures>;
     /// Starts the count afresh (a correct password).
     async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> StoreResult<()>;
+    /// Deletes what no rule reads any more (`rules::sessions::sweep_cutoffs`), at most
+    /// `batch` rows of each table: challenge sessions that expired before
+    /// `cutoffs.sessions_expired_before`, refresh tokens that expired before
+    /// `cutoffs.refresh_expired_before`, failure counts last touched before
+    /// `cutoffs.failures_before`. Returns how many rows of each it deleted.
+    async fn delete_expired(&self, cutoffs: SweepCutoffs, batch: i64) -> StoreResult<Swept>;
 
     async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// Messages oldest first, optionally of one pool and/or username.

@@ -356,6 +356,28 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<i64>,
 }
 
+/// Until when rows are still read (`rules::sessions::sweep_cutoffs`); older ones go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepCutoffs {
+    pub sessions_expired_before: i64,
+    pub refresh_expired_before: i64,
+    pub failures_before: i64,
+}
+
+/// Rows a sweep deleted, per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub auth_sessions: u64,
+    pub refresh_tokens: u64,
+    pub sign_in_failures: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.auth_sessions + self.refresh_tokens + self.sign_in_failures
+    }
+}
+
 /// A challenge between the two calls of a sign-in, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthSessionRecord {

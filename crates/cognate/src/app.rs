@@ -143,8 +143,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await
     .context("starting the service")?;
+    let service = Arc::new(service);
     let state = Arc::new(AppState::new(
-        Arc::new(service),
+        service.clone(),
         args.max_body_bytes,
         args.test_clock.then_some(clock),
     ));
@@ -159,12 +160,38 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sms = if sms { "provider" } else { "outbox" },
         "cognate is ready"
     );
+    if args.sweep_interval_secs > 0 {
+        tokio::spawn(sweep_forever(
+            service.clone(),
+            std::time::Duration::from_secs(args.sweep_interval_secs),
+        ));
+    }
     let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     store.close().await;
     Ok(())
+}
+
+/// Runs the sweep every `interval` (the first one an interval after start). A failed sweep is
+/// logged and tried again at the next interval.
+async fn sweep_forever(service: Arc<Service>, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match service.sweep_expired().await {
+            Ok(swept) if swept.total() > 0 => tracing::info!(
+                auth_sessions = swept.auth_sessions,
+                refresh_tokens = swept.refresh_tokens,
+                sign_in_failures = swept.sign_in_failures,
+                "swept expired sign-in rows"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -200,6 +200,10 @@ pub struct ServeArgs {
     /// ResendConfirmationCode calls allowed per user per hour (AWS: 5).
     #[arg(long, env = "COGNATE_RESEND_PER_HOUR", default_value_t = 5)]
     pub resend_per_hour: i64,
+    /// Seconds between sweeps that delete expired challenge sessions, refresh tokens and
+    /// stale failure counts (0: never).
+    #[arg(long, env = "COGNATE_SWEEP_INTERVAL_SECS", default_value_t = 600)]
+    pub sweep_interval_secs: u64,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "COGNATE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,

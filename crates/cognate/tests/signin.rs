@@ -1506,3 +1506,49 @@ async fn a_global_sign_out_refuses_access_tokens_of_clients_without_revocation()
     let after = sign_in().await;
     c.get_user().access_token(&after).send().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_sweep_forgets_refresh_tokens_a_day_after_they_expire() {
+    let server = Server::builder()
+        .arg("--sweep-interval-secs")
+        .arg("1")
+        .start()
+        .await;
+    let c = server.client();
+    let p = pool_with_ann(&server, "sweep").await;
+    let refresh_token = password_auth(&c, &p, "ann", PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .unwrap()
+        .to_string();
+    let refresh = || {
+        c.initiate_auth()
+            .client_id(&p.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", &refresh_token)
+            .send()
+    };
+    // Expired (the default validity is 30 days), and still known for a day.
+    server.advance_clock(30 * 86_400).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        err_of(refresh().await).1,
+        "Refresh Token has expired",
+        "an expired token is kept while access tokens minted from it may live"
+    );
+    // A day later the next sweep deletes it: it is then unknown.
+    server.advance_clock(86_400).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, message) = err_of(refresh().await);
+        if message == "Invalid Refresh Token." {
+            break;
+        }
+        assert_eq!(message, "Refresh Token has expired");
+        assert!(std::time::Instant::now() < deadline, "no sweep ran");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -594,6 +594,87 @@ async fn suite(store: Store) {
     );
 }
 
+/// The sweep deletes expired sign-in rows in batches, and nothing younger than its cutoffs.
+async fn sweep_suite(store: &Store) {
+    let p = format!(
+        "us-east-1_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..9]
+    );
+    store.insert_pool(&pool(&p)).await.unwrap();
+    store
+        .create_user(new_user(user(&p, "sam"), vec![], None))
+        .await
+        .unwrap();
+    for (i, expires_at) in [100, 200, 300].into_iter().enumerate() {
+        store
+            .insert_auth_session(AuthSessionRecord {
+                digest: vec![1, i as u8],
+                pool_id: p.clone(),
+                client_id: "c".into(),
+                name_key: "sam".into(),
+                challenge: "PASSWORD_VERIFIER".into(),
+                state: "{}".into(),
+                created_at: 0,
+                expires_at,
+                used_at: None,
+            })
+            .await
+            .unwrap();
+        store
+            .insert_refresh_token(RefreshTokenRecord {
+                digest: vec![2, i as u8],
+                pool_id: p.clone(),
+                username_key: "sam".into(),
+                client_id: "c".into(),
+                origin_jti: format!("o{i}"),
+                auth_time: 0,
+                issued_at: 0,
+                expires_at,
+                revoked_at: None,
+            })
+            .await
+            .unwrap();
+        store
+            .record_sign_in_failure(&p, &format!("name{i}"), expires_at)
+            .await
+            .unwrap();
+    }
+    let cutoffs = SweepCutoffs {
+        sessions_expired_before: 250,
+        refresh_expired_before: 150,
+        failures_before: 301,
+    };
+    // Batches of one: the first call takes one row of each table that has one to take.
+    let first = store.delete_expired(cutoffs, 1).await.unwrap();
+    assert_eq!(
+        first,
+        Swept {
+            auth_sessions: 1,
+            refresh_tokens: 1,
+            sign_in_failures: 1
+        }
+    );
+    let rest = store.delete_expired(cutoffs, 10).await.unwrap();
+    assert_eq!(
+        rest,
+        Swept {
+            auth_sessions: 1,
+            refresh_tokens: 0,
+            sign_in_failures: 2
+        }
+    );
+    assert_eq!(store.delete_expired(cutoffs, 10).await.unwrap().total(), 0);
+    // What is left is what the cutoffs keep.
+    assert!(matches!(
+        store.take_auth_session(&[1, 2], 0).await.unwrap(),
+        SessionTake::Taken(_)
+    ));
+    assert!(store.refresh_token(&[2, 1]).await.unwrap().is_some());
+    assert!(store.refresh_token(&[2, 0]).await.unwrap().is_none());
+    assert!(store.sign_in_failures(&p, "name2").await.unwrap().is_none());
+    assert!(store.delete_pool(&p).await.unwrap());
+}
+
 #[tokio::test]
 async fn sqlite_conforms() {
     let dir = tempfile::tempdir().unwrap();
@@ -602,6 +683,7 @@ async fn sqlite_conforms() {
         .unwrap();
     assert_eq!(store.backend(), Backend::Sqlite);
     suite(store.clone()).await;
+    sweep_suite(&store).await;
     store.close().await;
 }
 
@@ -615,6 +697,7 @@ async fn postgres_conforms() {
         .unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
     suite(store.clone()).await;
+    sweep_suite(&store).await;
     store.close().await;
     db.drop_database().await;
 }

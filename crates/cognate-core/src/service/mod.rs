@@ -9,6 +9,7 @@ mod choice;
 mod custom;
 mod hashing;
 mod hooks;
+mod housekeeping;
 mod messaging;
 mod migration;
 mod newpassword;
