@@ -111,6 +111,47 @@ impl PasswordHasher {
 
     /// True if `password` matches `phc`. The algorithm variant and cost are taken from the PHC
     /// string, not from this hasher. Malformed or non-Argon2 strings give `false`.
+    /// [`verify`](Self::verify) in a caller-owned work area (see
+    /// [`hash_with`](Self::hash_with)): a sign-in's check then neither allocates nor clears
+    /// Argon2's whole memory. The stored hash's own parameters, salt and length are used; the
+    /// comparison is constant-time.
+    pub fn verify_with(&self, password: &str, phc: &str, work: &mut HashWorkArea) -> bool {
+        use subtle::ConstantTimeEq;
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(v)) => v,
+            Some(Err(_)) => return false,
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt_raw) = salt.decode_b64(&mut salt_bytes) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        if work.blocks.len() != blocks {
+            work.blocks = vec![Block::default(); blocks];
+        }
+        let mut out = vec![0u8; expected.len()];
+        let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_raw,
+            &mut out,
+            &mut work.blocks,
+        );
+        hashed.is_ok() && bool::from(out.ct_eq(expected.as_bytes()))
+    }
+
     pub fn verify(&self, password: &str, phc: &str) -> bool {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
@@ -142,6 +183,32 @@ mod work_area_tests {
         assert!(a.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{a}");
         assert_ne!(a, b, "fresh salt each time");
         assert!(hasher.verify("Passw0rd!", &a));
+        // Verifying in the work area agrees with the plain check, for these parameters and
+        // for a hash made with others (the stored parameters count, not the hasher's).
+        assert!(hasher.verify_with("Passw0rd!", &a, &mut work));
+        assert!(!hasher.verify_with("Passw0rd?", &a, &mut work));
+        let other = PasswordHasher::new(Argon2Params {
+            memory_kib: 2048,
+            iterations: 2,
+            parallelism: 2,
+        })
+        .unwrap()
+        .hash("Passw0rd!")
+        .unwrap();
+        assert!(hasher.verify_with("Passw0rd!", &other, &mut work));
+        assert!(!hasher.verify_with("passw0rd!", &other, &mut work));
+        assert!(
+            hasher.verify_with("Passw0rd!", &a, &mut work),
+            "after a resize"
+        );
+        for bad in [
+            "",
+            "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ",
+            "$md5$x",
+            &a[..a.len() - 4],
+        ] {
+            assert!(!hasher.verify_with("Passw0rd!", bad, &mut work), "{bad}");
+        }
         assert!(hasher.verify("Passw0rd!", &b));
         assert!(!hasher.verify("passw0rd!", &b));
     }

@@ -72,7 +72,7 @@ impl HashWorkers {
                                 phc,
                                 reply,
                             } => {
-                                let _ = reply.send(hasher.verify(&password, &phc));
+                                let _ = reply.send(hasher.verify_with(&password, &phc, &mut work));
                             }
                         }
                     }
