@@ -775,34 +775,35 @@ impl Directory for Store {
     async fn delete_expired(&self, cutoffs: SweepCutoffs, batch: i64) -> Result<Swept> {
         // Each table in its own short statement, at most `batch` rows, so that a sweep never
         // holds the SQLite writer (or PostgreSQL row locks) for long.
-        let auth_sessions = self
-            .db
-            .execute(
-                "DELETE FROM auth_sessions WHERE digest IN \
-                 (SELECT digest FROM auth_sessions WHERE expires_at < $1 LIMIT $2)",
-                params![cutoffs.sessions_expired_before, batch],
-            )
-            .await?;
-        let refresh_tokens = self
-            .db
-            .execute(
-                "DELETE FROM refresh_tokens WHERE digest IN \
-                 (SELECT digest FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
-                params![cutoffs.refresh_expired_before, batch],
-            )
-            .await?;
-        let sign_in_failures = self
-            .db
-            .execute(
-                "DELETE FROM sign_in_failures WHERE (pool_id, name_key) IN \
-                 (SELECT pool_id, name_key FROM sign_in_failures WHERE last_failure_at < $1 LIMIT $2)",
-                params![cutoffs.failures_before, batch],
-            )
-            .await?;
+        let delete = |table: &str, key: &str, time: &str, cutoff: i64| {
+            let sql = format!(
+                "DELETE FROM {table} WHERE ({key}) IN \
+                 (SELECT {key} FROM {table} WHERE {time} < $1 LIMIT $2)"
+            );
+            async move { self.db.execute(&sql, params![cutoff, batch]).await }
+        };
         Ok(Swept {
-            auth_sessions,
-            refresh_tokens,
-            sign_in_failures,
+            auth_sessions: delete(
+                "auth_sessions",
+                "digest",
+                "expires_at",
+                cutoffs.sessions_expired_before,
+            )
+            .await?,
+            refresh_tokens: delete(
+                "refresh_tokens",
+                "digest",
+                "expires_at",
+                cutoffs.refresh_expired_before,
+            )
+            .await?,
+            sign_in_failures: delete(
+                "sign_in_failures",
+                "pool_id, name_key",
+                "last_failure_at",
+                cutoffs.failures_before,
+            )
+            .await?,
         })
     }
 

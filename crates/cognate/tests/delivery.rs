@@ -23,7 +23,6 @@ use cognate_delivery::test_support::{
     closed_port, python_with_aiosmtpd, BlackHole, FakeAws, FakeMode, SmtpSink, SmtpSinkOptions,
     SunkMail, WebhookReceiver,
 };
-use cognate_store::{Store, StoreOptions};
 use common::*;
 
 const SERVER_FROM: &str = "Cognate Test <no-reply@cognate.test>";
@@ -82,15 +81,7 @@ async fn confirm(c: &cip::Client, p: &Pool, username: &str, code: &str) {
 
 /// The message rows the server stored for a user (read from its database).
 async fn stored_messages(server: &Server, pool: &str, username: &str) -> Vec<MessageRecord> {
-    let store = Store::open(
-        &server.store_url(),
-        &StoreOptions {
-            max_connections: 1,
-            migrate: false,
-        },
-    )
-    .await
-    .unwrap();
+    let store = server.open_store().await;
     let rows = store
         .list_messages(Some(pool), Some(username), 100)
         .await

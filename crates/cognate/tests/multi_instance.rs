@@ -333,15 +333,7 @@ async fn kill_under_load(mut server: Server, store_url: String) {
         );
     }
     // No half-created user: every stored user has its hash, SRP verifier and (unconfirmed) a live code.
-    let store = cognate_store::Store::open(
-        &store_url,
-        &cognate_store::StoreOptions {
-            max_connections: 1,
-            migrate: false,
-        },
-    )
-    .await
-    .unwrap();
+    let store = open_store_at(&store_url).await;
     let users = store
         .list_users(&pool_id, None, None, 100_000)
         .await

@@ -1188,15 +1188,7 @@ async fn a_new_pool_has_its_signing_keys_before_any_token_and_rotation_needs_a_p
     let server = Server::start().await;
     let c = server.client();
     let p = pool_with_ann(&server, "keys").await;
-    let store = cognate_store::Store::open(
-        &server.store_url(),
-        &cognate_store::StoreOptions {
-            max_connections: 1,
-            migrate: false,
-        },
-    )
-    .await
-    .unwrap();
+    let store = server.open_store().await;
     let keys = store.signing_keys(&p.id).await.unwrap();
     store.close().await;
     let mut uses: Vec<&str> = keys.iter().map(|k| k.token_use.as_str()).collect();

@@ -1002,15 +1002,7 @@ async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
         .await
         .unwrap();
 
-    let store = cognate_store::Store::open(
-        &server.store_url(),
-        &cognate_store::StoreOptions {
-            max_connections: 1,
-            migrate: false,
-        },
-    )
-    .await
-    .unwrap();
+    let store = server.open_store().await;
     let events = store.user_events(&p.id, "ctx").await.unwrap();
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].event_type, "SignUp");

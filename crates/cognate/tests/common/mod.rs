@@ -21,6 +21,19 @@ pub struct Server {
     pub database_url: Option<String>,
 }
 
+/// A database a server uses, opened beside it with one connection and no migrations.
+pub async fn open_store_at(url: &str) -> cognate_store::Store {
+    cognate_store::Store::open(
+        url,
+        &cognate_store::StoreOptions {
+            max_connections: 1,
+            migrate: false,
+        },
+    )
+    .await
+    .expect("open the server's store")
+}
+
 /// The port a server launched with `--listen 127.0.0.1:0` bound, read from its ready line
 /// (`cognate is ready listen=127.0.0.1:PORT …`, possibly with ANSI styling around the field).
 async fn bound_port(child: &mut Child, log_path: &std::path::Path) -> u16 {
@@ -199,6 +212,12 @@ impl Server {
         self.database_url
             .clone()
             .unwrap_or_else(|| self.sqlite_url())
+    }
+
+    /// The server's database, opened beside it (no migrations), for tests that read what
+    /// was stored.
+    pub async fn open_store(&self) -> cognate_store::Store {
+        open_store_at(&self.store_url()).await
     }
 
     pub fn sqlite_url(&self) -> String {
