@@ -378,6 +378,25 @@ def test_admin_user_global_sign_out(idp, server, unique):
     assert_live(idp, client_id, sign_in(idp, client_id, name), name)
 
 
+def test_global_sign_out_without_token_revocation(idp, server, unique):
+    """Tokens of a client with EnableTokenRevocation off carry no origin_jti; a global
+    sign-out still refuses the access tokens issued before it."""
+    name = unique("gsn")
+    pool, _ = pool_with_user(idp, server, name)
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="no-revocation", ExplicitAuthFlows=PASSWORD_FLOWS,
+        EnableTokenRevocation=False)["UserPoolClient"]["ClientId"]
+    tokens = sign_in(idp, client_id, name)
+    idp.get_user(AccessToken=tokens["AccessToken"])
+    advance_clock(server, 1)
+    idp.admin_user_global_sign_out(UserPoolId=pool, Username=name)
+    with pytest.raises(ClientError) as e:
+        idp.get_user(AccessToken=tokens["AccessToken"])
+    assert error(e) == ("NotAuthorizedException", "Access Token has been revoked")
+    after = sign_in(idp, client_id, name)
+    assert idp.get_user(AccessToken=after["AccessToken"])["Username"] == name
+
+
 # ------------------------------------------------------------------ GetTokensFromRefreshToken
 
 
@@ -531,6 +550,23 @@ def test_new_password_required_refuses_non_mutable_attributes(idp, server, uniqu
         ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=again["Session"],
         ChallengeResponses={"USERNAME": name, "NEW_PASSWORD": NEW_PASSWORD})
     assert idp.admin_get_user(UserPoolId=pool, Username=name)["UserStatus"] == "CONFIRMED"
+
+
+def test_temporary_password_expires(idp, server, unique):
+    name = unique("npx")
+    pool, client_id = force_change_password(idp, server, name)
+    advance_clock(server, 7 * 86400 + 1)
+    with pytest.raises(ClientError) as e:
+        password_auth(idp, client_id, name, "Temp-Passw0rd!")
+    assert error(e) == ("NotAuthorizedException",
+                        "Temporary password has expired and must be reset by an administrator.")
+    with pytest.raises(ClientError) as e:
+        password_auth(idp, client_id, name, "Wrong-Passw0rd!")
+    assert error(e) == ("NotAuthorizedException", "Incorrect username or password.")
+    # An administrator's new temporary password starts a new validity.
+    idp.admin_set_user_password(UserPoolId=pool, Username=name, Password="Temp-Passw0rd!",
+                                Permanent=False)
+    new_password_challenge(idp, client_id, name)
 
 
 # ------------------------------------------------------------------------------ Lockout
