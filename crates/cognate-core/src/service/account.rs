@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::tokens::TokenUser;
 use super::Service;
 use crate::error::{DomainError, DomainResult};
-use crate::records::PasswordChange;
 use crate::rules::lockout;
 
 impl Service {
@@ -65,21 +64,7 @@ impl Service {
                 .await?;
             return Err(DomainError::IncorrectCredentials);
         }
-        super::attributes::check_password(&pool.password_policy, proposed)?;
-        let (password_hash, verifier) = self
-            .hash_password(&pool.id, &user.username, proposed)
-            .await?;
-        self.store
-            .set_password(PasswordChange {
-                pool_id: pool.id.clone(),
-                username_key: user.username_key.clone(),
-                password_hash,
-                srp_salt: verifier.salt_hex,
-                srp_verifier: verifier.verifier_hex,
-                status: None,
-                attributes: None,
-                now,
-            })
+        self.store_password(&pool, &user, proposed, None, None)
             .await?;
         if failures.is_some() {
             self.store

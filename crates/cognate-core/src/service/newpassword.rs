@@ -10,6 +10,7 @@ use super::signin::{Challenge, SignIn, SignInStep};
 use super::Service;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{AuthSessionRecord, PasswordChange, UserRecord, UserStatus};
+use crate::settings::PoolSettings;
 
 pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 /// Trigger source of the tokens issued by this challenge.
@@ -144,22 +145,14 @@ impl Service {
             }));
         }
         super::attributes::check_schema(pool, &attributes)?;
-        super::attributes::check_password(&pool.password_policy, new_password)?;
-        let (password_hash, verifier) = self
-            .hash_password(&pool.id, &user.username, new_password)
-            .await?;
-        self.store
-            .set_password(PasswordChange {
-                pool_id: pool.id.clone(),
-                username_key: user.username_key.clone(),
-                password_hash,
-                srp_salt: verifier.salt_hex,
-                srp_verifier: verifier.verifier_hex,
-                status: Some(UserStatus::Confirmed),
-                attributes: Some(attributes.clone()),
-                now: self.clock.now(),
-            })
-            .await?;
+        self.store_password(
+            pool,
+            &user,
+            new_password,
+            Some(UserStatus::Confirmed),
+            Some(attributes.clone()),
+        )
+        .await?;
         let user = UserRecord {
             status: UserStatus::Confirmed,
             attributes,
@@ -184,6 +177,26 @@ impl Service {
             .find_user(&pool, username)
             .await?
             .ok_or(DomainError::UserNotFound)?;
+        let status = if permanent {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::ForceChangePassword
+        };
+        self.store_password(&pool, &user, password, Some(status), None)
+            .await
+    }
+
+    /// Checks `password` against the pool's policy, hashes it (Argon2id and the SRP
+    /// verifier) and stores it as the user's, with the status and attributes it leaves the
+    /// user in (None: unchanged). Every way a password is set goes through here.
+    pub(super) async fn store_password(
+        &self,
+        pool: &PoolSettings,
+        user: &UserRecord,
+        password: &str,
+        status: Option<UserStatus>,
+        attributes: Option<BTreeMap<String, String>>,
+    ) -> DomainResult<()> {
         super::attributes::check_password(&pool.password_policy, password)?;
         let (password_hash, verifier) = self
             .hash_password(&pool.id, &user.username, password)
@@ -195,12 +208,8 @@ impl Service {
                 password_hash,
                 srp_salt: verifier.salt_hex,
                 srp_verifier: verifier.verifier_hex,
-                status: Some(if permanent {
-                    UserStatus::Confirmed
-                } else {
-                    UserStatus::ForceChangePassword
-                }),
-                attributes: None,
+                status,
+                attributes,
                 now: self.clock.now(),
             })
             .await?;
