@@ -35,6 +35,12 @@ pub enum DomainError {
     UnauthorizedAttribute,
     #[error("user cannot be confirmed from status {status:?}")]
     CannotConfirm { status: UserStatus },
+    /// ForgotPassword in a pool whose account recovery is `admin_only`.
+    #[error("password recovery is admin-only in this pool")]
+    RecoveryAdminOnly,
+    /// A password reset of a user whose status does not allow one (FORCE_CHANGE_PASSWORD).
+    #[error("password cannot be reset in the user's status")]
+    CannotResetPassword,
 
     // ------------------------------------------------------------- codes
     #[error("wrong code")]
@@ -130,6 +136,9 @@ pub enum DomainError {
     Invalid(Invalid),
     #[error("password breaks the policy: {0:?}")]
     InvalidPassword(PasswordRule),
+    /// One of the user's last `PasswordHistorySize` passwords.
+    #[error("password was used before")]
+    PasswordReused,
 
     // ------------------------------------------------------------- collaborators
     /// The provider refused or could not be reached; the detail went to the log only.
@@ -218,6 +227,21 @@ pub enum Invalid {
     },
     EmailFormat,
     PhoneFormat,
+    // recovery and attribute changes
+    /// No verified email or phone number to send a reset code to.
+    NoRecoveryContact,
+    /// An immutable attribute, or one the user cannot be without (a sign-in attribute).
+    AttributeNotUpdatable {
+        name: String,
+    },
+    /// Only `email` and `phone_number` have verification codes.
+    AttributeNotVerifiable {
+        name: String,
+    },
+    /// A verification code for an attribute the user has no value of.
+    NothingToVerify {
+        name: String,
+    },
 }
 
 /// One way an attribute value breaks the pool's schema.

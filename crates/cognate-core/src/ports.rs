@@ -142,8 +142,28 @@ pub trait Directory: Send + Sync {
     /// Whether the refresh-token family of this `origin_jti` is revoked: none of its tokens is
     /// live at `now` (None: no such family, e.g. the user was deleted).
     async fn origin_revoked(&self, origin_jti: &str, now: i64) -> StoreResult<Option<bool>>;
-    /// Replaces a user's password hash and SRP verifier.
+    /// Replaces a user's password hash and SRP verifier (keeping the replaced hash in the
+    /// user's password history when `change.history_keep` asks for it).
     async fn set_password(&self, change: PasswordChange) -> StoreResult<bool>;
+    /// The user's replaced password hashes, newest first, at most `limit`.
+    async fn password_history(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<String>>;
+    /// ConfirmForgotPassword's transaction (`rules::codes::check`, then the new password,
+    /// CONFIRMED and a global sign-out).
+    async fn reset_password(&self, reset: PasswordReset) -> StoreResult<ResetOutcome>;
+    /// An attribute change applied to the locked user (`rules::attributes::apply`); a claim
+    /// another user holds refuses it whole.
+    async fn update_attributes(&self, update: AttributeUpdate) -> StoreResult<UpdateOutcome>;
+    /// VerifyUserAttribute's transaction (`rules::codes::check`, then the value verified and
+    /// its alias claimed).
+    async fn verify_attribute(
+        &self,
+        verification: AttributeVerification,
+    ) -> StoreResult<VerifyOutcome>;
 
     async fn insert_auth_session(&self, session: AuthSessionRecord) -> StoreResult<()>;
     /// Takes a challenge session for answering: marks it used in the same transaction that

@@ -84,6 +84,10 @@ pub struct UserRecord {
     pub password_set_at: Option<i64>,
     /// When the user was last signed out everywhere: access tokens issued before are refused.
     pub signed_out_at: Option<i64>,
+    /// Values waiting for verification (`AttributesRequireVerificationBeforeUpdate`): the
+    /// value in `attributes` stays in force, in sign-in and in tokens, until VerifyUserAttribute
+    /// applies the pending one.
+    pub pending_attributes: BTreeMap<String, String>,
 }
 
 /// A value that identifies a user besides the username: an alias, or in
@@ -271,6 +275,8 @@ pub struct CodeIssue {
     pub limit: Option<AttemptLimit>,
     /// The code's message, when it goes to the developer outbox: kept only if the code is.
     pub outbox: Option<MessageRecord>,
+    /// The status the user takes with the code (AdminResetUserPassword: RESET_REQUIRED).
+    pub status: Option<UserStatus>,
 }
 
 #[derive(Debug)]
@@ -417,6 +423,8 @@ pub struct PasswordChange {
     pub status: Option<UserStatus>,
     /// The user's attributes after the change (None: unchanged).
     pub attributes: Option<BTreeMap<String, String>>,
+    /// How many replaced passwords to keep for the pool's `PasswordHistorySize` (0: none).
+    pub history_keep: i64,
     pub now: i64,
 }
 
@@ -427,4 +435,101 @@ impl std::fmt::Debug for PasswordChange {
             .field("username_key", &self.username_key)
             .finish_non_exhaustive()
     }
+}
+
+/// Why a code was not accepted (ConfirmForgotPassword, VerifyUserAttribute).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeRefusal {
+    LimitExceeded,
+    UserGone,
+    /// No live code of that purpose (never sent, used, or for another value).
+    NoCode,
+    Expired,
+    Mismatch,
+}
+
+/// One ConfirmForgotPassword attempt, checked and applied in one transaction: the attempt
+/// counter, the user, the reset code (constant-time), then the new password, CONFIRMED, the
+/// code consumed, every refresh token revoked and the lockout count cleared.
+#[derive(Clone)]
+pub struct PasswordReset {
+    pub pool_id: String,
+    pub username_key: String,
+    pub purpose: String,
+    pub limit: AttemptLimit,
+    pub candidate_digest: Vec<u8>,
+    pub password_hash: String,
+    pub srp_salt: String,
+    pub srp_verifier: String,
+    pub history_keep: i64,
+    /// The new password is one the history forbids: refused once the code is right (the code
+    /// stays live), so that only the code's holder learns it.
+    pub reused: bool,
+    pub now: i64,
+    pub pass_event: EventRecord,
+    pub fail_event: EventRecord,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResetOutcome {
+    Reset,
+    PasswordReused,
+    Refused(CodeRefusal),
+}
+
+/// One VerifyUserAttribute attempt: the counter, the user, the attribute's code, then the
+/// value (the pending one, else the current one) verified and, where it is an alias or sign-in
+/// attribute, claimed.
+#[derive(Clone)]
+pub struct AttributeVerification {
+    pub pool_id: String,
+    pub username_key: String,
+    pub attribute: String,
+    pub purpose: String,
+    /// The value the code was sent to, as the caller read it (a different one in the
+    /// transaction means the code is for a value no longer there).
+    pub value: String,
+    /// The alias this value claims, when the attribute is an alias or sign-in attribute.
+    pub claim: Option<(AliasKind, String)>,
+    pub limit: AttemptLimit,
+    pub candidate_digest: Vec<u8>,
+    pub now: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Verified,
+    Refused(CodeRefusal),
+    AliasTaken(AliasKind),
+}
+
+/// A change of a user's attributes, applied to the locked row in one transaction (so that
+/// concurrent changes of other attributes are not lost): values set and removed, pending
+/// values, alias claims released and taken, verification codes and their outbox messages.
+#[derive(Clone, Debug, Default)]
+pub struct AttributeUpdate {
+    pub pool_id: String,
+    pub username_key: String,
+    pub set: BTreeMap<String, String>,
+    pub remove: Vec<String>,
+    pub pending_set: BTreeMap<String, String>,
+    pub pending_remove: Vec<String>,
+    /// This user's alias claims of these kinds are given up.
+    pub release: Vec<AliasKind>,
+    /// Claimed for this user; one another user holds refuses the whole update.
+    pub claim: Vec<(AliasKind, String)>,
+    /// Not claimed yet (an unverified value), but one another user holds refuses the update.
+    pub require_free: Vec<(AliasKind, String)>,
+    pub codes: Vec<CodeRecord>,
+    /// Purposes of codes that no longer have a value to verify.
+    pub drop_codes: Vec<String>,
+    pub outbox: Vec<MessageRecord>,
+    pub now: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated,
+    UserGone,
+    AliasTaken(AliasKind),
 }

@@ -34,7 +34,59 @@ pub struct PoolSettings {
     /// How long a temporary password signs in (`TemporaryPasswordValidityDays`, else the
     /// legacy `UnusedAccountValidityDays`; 0 means the default, 7 days).
     pub temporary_password_validity_secs: i64,
+    /// Where ForgotPassword sends its code (`AccountRecoverySetting`).
+    pub recovery: Recovery,
+    /// How many previous passwords a new one may not repeat (`PasswordHistorySize`; 0: off).
+    pub password_history_size: i64,
+    /// Attributes whose new value waits for verification before it replaces the old one
+    /// (`UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate`).
+    verify_before_update: Vec<&'static str>,
     case_sensitive: bool,
+}
+
+/// The pool's account-recovery setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// No setting: a verified phone number first, then a verified email (spec b.5).
+    Legacy,
+    /// The verified attributes to try, highest priority first.
+    Verified(Vec<&'static str>),
+    /// Only an administrator resets passwords.
+    AdminOnly,
+}
+
+impl Recovery {
+    fn from_setting(setting: Option<&cognate_wire::AccountRecoverySettingType>) -> Self {
+        use cognate_wire::RecoveryOptionNameType as Name;
+        let Some(mut options) = setting
+            .and_then(|s| s.recovery_mechanisms.clone())
+            .filter(|m| !m.is_empty())
+        else {
+            return Recovery::Legacy;
+        };
+        options.sort_by_key(|o| o.priority);
+        if options.iter().any(|o| o.name == Name::AdminOnly) {
+            return Recovery::AdminOnly;
+        }
+        Recovery::Verified(
+            options
+                .iter()
+                .map(|o| match o.name {
+                    Name::VerifiedPhoneNumber => "phone_number",
+                    _ => "email",
+                })
+                .collect(),
+        )
+    }
+
+    /// The attributes a code may go to, in the order they are tried.
+    pub fn order(&self) -> &[&'static str] {
+        match self {
+            Recovery::Legacy => &["phone_number", "email"],
+            Recovery::Verified(order) => order,
+            Recovery::AdminOnly => &[],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +116,7 @@ pub struct SchemaAttribute {
     pub name: String,
     pub data_type: AttributeDataType,
     pub required: bool,
+    pub mutable: bool,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
 }
@@ -97,6 +150,7 @@ impl From<&UserPoolType> for PoolSettings {
                     name: a.name.clone().unwrap_or_default(),
                     data_type: a.attribute_data_type.unwrap_or(AttributeDataType::String),
                     required: a.required.unwrap_or(false),
+                    mutable: a.mutable.unwrap_or(true),
                     min_length: strings
                         .and_then(|c| c.min_length.as_deref())
                         .and_then(|m| m.parse().ok()),
@@ -118,6 +172,20 @@ impl From<&UserPoolType> for PoolSettings {
         PoolSettings {
             id: pool.id.clone().unwrap_or_default(),
             temporary_password_validity_secs: i64::from(validity_days) * 86_400,
+            recovery: Recovery::from_setting(pool.account_recovery_setting.as_ref()),
+            password_history_size: policy
+                .and_then(|p| p.password_history_size)
+                .map_or(0, i64::from),
+            verify_before_update: pool
+                .user_attribute_update_settings
+                .iter()
+                .flat_map(|s| {
+                    s.attributes_require_verification_before_update
+                        .iter()
+                        .flatten()
+                })
+                .map(|a| a.as_str())
+                .collect(),
             password_policy,
             lambda: pool.lambda_config.clone().unwrap_or_default(),
             schema_attributes,
@@ -177,6 +245,11 @@ impl PoolSettings {
 
     pub fn auto_verifies(&self, attribute: &str) -> bool {
         self.auto_verified_attributes.contains(&attribute)
+    }
+
+    /// Whether a new value of `attribute` waits for verification before it takes effect.
+    pub fn verifies_before_update(&self, attribute: &str) -> bool {
+        self.verify_before_update.contains(&attribute)
     }
 
     pub fn is_alias(&self, kind: AliasKind) -> bool {

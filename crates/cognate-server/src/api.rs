@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use cognate_core::records::UserRecord;
 use cognate_core::service::{
-    attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery, ConfirmSignUpInput,
-    InitiateAuthInput, RespondInput, SignInStep, SignUpInput,
+    attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery,
+    ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, InitiateAuthInput,
+    RespondInput, SignInStep, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -487,7 +488,7 @@ operations! {
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
             InvalidUserPoolConfigurationException,
-            InvalidPasswordException,
+            InvalidPasswordException, PasswordHistoryPolicyViolationException,
         ]
     {
         let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
@@ -521,7 +522,7 @@ operations! {
             PasswordResetRequiredException, UserNotFoundException, UserNotConfirmedException,
             UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
             InvalidUserPoolConfigurationException,
-            InvalidPasswordException,
+            InvalidPasswordException, PasswordHistoryPolicyViolationException,
         ]
     {
         let step = self
@@ -589,7 +590,7 @@ operations! {
     fn change_password(&self, _ctx, input: ChangePasswordRequest) -> ChangePasswordResponse;
         errors [
             InvalidParameterException, InvalidPasswordException, NotAuthorizedException,
-            UserNotFoundException,
+            UserNotFoundException, PasswordHistoryPolicyViolationException,
         ]
     {
         self.service
@@ -611,7 +612,7 @@ operations! {
     fn admin_set_user_password(&self, _ctx, input: AdminSetUserPasswordRequest) -> AdminSetUserPasswordResponse;
         errors [
             ResourceNotFoundException, UserNotFoundException, InvalidParameterException,
-            InvalidPasswordException,
+            InvalidPasswordException, PasswordHistoryPolicyViolationException,
         ]
     {
         self.service
@@ -623,6 +624,177 @@ operations! {
             )
             .await?;
         Ok(AdminSetUserPasswordResponse::default())
+    }
+
+    fn forgot_password(&self, ctx, input: ForgotPasswordRequest) -> ForgotPasswordResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            LimitExceededException, CodeDeliveryFailureException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        let details = self
+            .service
+            .forgot_password(
+                &caller,
+                ForgotPasswordInput {
+                    client_id: input.client_id,
+                    secret_hash: input.secret_hash,
+                    username: input.username,
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(ForgotPasswordResponse { code_delivery_details: Some(delivery_details(details)) })
+    }
+
+    fn confirm_forgot_password(&self, ctx, input: ConfirmForgotPasswordRequest) -> ConfirmForgotPasswordResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, InvalidPasswordException,
+            PasswordHistoryPolicyViolationException, NotAuthorizedException,
+            CodeMismatchException, ExpiredCodeException, LimitExceededException,
+            UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let caller = caller(ctx, input.user_context_data, input.analytics_metadata);
+        self.service
+            .confirm_forgot_password(
+                &caller,
+                ConfirmForgotPasswordInput {
+                    client_id: input.client_id,
+                    secret_hash: input.secret_hash,
+                    username: input.username,
+                    code: input.confirmation_code,
+                    password: input.password,
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(ConfirmForgotPasswordResponse::default())
+    }
+
+    fn admin_reset_user_password(&self, ctx, input: AdminResetUserPasswordRequest) -> AdminResetUserPasswordResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            UserNotFoundException, LimitExceededException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        self.service
+            .admin_reset_user_password(
+                &plain_caller(ctx),
+                &input.user_pool_id,
+                &input.username,
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(AdminResetUserPasswordResponse::default())
+    }
+
+    fn update_user_attributes(&self, ctx, input: UpdateUserAttributesRequest) -> UpdateUserAttributesResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            AliasExistsException, CodeDeliveryFailureException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let deliveries = self
+            .service
+            .update_user_attributes(
+                &plain_caller(ctx),
+                &input.access_token,
+                attributes(Some(input.user_attributes)),
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(UpdateUserAttributesResponse {
+            code_delivery_details_list: (!deliveries.is_empty())
+                .then(|| deliveries.into_iter().map(delivery_details).collect()),
+        })
+    }
+
+    fn admin_update_user_attributes(&self, ctx, input: AdminUpdateUserAttributesRequest) -> AdminUpdateUserAttributesResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            AliasExistsException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        self.service
+            .admin_update_user_attributes(
+                &plain_caller(ctx),
+                &input.user_pool_id,
+                &input.username,
+                attributes(Some(input.user_attributes)),
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(AdminUpdateUserAttributesResponse::default())
+    }
+
+    fn delete_user_attributes(&self, ctx, input: DeleteUserAttributesRequest) -> DeleteUserAttributesResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            UserNotFoundException,
+        ]
+    {
+        self.service
+            .delete_user_attributes(&plain_caller(ctx), &input.access_token, input.user_attribute_names)
+            .await?;
+        Ok(DeleteUserAttributesResponse::default())
+    }
+
+    fn admin_delete_user_attributes(&self, ctx, input: AdminDeleteUserAttributesRequest) -> AdminDeleteUserAttributesResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            UserNotFoundException,
+        ]
+    {
+        self.service
+            .admin_delete_user_attributes(
+                &plain_caller(ctx),
+                &input.user_pool_id,
+                &input.username,
+                input.user_attribute_names,
+            )
+            .await?;
+        Ok(AdminDeleteUserAttributesResponse::default())
+    }
+
+    fn get_user_attribute_verification_code(&self, ctx, input: GetUserAttributeVerificationCodeRequest) -> GetUserAttributeVerificationCodeResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, NotAuthorizedException,
+            CodeDeliveryFailureException, LimitExceededException, UserNotFoundException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let details = self
+            .service
+            .get_user_attribute_verification_code(
+                &plain_caller(ctx),
+                &input.access_token,
+                &input.attribute_name,
+                input.client_metadata.as_ref(),
+            )
+            .await?;
+        Ok(GetUserAttributeVerificationCodeResponse {
+            code_delivery_details: Some(delivery_details(details)),
+        })
+    }
+
+    fn verify_user_attribute(&self, _ctx, input: VerifyUserAttributeRequest) -> VerifyUserAttributeResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, CodeMismatchException,
+            ExpiredCodeException, NotAuthorizedException, LimitExceededException,
+            UserNotFoundException, AliasExistsException,
+        ]
+    {
+        self.service
+            .verify_user_attribute(&input.access_token, &input.attribute_name, &input.code)
+            .await?;
+        Ok(VerifyUserAttributeResponse::default())
     }
 
     fn revoke_token(&self, _ctx, input: RevokeTokenRequest) -> RevokeTokenResponse;

@@ -54,6 +54,18 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
                 status.as_str()
             ),
         ),
+        DomainError::RecoveryAdminOnly => ApiError::new(
+            K::NotAuthorizedException,
+            "Contact administrator to reset password.",
+        ),
+        DomainError::CannotResetPassword => ApiError::new(
+            K::NotAuthorizedException,
+            "User password cannot be reset in the current state.",
+        ),
+        DomainError::PasswordReused => ApiError::new(
+            K::PasswordHistoryPolicyViolationException,
+            "Password has previously been used",
+        ),
         DomainError::CodeMismatch => ApiError::new(
             K::CodeMismatchException,
             "Invalid verification code provided, please try again.",
@@ -295,6 +307,12 @@ fn invalid_message(reason: Invalid) -> String {
         }
         Invalid::EmailFormat => "Invalid email address format.".into(),
         Invalid::PhoneFormat => "Invalid phone number format.".into(),
+        Invalid::NoRecoveryContact => "Cannot reset password for the user as there is no registered/verified email or phone_number".into(),
+        Invalid::AttributeNotUpdatable { name } => format!("user.{name}: Attribute cannot be updated."),
+        Invalid::AttributeNotVerifiable { name } => {
+            format!("Attribute {name} cannot be verified: only email and phone_number have verification codes.")
+        }
+        Invalid::NothingToVerify { name } => format!("The user has no {name} to verify."),
     }
 }
 

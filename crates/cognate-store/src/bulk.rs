@@ -129,6 +129,7 @@ mod tests {
                 updated_at: 1,
                 password_set_at: Some(1),
                 signed_out_at: None,
+                pending_attributes: BTreeMap::new(),
             },
             aliases: vec![(AliasKind::Email, format!("{name}@example.com"))],
             moved_aliases: vec![],

@@ -7,6 +7,7 @@
 //! enforced by the database (primary keys, unique indexes, atomic upserts, conditional
 //! updates), never by in-process locks, so several server instances can share one database.
 
+mod account;
 mod bulk;
 pub(crate) mod db;
 mod error;
@@ -603,18 +604,7 @@ impl Directory for Store {
     ) -> Result<u64> {
         let (pool_id, username_key) = (pool_id.to_string(), username_key.to_string());
         self.db
-            .transact(move |tx, _dialect| {
-                // Access tokens without an origin_jti (clients without token revocation) are
-                // refused by this instant.
-                tx.execute(
-                    "UPDATE users SET signed_out_at = $3 WHERE pool_id = $1 AND username_key = $2",
-                    params![&pool_id, &username_key, now],
-                )?;
-                tx.execute(
-                    "UPDATE refresh_tokens SET revoked_at = $3 WHERE pool_id = $1 AND username_key = $2 AND revoked_at IS NULL",
-                    params![&pool_id, &username_key, now],
-                )
-            })
+            .transact(move |tx, _dialect| account::sign_out_in(tx, &pool_id, &username_key, now))
             .await
     }
 
@@ -634,27 +624,45 @@ impl Directory for Store {
     }
 
     async fn set_password(&self, c: PasswordChange) -> Result<bool> {
-        let mut sql = "UPDATE users SET password_hash = $3, srp_salt = $4, srp_verifier = $5, updated_at = $6, password_set_at = $6"
-            .to_string();
-        let mut params = params![
-            &c.pool_id,
-            &c.username_key,
-            &c.password_hash,
-            &c.srp_salt,
-            &c.srp_verifier,
-            c.now
-        ];
-        if let Some(status) = c.status {
-            params.push(db::Param::from(status.as_str()));
-            sql.push_str(&format!(", status = ${}", params.len()));
-        }
-        if let Some(attributes) = &c.attributes {
-            params.push(db::Param::from(attrs_to_json(attributes)));
-            sql.push_str(&format!(", attributes = ${}", params.len()));
-        }
-        sql.push_str(" WHERE pool_id = $1 AND username_key = $2");
-        let changed = self.db.execute(&sql, params).await?;
-        Ok(changed == 1)
+        self.db
+            .transact(move |tx, _dialect| account::set_password_in(tx, &c))
+            .await
+    }
+
+    async fn password_history(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        self.db
+            .fetch_all(
+                "SELECT password_hash FROM password_history WHERE pool_id = $1 AND username_key = $2 \
+                 ORDER BY seq DESC LIMIT $3",
+                params![pool_id, username_key, limit],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<String>("password_hash"))
+            .collect()
+    }
+
+    async fn reset_password(&self, r: PasswordReset) -> Result<ResetOutcome> {
+        self.db
+            .transact(move |tx, dialect| account::reset_password_in(tx, dialect, &r))
+            .await
+    }
+
+    async fn update_attributes(&self, u: AttributeUpdate) -> Result<UpdateOutcome> {
+        self.db
+            .transact(move |tx, dialect| account::update_attributes_in(tx, dialect, &u))
+            .await
+    }
+
+    async fn verify_attribute(&self, v: AttributeVerification) -> Result<VerifyOutcome> {
+        self.db
+            .transact(move |tx, dialect| account::verify_attribute_in(tx, dialect, &v))
+            .await
     }
 
     async fn insert_auth_session(&self, a: AuthSessionRecord) -> Result<()> {
@@ -1011,6 +1019,12 @@ fn issue_code_in(tx: &mut dyn Tx, issue: &CodeIssue) -> Result<IssueOutcome> {
         }
     }
     insert_code(tx, pool_id, username_key, &issue.code)?;
+    if let Some(status) = issue.status {
+        tx.execute(
+            "UPDATE users SET status = $3, updated_at = $4 WHERE pool_id = $1 AND username_key = $2",
+            params![pool_id, username_key, status.as_str(), issue.code.created_at],
+        )?;
+    }
     if let Some(ev) = &issue.event {
         insert_event(tx, pool_id, username_key, ev)?;
     }
@@ -1352,9 +1366,9 @@ fn build_find_user_sql(aliases: usize, with_sub: bool) -> String {
     sql
 }
 
-const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at, password_set_at, signed_out_at";
+const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, attributes, password_hash, srp_salt, srp_verifier, created_at, updated_at, password_set_at, signed_out_at, pending_attributes";
 /// How many columns `USER_COLUMNS` names.
-const USER_COLUMN_COUNT: usize = 14;
+const USER_COLUMN_COUNT: usize = 15;
 /// A user's values in `USER_COLUMNS` order.
 fn user_row(u: &UserRecord) -> Vec<db::Param> {
     params![
@@ -1371,11 +1385,12 @@ fn user_row(u: &UserRecord) -> Vec<db::Param> {
         u.created_at,
         u.updated_at,
         db::Param::Int(u.password_set_at),
-        db::Param::Int(u.signed_out_at)
+        db::Param::Int(u.signed_out_at),
+        account::pending_to_json(&u.pending_attributes)
     ]
 }
 
-const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at, u.password_set_at, u.signed_out_at";
+const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at, u.password_set_at, u.signed_out_at, u.pending_attributes";
 
 fn attrs_to_json(attrs: &BTreeMap<String, String>) -> String {
     serde_json::to_string(attrs).unwrap_or_else(|_| "{}".to_string())
@@ -1403,6 +1418,7 @@ fn user_from_row(r: &Row) -> Result<UserRecord> {
         updated_at: r.get("updated_at")?,
         password_set_at: r.get("password_set_at")?,
         signed_out_at: r.get("signed_out_at")?,
+        pending_attributes: account::pending_from_json(r.get("pending_attributes")?)?,
     })
 }
 

@@ -25,6 +25,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0005_user_token_times",
         include_str!("migrations/sqlite/0005_user_token_times.sql"),
     ),
+    (
+        "0006_recovery",
+        include_str!("migrations/sqlite/0006_recovery.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -42,6 +46,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_user_token_times",
         include_str!("migrations/postgres/0004_user_token_times.sql"),
+    ),
+    (
+        "0005_recovery",
+        include_str!("migrations/postgres/0005_recovery.sql"),
     ),
 ];
 
@@ -137,7 +145,8 @@ mod tests {
                 "0002_without_rowid",
                 "0003_client_revisions",
                 "0004_tokens",
-                "0005_user_token_times"
+                "0005_user_token_times",
+                "0006_recovery"
             ]
         );
 

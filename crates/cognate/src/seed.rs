@@ -127,6 +127,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
                     updated_at: now,
                     password_set_at: Some(now),
                     signed_out_at: None,
+                    pending_attributes: BTreeMap::new(),
                 },
                 aliases,
                 moved_aliases: vec![],

@@ -39,6 +39,7 @@ fn user(pool_id: &str, name: &str) -> UserRecord {
         updated_at: 10,
         password_set_at: Some(10),
         signed_out_at: None,
+        pending_attributes: BTreeMap::new(),
     }
 }
 
@@ -106,6 +107,7 @@ fn issue(pool_id: &str, key: &str, code: CodeRecord) -> CodeIssue {
         event: None,
         limit: None,
         outbox: None,
+        status: None,
     }
 }
 

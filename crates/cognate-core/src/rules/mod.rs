@@ -2,6 +2,8 @@
 //! PostgreSQL, locked) inside the write's transaction. The store runs them there and writes
 //! what they decide; they are tested here without a database.
 
+pub mod attributes;
+pub mod codes;
 pub mod confirmation;
 pub mod limits;
 pub mod lockout;

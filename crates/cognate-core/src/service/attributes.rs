@@ -56,7 +56,22 @@ pub fn check_client_writable(
     Ok(())
 }
 
+/// A user's whole attribute set against the schema: known names, types, lengths, formats,
+/// and every required attribute present.
 pub fn check_schema(pool: &PoolSettings, attrs: &BTreeMap<String, String>) -> DomainResult<()> {
+    check_attributes(pool, attrs, true)
+}
+
+/// Some attributes' values against the schema (an update: what it does not name stays).
+pub fn check_values(pool: &PoolSettings, attrs: &BTreeMap<String, String>) -> DomainResult<()> {
+    check_attributes(pool, attrs, false)
+}
+
+fn check_attributes(
+    pool: &PoolSettings,
+    attrs: &BTreeMap<String, String>,
+    whole: bool,
+) -> DomainResult<()> {
     let mut problems = Vec::new();
     for (name, value) in attrs {
         let Some(def) = pool.schema_attribute(name) else {
@@ -93,6 +108,7 @@ pub fn check_schema(pool: &PoolSettings, attrs: &BTreeMap<String, String>) -> Do
     let missing = pool
         .schema_attributes
         .iter()
+        .filter(|_| whole)
         .filter(|a| a.required && a.name != "sub")
         .filter(|a| attrs.get(&a.name).is_none_or(|v| v.is_empty()))
         .map(|a| SchemaProblem::Required {

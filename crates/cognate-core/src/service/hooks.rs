@@ -106,14 +106,29 @@ impl Service {
         attrs: &BTreeMap<String, String>,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<()> {
+        self.post_confirmation_from(
+            call,
+            "PostConfirmation_ConfirmSignUp",
+            attrs,
+            client_metadata,
+        )
+        .await
+    }
+
+    /// PostConfirmation with its trigger source (`PostConfirmation_ConfirmForgotPassword`
+    /// after a password reset).
+    pub(super) async fn post_confirmation_from(
+        &self,
+        call: &TriggerCall<'_>,
+        source: &str,
+        attrs: &BTreeMap<String, String>,
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<()> {
         let Some(arn) = call.pool.lambda_arn(TriggerKind::PostConfirmation) else {
             return Ok(());
         };
-        let event = events::post_confirmation(
-            &self.event_context(call, "PostConfirmation_ConfirmSignUp"),
-            attrs,
-            client_metadata,
-        );
+        let event =
+            events::post_confirmation(&self.event_context(call, source), attrs, client_metadata);
         self.invoke(TriggerKind::PostConfirmation, arn, &event)
             .await
             .map(|_| ())

@@ -158,7 +158,13 @@ impl Service {
     async fn compose(&self, m: &CodeMessage<'_>) -> DomainResult<Composed> {
         let pool = m.call.pool;
         let t = &pool.verification_message_template;
-        let by_link = m.target.medium == Medium::Email && pool.confirms_by_link();
+        // Links confirm sign-ups only: reset and attribute codes are always codes.
+        let by_link = m.target.medium == Medium::Email
+            && pool.confirms_by_link()
+            && matches!(
+                m.trigger_source,
+                "CustomMessage_SignUp" | "CustomMessage_ResendCode"
+            );
         let (mut subject, mut body) = match m.target.medium {
             Medium::Sms => (
                 None,

@@ -3,6 +3,8 @@
 //! the attributes it answered and the password that was typed, then signed in (or answers
 //! `PasswordResetRequiredException` when the function leaves it `RESET_REQUIRED`).
 
+use std::collections::BTreeMap;
+
 use super::hooks::{Metadata, TriggerCall};
 use super::signin::SignIn;
 use super::Service;
@@ -22,22 +24,39 @@ impl Service {
         password: &str,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<Option<UserRecord>> {
-        let pool = sign_in.pool;
+        let call = TriggerCall {
+            caller: sign_in.caller,
+            pool: sign_in.pool,
+            client_id: Some(&sign_in.client.client_id),
+            user_name: name,
+        };
+        self.migrate_user_for(&call, Some(password), client_metadata)
+            .await
+    }
+
+    /// The migration function's user, created: with the password typed at sign-in
+    /// (`UserMigration_Authentication`), or without one for ForgotPassword
+    /// (`UserMigration_ForgotPassword`: the user is RESET_REQUIRED and sets a password with
+    /// the code it is sent).
+    pub(super) async fn migrate_user_for(
+        &self,
+        call: &TriggerCall<'_>,
+        password: Option<&str>,
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<Option<UserRecord>> {
+        let pool = call.pool;
+        let name = call.user_name;
         let Some(arn) = pool.lambda_arn(TriggerKind::UserMigration) else {
             return Ok(None);
         };
         let kind = TriggerKind::UserMigration;
-        let call = TriggerCall {
-            caller: sign_in.caller,
-            pool,
-            client_id: Some(&sign_in.client.client_id),
-            user_name: name,
+        let source = if password.is_some() {
+            "UserMigration_Authentication"
+        } else {
+            "UserMigration_ForgotPassword"
         };
-        let event = events::user_migration(
-            &self.event_context(&call, "UserMigration_Authentication"),
-            Some(password),
-            client_metadata,
-        );
+        let event =
+            events::user_migration(&self.event_context(call, source), password, client_metadata);
         let output = self.invoke(kind, arn, &event).await?;
         let Some(migrated) = events::parse_user_migration(&output)
             .map_err(|failure| DomainError::Trigger { kind, failure })?
@@ -73,27 +92,31 @@ impl Service {
                 claims.push((kind, super::signup::alias_key(pool, kind, value)));
             }
         }
-        let (password_hash, verifier) = self.hash_password(&pool.id, &username, password).await?;
+        let hashed = match password {
+            Some(password) => Some(self.hash_password(&pool.id, &username, password).await?),
+            None => None,
+        };
         let now = self.clock.now();
         let user = UserRecord {
             pool_id: pool.id.clone(),
             username_key: pool.username_key(&username),
             username,
             sub,
-            status: if migrated.confirmed {
+            status: if migrated.confirmed && password.is_some() {
                 UserStatus::Confirmed
             } else {
                 UserStatus::ResetRequired
             },
             enabled: true,
             attributes,
-            password_hash: Some(password_hash),
-            srp_salt: Some(verifier.salt_hex),
-            srp_verifier: Some(verifier.verifier_hex),
+            password_set_at: hashed.as_ref().map(|_| now),
+            password_hash: hashed.as_ref().map(|(hash, _)| hash.clone()),
+            srp_salt: hashed.as_ref().map(|(_, v)| v.salt_hex.clone()),
+            srp_verifier: hashed.map(|(_, v)| v.verifier_hex),
             created_at: now,
             updated_at: now,
-            password_set_at: Some(now),
             signed_out_at: None,
+            pending_attributes: BTreeMap::new(),
         };
         let (aliases, moved_aliases) = if migrated.force_alias_creation {
             (Vec::new(), claims)

@@ -186,7 +186,7 @@ impl Service {
             .await
     }
 
-    /// Checks `password` against the pool's policy, hashes it (Argon2id and the SRP
+    /// Checks `password` against the pool's policy and password history, hashes it (Argon2id and the SRP
     /// verifier) and stores it as the user's, with the status and attributes it leaves the
     /// user in (None: unchanged). Every way a password is set goes through here.
     pub(super) async fn store_password(
@@ -198,6 +198,9 @@ impl Service {
         attributes: Option<BTreeMap<String, String>>,
     ) -> DomainResult<()> {
         super::attributes::check_password(&pool.password_policy, password)?;
+        if self.password_reused(pool, user, password).await? {
+            return Err(DomainError::PasswordReused);
+        }
         let (password_hash, verifier) = self
             .hash_password(&pool.id, &user.username, password)
             .await?;
@@ -210,6 +213,7 @@ impl Service {
                 srp_verifier: verifier.verifier_hex,
                 status,
                 attributes,
+                history_keep: super::recovery::history_keep(pool),
                 now: self.clock.now(),
             })
             .await?;

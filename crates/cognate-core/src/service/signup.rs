@@ -145,24 +145,56 @@ impl Service {
         target: &CodeTarget,
         now: i64,
     ) -> (String, CodeRecord) {
+        self.new_code_for(
+            SIGN_UP_PURPOSE,
+            CODE_TTL_SECS,
+            pool_id,
+            username_key,
+            target,
+            now,
+        )
+    }
+
+    /// A fresh code for `purpose` sent to `target`, and its record (digest only).
+    pub(super) fn new_code_for(
+        &self,
+        purpose: &str,
+        ttl_secs: i64,
+        pool_id: &str,
+        username_key: &str,
+        target: &CodeTarget,
+        now: i64,
+    ) -> (String, CodeRecord) {
         let code = cognate_crypto::codes::generate_code();
-        let digest = self.code_digest(pool_id, username_key, &code);
+        let digest = self.code_digest_for(purpose, pool_id, username_key, &code);
         (
             code,
             CodeRecord {
-                purpose: SIGN_UP_PURPOSE.to_string(),
+                purpose: purpose.to_string(),
                 digest,
                 attribute: Some(target.attribute.to_string()),
-                expires_at: now + CODE_TTL_SECS,
+                expires_at: now + ttl_secs,
                 created_at: now,
             },
         )
     }
 
     fn code_digest(&self, pool_id: &str, username_key: &str, code: &str) -> Vec<u8> {
+        self.code_digest_for(SIGN_UP_PURPOSE, pool_id, username_key, code)
+    }
+
+    /// The keyed digest a code of `purpose` is stored and compared as: bound to the purpose,
+    /// pool and user, so a code of one kind never passes for another.
+    pub(super) fn code_digest_for(
+        &self,
+        purpose: &str,
+        pool_id: &str,
+        username_key: &str,
+        code: &str,
+    ) -> Vec<u8> {
         cognate_crypto::codes::digest(
             &self.code_key,
-            SIGN_UP_PURPOSE,
+            purpose,
             &format!("{pool_id}/{username_key}"),
             code,
         )
@@ -264,6 +296,7 @@ impl Service {
             updated_at: now,
             password_set_at: Some(now),
             signed_out_at: None,
+            pending_attributes: BTreeMap::new(),
         };
         let message = match (&target, &issued) {
             (Some(target), Some((code, _))) => Some(CodeMessage {
@@ -488,6 +521,7 @@ impl Service {
                     window_secs: HOUR,
                 }),
                 outbox,
+                status: None,
             })
             .await?;
         match issued {
@@ -500,7 +534,7 @@ impl Service {
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents
     /// user-existence errors: the same shape as a real delivery, stable per username.
-    fn simulated_delivery(&self, pool: &PoolSettings, username: &str) -> CodeDelivery {
+    pub(super) fn simulated_delivery(&self, pool: &PoolSettings, username: &str) -> CodeDelivery {
         let seed = cognate_crypto::codes::digest(&self.code_key, "simulated", &pool.id, username);
         let digits: String = seed
             .iter()
