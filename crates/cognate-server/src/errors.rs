@@ -770,6 +770,51 @@ mod tests {
     }
 
     #[test]
+    fn recovery_and_attribute_changes() {
+        assert_eq!(
+            wire(DomainError::RecoveryAdminOnly),
+            (
+                ErrorKind::NotAuthorizedException,
+                "Contact administrator to reset password.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::CannotResetPassword),
+            (
+                ErrorKind::NotAuthorizedException,
+                "User password cannot be reset in the current state.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::PasswordReused),
+            (
+                ErrorKind::PasswordHistoryPolicyViolationException,
+                "Password has previously been used".into()
+            )
+        );
+        assert_eq!(
+            invalid(Invalid::NoRecoveryContact),
+            "Cannot reset password for the user as there is no registered/verified email or phone_number"
+        );
+        assert_eq!(
+            invalid(Invalid::AttributeNotUpdatable {
+                name: "custom:team".into()
+            }),
+            "user.custom:team: Attribute cannot be updated."
+        );
+        assert_eq!(
+            invalid(Invalid::NothingToVerify {
+                name: "phone_number".into()
+            }),
+            "The user has no phone_number to verify."
+        );
+        assert!(invalid(Invalid::AttributeNotVerifiable {
+            name: "name".into()
+        })
+        .contains("name cannot be verified"));
+    }
+
+    #[test]
     fn invalid_input_messages() {
         assert_eq!(
             invalid(Invalid::AliasAndUsernameAttributes),

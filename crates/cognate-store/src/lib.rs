@@ -861,6 +861,24 @@ impl Directory for Store {
 /// Reading stored rows directly, for tests that check what a write left behind.
 #[cfg(feature = "test-support")]
 impl Store {
+    /// Disables or enables a user in place, for tests of the rules about disabled users
+    /// (the API's AdminDisableUser / AdminEnableUser are not built yet).
+    pub async fn set_enabled(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        enabled: bool,
+    ) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE users SET enabled = $3 WHERE pool_id = $1 AND username_key = $2",
+                params![pool_id, username_key, i64::from(enabled)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
     pub async fn get_user(&self, pool_id: &str, username_key: &str) -> Result<Option<UserRecord>> {
         self.db
             .fetch_optional(

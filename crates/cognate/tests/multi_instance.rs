@@ -549,3 +549,119 @@ async fn sign_in_state_is_shared_by_the_instances() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn recovery_codes_and_limits_are_shared_by_the_instances() {
+    let Some(db) = TestDatabase::create("recovery_shared").await else {
+        return;
+    };
+    // Instances behind one address share its URL as the tokens' issuer.
+    let instance = || {
+        Server::builder()
+            .database_url(&db.url)
+            .arg("--public-url")
+            .arg("https://cognito.example.test")
+            .start()
+    };
+    let (a, b) = (instance().await, instance().await);
+    let (ca, cb) = (a.client(), b.client());
+    let p = create_pool(
+        &ca,
+        "multi-recovery",
+        |p| p.auto_verified_attributes(VerifiedAttributeType::Email),
+        |c| c.explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowUserPasswordAuth),
+    )
+    .await;
+    sign_up(&ca, &p, "ann", "ann@example.com").await;
+    cb.confirm_sign_up()
+        .client_id(&p.client_id)
+        .username("ann")
+        .confirmation_code(a.last_code(&p.id, "ann").await)
+        .send()
+        .await
+        .unwrap();
+    let forgot = |c: &cip::Client| {
+        c.forgot_password()
+            .client_id(&p.client_id)
+            .username("ann")
+            .send()
+    };
+    // Five requests an hour, counted once for both instances.
+    for c in [&ca, &cb, &ca, &cb, &ca] {
+        forgot(c).await.unwrap();
+    }
+    assert_eq!(
+        err_of(forgot(&cb).await),
+        (
+            "LimitExceededException".to_string(),
+            "Attempt limit exceeded, please try after some time.".to_string()
+        )
+    );
+    // The code of the last request, sent by one instance, resets the password on the other.
+    let code = a.last_code(&p.id, "ann").await;
+    cb.confirm_forgot_password()
+        .client_id(&p.client_id)
+        .username("ann")
+        .confirmation_code(&code)
+        .password("N3w-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
+    let signed_in = ca
+        .initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(cip::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "ann")
+        .auth_parameters("PASSWORD", "N3w-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
+    let token = signed_in
+        .authentication_result()
+        .unwrap()
+        .access_token()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err_of(
+            ca.confirm_forgot_password()
+                .client_id(&p.client_id)
+                .username("ann")
+                .confirmation_code(&code)
+                .password("Th1rd-Passw0rd!")
+                .send()
+                .await
+        )
+        .0,
+        "ExpiredCodeException",
+        "the code was used on the other instance"
+    );
+
+    // An attribute code sent through one instance verifies on the other.
+    ca.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("email", "ann@new.example"))
+        .send()
+        .await
+        .unwrap();
+    cb.verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("email")
+        .code(b.last_code(&p.id, "ann").await)
+        .send()
+        .await
+        .unwrap();
+    let attrs = user(&ca, &p, "ann").await;
+    let get = |name: &str| {
+        attrs
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == name)
+            .and_then(|a| a.value())
+            .map(str::to_string)
+    };
+    assert_eq!(get("email").as_deref(), Some("ann@new.example"));
+    assert_eq!(get("email_verified").as_deref(), Some("true"));
+    drop((a, b));
+    db.drop_database().await;
+}

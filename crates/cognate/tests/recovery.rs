@@ -1039,3 +1039,49 @@ async fn recovery_and_attribute_triggers_see_their_sources() {
         "UserNotFoundException"
     );
 }
+
+#[tokio::test]
+async fn disabled_users_cannot_recover_and_hiding_clients_do_not_say_why() {
+    let server = Server::start().await;
+    let c = server.client();
+    let legacy = pool_with_ann(&server, |b| b, |b| b).await;
+    let hiding = pool_with_ann(
+        &server,
+        |b| b,
+        |b| b.prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled),
+    )
+    .await;
+    let store = server.open_store().await;
+    for p in [&legacy, &hiding] {
+        assert!(store.set_enabled(&p.id, "ann", false).await.unwrap());
+    }
+    let disabled = pair("NotAuthorizedException", "User is disabled.");
+    assert_eq!(err_of(forgot(&c, &legacy, "ann").send().await), disabled);
+    assert_eq!(
+        err_of(
+            confirm_forgot(&c, &legacy, "ann", "123456", NEW_PASSWORD)
+                .send()
+                .await
+        ),
+        disabled
+    );
+    let messages = server.outbox(&hiding.id, "ann").await.len();
+    let out = forgot(&c, &hiding, "ann").send().await.unwrap();
+    assert_eq!(
+        out.code_delivery_details().unwrap().attribute_name(),
+        Some("email")
+    );
+    assert_eq!(
+        server.outbox(&hiding.id, "ann").await.len(),
+        messages,
+        "a simulated answer sends nothing"
+    );
+    assert_eq!(
+        err_of(
+            confirm_forgot(&c, &hiding, "ann", "123456", NEW_PASSWORD)
+                .send()
+                .await
+        ),
+        mismatch()
+    );
+}
