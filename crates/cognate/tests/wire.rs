@@ -210,7 +210,8 @@ async fn health_and_operations_listing() {
     let table = cognate::app::operations_table(true);
     assert_eq!(table.lines().count(), 2 + 129);
     assert!(table.contains("| SignUp | no | yes |"));
-    assert!(table.contains("| ForgotPassword | no | no |"));
+    assert!(table.contains("| ForgotPassword | no | yes |"));
+    assert!(table.contains("| CreateUserImportJob | yes | no |"));
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     assert!(readme.contains(&table), "README's operations table is out of date: run `cargo run -p cognate -- operations --markdown`");

@@ -86,17 +86,13 @@ impl Service {
         caller: &Caller,
         input: ForgotPasswordInput,
     ) -> DomainResult<CodeDelivery> {
-        let (client, pool) = self.client_context(&input.client_id).await?;
-        let found = self.find_user(&pool, &input.username).await?;
-        let internal = found
-            .as_ref()
-            .map(|u| u.username.as_str())
-            .unwrap_or(&input.username);
-        self.check_secret_hash(
-            &client,
-            input.secret_hash.as_deref(),
-            &[&input.username, internal],
-        )?;
+        let ((client, pool), found) = self
+            .named_user(
+                &input.client_id,
+                input.secret_hash.as_deref(),
+                &input.username,
+            )
+            .await?;
         // A pool setting, answered before anything about the user is looked at.
         if pool.recovery == Recovery::AdminOnly {
             return Err(DomainError::RecoveryAdminOnly);
@@ -261,17 +257,13 @@ impl Service {
         caller: &Caller,
         input: ConfirmForgotPasswordInput,
     ) -> DomainResult<()> {
-        let (client, pool) = self.client_context(&input.client_id).await?;
-        let found = self.find_user(&pool, &input.username).await?;
-        let internal = found
-            .as_ref()
-            .map(|u| u.username.as_str())
-            .unwrap_or(&input.username);
-        self.check_secret_hash(
-            &client,
-            input.secret_hash.as_deref(),
-            &[&input.username, internal],
-        )?;
+        let ((client, pool), found) = self
+            .named_user(
+                &input.client_id,
+                input.secret_hash.as_deref(),
+                &input.username,
+            )
+            .await?;
         let hides = client.hides_user_existence();
         let Some(user) = found else {
             return Err(if hides {

@@ -345,22 +345,36 @@ impl Service {
         })
     }
 
+    /// The client and pool of a client-facing call and the user it names (if any), once the
+    /// SecretHash checks out: computed over the name given, or the user's internal username.
+    pub(super) async fn named_user(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+    ) -> DomainResult<(ClientContext, Option<UserRecord>)> {
+        let (client, pool) = self.client_context(client_id).await?;
+        let user = self.find_user(&pool, username).await?;
+        let internal = user
+            .as_ref()
+            .map(|u| u.username.as_str())
+            .unwrap_or(username);
+        self.check_secret_hash(&client, secret_hash, &[username, internal])?;
+        Ok(((client, pool), user))
+    }
+
     pub async fn confirm_sign_up(
         &self,
         caller: &Caller,
         input: ConfirmSignUpInput,
     ) -> DomainResult<()> {
-        let (client, pool) = self.client_context(&input.client_id).await?;
-        let user = self.find_user(&pool, &input.username).await?;
-        let internal = user
-            .as_ref()
-            .map(|u| u.username.as_str())
-            .unwrap_or(&input.username);
-        self.check_secret_hash(
-            &client,
-            input.secret_hash.as_deref(),
-            &[&input.username, internal],
-        )?;
+        let ((client, pool), user) = self
+            .named_user(
+                &input.client_id,
+                input.secret_hash.as_deref(),
+                &input.username,
+            )
+            .await?;
         self.confirm_found_user(
             caller,
             &client,
@@ -471,13 +485,7 @@ impl Service {
         username: &str,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<CodeDelivery> {
-        let (client, pool) = self.client_context(client_id).await?;
-        let user = self.find_user(&pool, username).await?;
-        let internal = user
-            .as_ref()
-            .map(|u| u.username.as_str())
-            .unwrap_or(username);
-        self.check_secret_hash(&client, secret_hash, &[username, internal])?;
+        let ((client, pool), user) = self.named_user(client_id, secret_hash, username).await?;
         let Some(user) = user else {
             if client.hides_user_existence() {
                 return Ok(self.simulated_delivery(&pool, username));
