@@ -116,16 +116,16 @@ async fn known_but_unimplemented_operation() {
     let server = Server::start().await;
     let (status, _, body) = server
         .raw(
-            Some(&target("ForgotPassword")),
+            Some(&target("AssociateSoftwareToken")),
             Some(CT),
-            json!({"ClientId": "abc", "Username": "x"}).to_string(),
+            json!({"Session": "x".repeat(20)}).to_string(),
         )
         .await;
     assert_eq!(status, 501);
     assert_eq!(body["__type"], "NotImplementedException");
     assert_eq!(
         body["message"],
-        "Operation ForgotPassword is not implemented by Cognate."
+        "Operation AssociateSoftwareToken is not implemented by Cognate."
     );
 }
 
