@@ -15,6 +15,8 @@ pub enum DomainError {
     PoolNotFound { pool_id: String },
     #[error("app client {client_id} not found")]
     ClientNotFound { client_id: String },
+    #[error("group not found")]
+    GroupNotFound,
     /// An unknown user where the caller may learn that (admin calls, LEGACY clients).
     #[error("user not found")]
     UserNotFound,
@@ -127,6 +129,12 @@ pub enum DomainError {
     /// `alias` names the alias (used as a sign-in name) that is taken; `None`: the username.
     #[error("username exists")]
     UsernameExists { alias: Option<AliasKind> },
+    /// A group of that name (in any letter case) exists in the pool.
+    #[error("group exists")]
+    GroupExists,
+    /// The user is in as many groups as a user may be.
+    #[error("too many groups for the user")]
+    TooManyGroups,
     /// Confirming would move an alias another user holds, and the caller did not force it.
     #[error("alias {kind:?} exists")]
     AliasExists { kind: AliasKind },

@@ -386,22 +386,31 @@ pub const PROTECTED_CLAIMS: &[&str] = &[
 pub const PROTECTED_ACCESS_CLAIMS: &[&str] = &["client_id", "scope", "username", "version"];
 
 /// `TokenGeneration_*` for event version 1, 2 or 3 (the pool's `LambdaVersion`). `request`:
-/// `userAttributes`, `groupConfiguration` (the user's groups, none yet), `scopes` (versions 2
-/// and 3), `clientMetadata` (only when given). `response`: `{}`.
+/// `userAttributes`, `groupConfiguration` (the user's groups and roles, as the tokens would
+/// carry them), `scopes` (versions 2 and 3), `clientMetadata` (only when given).
+/// `response`: `{}`.
 pub fn pre_token_generation(
     ctx: &EventContext,
     version: u8,
     user_attributes: &Attrs,
+    groups: &GroupOverride,
     scopes: &[String],
     client_metadata: Option<&Metadata>,
 ) -> Value {
     let mut request = Map::new();
     request.insert("userAttributes".into(), string_map(user_attributes));
-    let mut groups = Map::new();
-    groups.insert("groupsToOverride".into(), Value::Array(vec![]));
-    groups.insert("iamRolesToOverride".into(), Value::Array(vec![]));
-    groups.insert("preferredRole".into(), Value::Null);
-    request.insert("groupConfiguration".into(), Value::Object(groups));
+    let strings = |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
+    let mut configuration = Map::new();
+    configuration.insert("groupsToOverride".into(), strings(&groups.groups));
+    configuration.insert("iamRolesToOverride".into(), strings(&groups.iam_roles));
+    configuration.insert(
+        "preferredRole".into(),
+        groups
+            .preferred_role
+            .clone()
+            .map_or(Value::Null, Value::String),
+    );
+    request.insert("groupConfiguration".into(), Value::Object(configuration));
     if version >= 2 {
         request.insert(
             "scopes".into(),

@@ -192,6 +192,58 @@ pub trait Directory: Send + Sync {
     /// `cutoffs.failures_before`. Returns how many rows of each it deleted.
     async fn delete_expired(&self, cutoffs: SweepCutoffs, batch: i64) -> StoreResult<Swept>;
 
+    /// Stores a new group; false when the pool has one of that name (in any letter case).
+    async fn insert_group(&self, group: &GroupRecord) -> StoreResult<bool>;
+    /// A group by name (letter case ignored).
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupRecord>>;
+    /// Replaces a group's description, role and precedence; false when it is gone.
+    async fn update_group(&self, group: &GroupRecord) -> StoreResult<bool>;
+    /// Deletes a group and its memberships; false when there was none.
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+    /// Groups ordered by lower-cased name, after `after`.
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<GroupRecord>>;
+    /// Adds a user to a group (already a member: still `Added`), in one transaction that
+    /// checks both exist and the user's group count stays within `max_groups`.
+    async fn add_to_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+        max_groups: i64,
+    ) -> StoreResult<MembershipOutcome>;
+    /// Removes a user from a group; false when there is no such group.
+    async fn remove_from_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> StoreResult<bool>;
+    /// A group's members ordered by username key, after `after` (None: no such group).
+    async fn group_members(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<UserRecord>>>;
+    /// The groups a user is in, ordered by lower-cased name.
+    async fn user_groups(&self, pool_id: &str, username_key: &str)
+        -> StoreResult<Vec<GroupRecord>>;
+    /// Enables or disables a user; disabling also signs the user out everywhere (refresh
+    /// tokens revoked, access tokens issued before `now` refused). False: no such user.
+    async fn set_user_enabled(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<bool>;
+
     async fn insert_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// Messages oldest first, optionally of one pool and/or username.
     async fn list_messages(

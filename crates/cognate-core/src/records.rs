@@ -533,3 +533,26 @@ pub enum UpdateOutcome {
     UserGone,
     AliasTaken(AliasKind),
 }
+
+/// A user group as stored. Names are unique per pool whatever their letter case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub pool_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    /// Lower wins; None ranks below every number.
+    pub precedence: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What adding a user to a group found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MembershipOutcome {
+    Added,
+    NoGroup,
+    NoUser,
+    /// The user is in as many groups as a user may be.
+    TooManyGroups,
+}

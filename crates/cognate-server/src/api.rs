@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
-use cognate_core::records::UserRecord;
+use cognate_core::records::{GroupRecord, UserRecord};
 use cognate_core::service::{
     attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery,
-    ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, InitiateAuthInput,
-    RespondInput, SignInStep, SignUpInput,
+    ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, GroupInput,
+    InitiateAuthInput, RespondInput, SignInStep, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -160,6 +160,34 @@ fn user_type(user: &UserRecord, only: Option<&[String]>) -> UserType {
         enabled: Some(user.enabled),
         user_status: user_status(user),
         mfa_options: None,
+    }
+}
+
+fn group_input(
+    pool_id: String,
+    name: String,
+    description: Option<String>,
+    role_arn: Option<String>,
+    precedence: Option<i32>,
+) -> GroupInput {
+    GroupInput {
+        pool_id,
+        name,
+        description,
+        role_arn,
+        precedence: precedence.map(i64::from),
+    }
+}
+
+fn group_type(g: GroupRecord) -> GroupType {
+    GroupType {
+        group_name: Some(g.name),
+        user_pool_id: Some(g.pool_id),
+        description: g.description,
+        role_arn: g.role_arn,
+        precedence: g.precedence.and_then(|p| i32::try_from(p).ok()),
+        last_modified_date: Some(g.updated_at as f64),
+        creation_date: Some(g.created_at as f64),
     }
 }
 
@@ -795,6 +823,120 @@ operations! {
             .verify_user_attribute(&input.access_token, &input.attribute_name, &input.code)
             .await?;
         Ok(VerifyUserAttributeResponse::default())
+    }
+
+    fn admin_disable_user(&self, _ctx, input: AdminDisableUserRequest) -> AdminDisableUserResponse;
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        self.service
+            .admin_set_user_enabled(&input.user_pool_id, &input.username, false)
+            .await?;
+        Ok(AdminDisableUserResponse::default())
+    }
+
+    fn admin_enable_user(&self, _ctx, input: AdminEnableUserRequest) -> AdminEnableUserResponse;
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        self.service
+            .admin_set_user_enabled(&input.user_pool_id, &input.username, true)
+            .await?;
+        Ok(AdminEnableUserResponse::default())
+    }
+
+    fn create_group(&self, _ctx, input: CreateGroupRequest) -> CreateGroupResponse;
+        errors [ResourceNotFoundException, GroupExistsException, InvalidParameterException]
+    {
+        let group = self.service.create_group(group_input(
+            input.user_pool_id, input.group_name, input.description, input.role_arn, input.precedence,
+        )).await?;
+        Ok(CreateGroupResponse { group: Some(group_type(group)) })
+    }
+
+    fn get_group(&self, _ctx, input: GetGroupRequest) -> GetGroupResponse;
+        errors [ResourceNotFoundException]
+    {
+        let group = self.service.get_group(&input.user_pool_id, &input.group_name).await?;
+        Ok(GetGroupResponse { group: Some(group_type(group)) })
+    }
+
+    fn update_group(&self, _ctx, input: UpdateGroupRequest) -> UpdateGroupResponse;
+        errors [ResourceNotFoundException]
+    {
+        let group = self.service.update_group(group_input(
+            input.user_pool_id, input.group_name, input.description, input.role_arn, input.precedence,
+        )).await?;
+        Ok(UpdateGroupResponse { group: Some(group_type(group)) })
+    }
+
+    fn delete_group(&self, _ctx, input: DeleteGroupRequest) -> ();
+        errors [ResourceNotFoundException]
+    {
+        self.service.delete_group(&input.user_pool_id, &input.group_name).await
+    }
+
+    fn list_groups(&self, _ctx, input: ListGroupsRequest) -> ListGroupsResponse;
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        let (groups, next) = self
+            .service
+            .list_groups(&input.user_pool_id, input.limit, input.next_token.as_deref())
+            .await?;
+        Ok(ListGroupsResponse {
+            groups: Some(groups.into_iter().map(group_type).collect()),
+            next_token: next,
+        })
+    }
+
+    fn admin_add_user_to_group(&self, _ctx, input: AdminAddUserToGroupRequest) -> ();
+        errors [ResourceNotFoundException, UserNotFoundException, InvalidParameterException]
+    {
+        self.service
+            .admin_add_user_to_group(&input.user_pool_id, &input.username, &input.group_name)
+            .await
+    }
+
+    fn admin_remove_user_from_group(&self, _ctx, input: AdminRemoveUserFromGroupRequest) -> ();
+        errors [ResourceNotFoundException, UserNotFoundException]
+    {
+        self.service
+            .admin_remove_user_from_group(&input.user_pool_id, &input.username, &input.group_name)
+            .await
+    }
+
+    fn list_users_in_group(&self, _ctx, input: ListUsersInGroupRequest) -> ListUsersInGroupResponse;
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        let (users, next) = self
+            .service
+            .list_users_in_group(
+                &input.user_pool_id,
+                &input.group_name,
+                input.limit,
+                input.next_token.as_deref(),
+            )
+            .await?;
+        Ok(ListUsersInGroupResponse {
+            users: Some(users.iter().map(|u| user_type(u, None)).collect()),
+            next_token: next,
+        })
+    }
+
+    fn admin_list_groups_for_user(&self, _ctx, input: AdminListGroupsForUserRequest) -> AdminListGroupsForUserResponse;
+        errors [ResourceNotFoundException, UserNotFoundException, InvalidParameterException]
+    {
+        let (groups, next) = self
+            .service
+            .admin_list_groups_for_user(
+                &input.user_pool_id,
+                &input.username,
+                input.limit,
+                input.next_token.as_deref(),
+            )
+            .await?;
+        Ok(AdminListGroupsForUserResponse {
+            groups: Some(groups.into_iter().map(group_type).collect()),
+            next_token: next,
+        })
     }
 
     fn revoke_token(&self, _ctx, input: RevokeTokenRequest) -> RevokeTokenResponse;

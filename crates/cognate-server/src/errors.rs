@@ -24,6 +24,18 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             K::ResourceNotFoundException,
             format!("User pool client {client_id} does not exist."),
         ),
+        DomainError::GroupNotFound => {
+            ApiError::new(K::ResourceNotFoundException, "Group not found.")
+        }
+        DomainError::GroupExists => ApiError::new(
+            K::GroupExistsException,
+            "A group with the name already exists.",
+        ),
+        // AdminAddUserToGroup's model lists no LimitExceededException.
+        DomainError::TooManyGroups => ApiError::new(
+            K::InvalidParameterException,
+            "A user cannot be in more than 100 groups.",
+        ),
         DomainError::UserNotFound => {
             ApiError::new(K::UserNotFoundException, "User does not exist.")
         }

@@ -815,6 +815,242 @@ impl Directory for Store {
         })
     }
 
+    // ---------------------------------------------------------------- groups
+
+    async fn insert_group(&self, g: &GroupRecord) -> Result<bool> {
+        let inserted = self
+            .db
+            .execute(
+                "INSERT INTO user_groups (pool_id, name_key, name, description, role_arn, precedence, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                params![
+                    &g.pool_id,
+                    group_key(&g.name),
+                    &g.name,
+                    g.description.as_deref(),
+                    g.role_arn.as_deref(),
+                    db::Param::Int(g.precedence),
+                    g.created_at,
+                    g.updated_at
+                ],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> Result<Option<GroupRecord>> {
+        self.db
+            .fetch_optional(
+                &format!(
+                    "SELECT {GROUP_COLUMNS} FROM user_groups WHERE pool_id = $1 AND name_key = $2"
+                ),
+                params![pool_id, group_key(name)],
+            )
+            .await?
+            .map(|r| group_from_row(&r))
+            .transpose()
+    }
+
+    async fn update_group(&self, g: &GroupRecord) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE user_groups SET description = $3, role_arn = $4, precedence = $5, updated_at = $6 \
+                 WHERE pool_id = $1 AND name_key = $2",
+                params![
+                    &g.pool_id,
+                    group_key(&g.name),
+                    g.description.as_deref(),
+                    g.role_arn.as_deref(),
+                    db::Param::Int(g.precedence),
+                    g.updated_at
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "DELETE FROM user_groups WHERE pool_id = $1 AND name_key = $2",
+                params![pool_id, group_key(name)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<GroupRecord>> {
+        self.db
+            .fetch_all(
+                &format!(
+                    "SELECT {GROUP_COLUMNS} FROM user_groups WHERE pool_id = $1 AND name_key > $2 \
+                     ORDER BY name_key LIMIT $3"
+                ),
+                params![pool_id, after.unwrap_or(""), limit],
+            )
+            .await?
+            .iter()
+            .map(group_from_row)
+            .collect()
+    }
+
+    async fn add_to_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+        max_groups: i64,
+    ) -> Result<MembershipOutcome> {
+        let (pool_id, name_key, username_key) = (
+            pool_id.to_string(),
+            group_key(name),
+            username_key.to_string(),
+        );
+        self.db
+            .transact(move |tx, dialect| {
+                let group = tx.fetch_optional(
+                    &format!(
+                        "SELECT 1 AS one FROM user_groups WHERE pool_id = $1 AND name_key = $2{}",
+                        for_update(dialect)
+                    ),
+                    params![&pool_id, &name_key],
+                )?;
+                if group.is_none() {
+                    return Ok(MembershipOutcome::NoGroup);
+                }
+                // Locks the user, so that two additions cannot both pass the count.
+                let user = tx.fetch_optional(
+                    &format!(
+                        "SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2{}",
+                        for_update(dialect)
+                    ),
+                    params![&pool_id, &username_key],
+                )?;
+                if user.is_none() {
+                    return Ok(MembershipOutcome::NoUser);
+                }
+                let counts = tx
+                    .fetch_optional(
+                        "SELECT COUNT(*) AS n, SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END) AS here \
+                         FROM group_members WHERE pool_id = $1 AND username_key = $2",
+                        params![&pool_id, &username_key, &name_key],
+                    )?
+                    .ok_or_else(|| StoreError::Database("COUNT returned no row".to_string()))?;
+                let (n, here) = (counts.get::<i64>("n")?, counts.get::<Option<i64>>("here")?);
+                if here.unwrap_or(0) > 0 {
+                    return Ok(MembershipOutcome::Added);
+                }
+                if n >= max_groups {
+                    return Ok(MembershipOutcome::TooManyGroups);
+                }
+                tx.execute(
+                    "INSERT INTO group_members (pool_id, name_key, username_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    params![&pool_id, &name_key, &username_key],
+                )?;
+                Ok(MembershipOutcome::Added)
+            })
+            .await
+    }
+
+    async fn remove_from_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> Result<bool> {
+        let (pool_id, name_key, username_key) = (
+            pool_id.to_string(),
+            group_key(name),
+            username_key.to_string(),
+        );
+        self.db
+            .transact(move |tx, _dialect| {
+                let group = tx.fetch_optional(
+                    "SELECT 1 AS one FROM user_groups WHERE pool_id = $1 AND name_key = $2",
+                    params![&pool_id, &name_key],
+                )?;
+                if group.is_none() {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "DELETE FROM group_members WHERE pool_id = $1 AND name_key = $2 AND username_key = $3",
+                    params![&pool_id, &name_key, &username_key],
+                )?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn group_members(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Option<Vec<UserRecord>>> {
+        if self.get_group(pool_id, name).await?.is_none() {
+            return Ok(None);
+        }
+        let rows = self
+            .db
+            .fetch_all(
+                &format!(
+                    "SELECT {USER_COLUMNS_U} FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.username_key = m.username_key \
+                     WHERE m.pool_id = $1 AND m.name_key = $2 AND m.username_key > $3 ORDER BY m.username_key LIMIT $4"
+                ),
+                params![pool_id, group_key(name), after.unwrap_or(""), limit],
+            )
+            .await?;
+        rows.iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn user_groups(&self, pool_id: &str, username_key: &str) -> Result<Vec<GroupRecord>> {
+        self.db
+            .fetch_all(
+                &format!(
+                    "SELECT {GROUP_COLUMNS_G} FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name_key = m.name_key \
+                     WHERE m.pool_id = $1 AND m.username_key = $2 ORDER BY m.name_key"
+                ),
+                params![pool_id, username_key],
+            )
+            .await?
+            .iter()
+            .map(group_from_row)
+            .collect()
+    }
+
+    async fn set_user_enabled(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        enabled: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let (pool_id, username_key) = (pool_id.to_string(), username_key.to_string());
+        self.db
+            .transact(move |tx, _dialect| {
+                let changed = tx.execute(
+                    "UPDATE users SET enabled = $3, updated_at = $4 WHERE pool_id = $1 AND username_key = $2",
+                    params![&pool_id, &username_key, i64::from(enabled), now],
+                )?;
+                if changed == 1 && !enabled {
+                    account::sign_out_in(tx, &pool_id, &username_key, now)?;
+                }
+                Ok(changed == 1)
+            })
+            .await
+    }
+
     async fn insert_message(&self, m: &MessageRecord) -> Result<()> {
         self.db.execute(INSERT_MESSAGE, message_row(m)).await?;
         Ok(())
@@ -861,24 +1097,6 @@ impl Directory for Store {
 /// Reading stored rows directly, for tests that check what a write left behind.
 #[cfg(feature = "test-support")]
 impl Store {
-    /// Disables or enables a user in place, for tests of the rules about disabled users
-    /// (the API's AdminDisableUser / AdminEnableUser are not built yet).
-    pub async fn set_enabled(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        enabled: bool,
-    ) -> Result<bool> {
-        let changed = self
-            .db
-            .execute(
-                "UPDATE users SET enabled = $3 WHERE pool_id = $1 AND username_key = $2",
-                params![pool_id, username_key, i64::from(enabled)],
-            )
-            .await?;
-        Ok(changed == 1)
-    }
-
     pub async fn get_user(&self, pool_id: &str, username_key: &str) -> Result<Option<UserRecord>> {
         self.db
             .fetch_optional(
@@ -1406,6 +1624,28 @@ fn user_row(u: &UserRecord) -> Vec<db::Param> {
         db::Param::Int(u.signed_out_at),
         account::pending_to_json(&u.pending_attributes)
     ]
+}
+
+const GROUP_COLUMNS: &str =
+    "pool_id, name, description, role_arn, precedence, created_at, updated_at";
+const GROUP_COLUMNS_G: &str =
+    "g.pool_id, g.name, g.description, g.role_arn, g.precedence, g.created_at, g.updated_at";
+
+/// Group names are unique whatever their letter case.
+fn group_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn group_from_row(r: &Row) -> Result<GroupRecord> {
+    Ok(GroupRecord {
+        pool_id: r.get("pool_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        role_arn: r.get("role_arn")?,
+        precedence: r.get("precedence")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
 }
 
 const USER_COLUMNS_U: &str = "u.pool_id, u.username_key, u.username, u.sub, u.status, u.enabled, u.attributes, u.password_hash, u.srp_salt, u.srp_verifier, u.created_at, u.updated_at, u.password_set_at, u.signed_out_at, u.pending_attributes";

@@ -29,6 +29,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0006_recovery",
         include_str!("migrations/sqlite/0006_recovery.sql"),
     ),
+    (
+        "0007_groups",
+        include_str!("migrations/sqlite/0007_groups.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -50,6 +54,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_recovery",
         include_str!("migrations/postgres/0005_recovery.sql"),
+    ),
+    (
+        "0006_groups",
+        include_str!("migrations/postgres/0006_groups.sql"),
     ),
 ];
 
@@ -146,7 +154,8 @@ mod tests {
                 "0003_client_revisions",
                 "0004_tokens",
                 "0005_user_token_times",
-                "0006_recovery"
+                "0006_recovery",
+                "0007_groups"
             ]
         );
 

@@ -1051,9 +1051,13 @@ async fn disabled_users_cannot_recover_and_hiding_clients_do_not_say_why() {
         |b| b.prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled),
     )
     .await;
-    let store = server.open_store().await;
     for p in [&legacy, &hiding] {
-        assert!(store.set_enabled(&p.id, "ann", false).await.unwrap());
+        c.admin_disable_user()
+            .user_pool_id(&p.id)
+            .username("ann")
+            .send()
+            .await
+            .unwrap();
     }
     let disabled = pair("NotAuthorizedException", "User is disabled.");
     assert_eq!(err_of(forgot(&c, &legacy, "ann").send().await), disabled);

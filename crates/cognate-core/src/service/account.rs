@@ -19,6 +19,9 @@ impl Service {
             .await?
             .filter(|u| claim("sub") == Some(u.sub.as_str()))
             .ok_or(DomainError::UserNotFound)?;
+        if !user.enabled {
+            return Err(DomainError::UserDisabled);
+        }
         // A global sign-out refuses every access token issued before it, also those without
         // an origin_jti to revoke (clients with token revocation off). Same-second tokens
         // pass: AWS has been seen refusing a sign-in made right after a sign-out, which is

@@ -185,6 +185,7 @@ impl Service {
         call: &TriggerCall<'_>,
         source: &str,
         attrs: &BTreeMap<String, String>,
+        groups: &events::GroupOverride,
         scopes: &[String],
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<events::TokenOverrides> {
@@ -196,6 +197,7 @@ impl Service {
             &self.event_context(call, source),
             version,
             attrs,
+            groups,
             scopes,
             client_metadata,
         );

@@ -7,6 +7,7 @@ mod account;
 mod attributes;
 mod choice;
 mod custom;
+mod groups;
 mod hashing;
 mod hooks;
 mod housekeeping;
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
+pub use groups::{group_claims, GroupInput};
 pub use hooks::Metadata;
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
 pub use recovery::{ConfirmForgotPasswordInput, ForgotPasswordInput, FORGOT_PASSWORD_PURPOSE};

@@ -242,13 +242,20 @@ impl Service {
             id.insert(name, claim);
         }
 
+        // The user's groups as of now (a refresh sees membership changes).
+        let groups = super::groups::group_claims(
+            &self.store.user_groups(&pool.id, &user.username_key).await?,
+        );
+        apply_group_override(&mut id, &mut access, &groups);
+
         // PreTokenGeneration may add, change and suppress claims (never the protected ones,
-        // which its answer is refused for) and scopes.
+        // which its answer is refused for), the groups and roles, and scopes.
         let overrides = self
             .pre_token_generation(
                 &sign_in.trigger_call(&user.username),
                 source,
                 &super::signup::trigger_attributes(user, user.attributes.clone(), user.status),
+                &groups,
                 &[ADMIN_SCOPE.to_string()],
                 sign_in.client_metadata,
             )
@@ -392,9 +399,8 @@ fn apply_claim_changes(claims: &mut Map<String, Value>, changes: &crate::events:
     }
 }
 
-/// The groups in both tokens and the roles in the ID token, as the function named them (an
-/// empty list or null removes the claim). Users have no groups of their own yet, so without
-/// an override the tokens carry none.
+/// The groups in both tokens and the roles in the ID token (the user's own, or as the
+/// PreTokenGeneration function named them); an empty list or null leaves the claim out.
 fn apply_group_override(
     id: &mut Map<String, Value>,
     access: &mut Map<String, Value>,

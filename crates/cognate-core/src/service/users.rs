@@ -83,6 +83,30 @@ impl Service {
         Ok(())
     }
 
+    /// AdminDisableUser / AdminEnableUser. Disabling signs the user out everywhere: refresh
+    /// tokens are revoked and access tokens issued before are refused, also after the user is
+    /// enabled again (spec vi.2).
+    pub async fn admin_set_user_enabled(
+        &self,
+        pool_id: &str,
+        username: &str,
+        enabled: bool,
+    ) -> DomainResult<()> {
+        let pool = self.pool_settings(pool_id).await?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .ok_or(DomainError::UserNotFound)?;
+        if !self
+            .store
+            .set_user_enabled(&pool.id, &user.username_key, enabled, self.clock.now())
+            .await?
+        {
+            return Err(DomainError::UserNotFound);
+        }
+        Ok(())
+    }
+
     /// One page of a pool's users (filtered), and the token of the next page.
     pub async fn list_users(
         &self,
