@@ -23,6 +23,9 @@ use crate::error::{DomainError, DomainResult, Invalid};
 pub mod defaults {
     pub const CODE_MESSAGE: &str = "Your verification code is {####}. ";
     pub const CODE_SUBJECT: &str = "Your verification code";
+    pub const INVITE_MESSAGE: &str =
+        "Your username is {username} and temporary password is {####}. ";
+    pub const INVITE_SUBJECT: &str = "Your temporary password";
     pub const LINK_MESSAGE: &str =
         "Please click the link below to verify your email address. {##Verify Email##} ";
     pub const LINK_SUBJECT: &str = "Your verification link";

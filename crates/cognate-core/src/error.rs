@@ -43,6 +43,9 @@ pub enum DomainError {
     /// A password reset of a user whose status does not allow one (FORCE_CHANGE_PASSWORD).
     #[error("password cannot be reset in the user's status")]
     CannotResetPassword,
+    /// AdminCreateUser `RESEND` for a user who is no longer `FORCE_CHANGE_PASSWORD`.
+    #[error("no invitation to resend in the user's status")]
+    UnsupportedUserState,
 
     // ------------------------------------------------------------- codes
     #[error("wrong code")]
@@ -135,6 +138,9 @@ pub enum DomainError {
     /// The user is in as many groups as a user may be.
     #[error("too many groups for the user")]
     TooManyGroups,
+    /// AdminCreateUser with a username that exists (AWS words it apart from SignUp's).
+    #[error("user account exists")]
+    UserAccountExists,
     /// Confirming would move an alias another user holds, and the caller did not force it.
     #[error("alias {kind:?} exists")]
     AliasExists { kind: AliasKind },
@@ -249,6 +255,10 @@ pub enum Invalid {
     /// A verification code for an attribute the user has no value of.
     NothingToVerify {
         name: String,
+    },
+    /// An invitation asked for by a medium the user has no address for.
+    NoDeliveryAddress {
+        medium: crate::delivery::Medium,
     },
 }
 

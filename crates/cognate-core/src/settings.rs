@@ -26,6 +26,8 @@ pub struct PoolSettings {
     alias_attributes: Vec<&'static str>,
     username_attributes: Vec<&'static str>,
     pub verification_message_template: VerificationMessageTemplateType,
+    /// `AdminCreateUserConfig.InviteMessageTemplate`.
+    pub invite_message_template: cognate_wire::MessageTemplateType,
     pub sms_verification_message: Option<String>,
     pub email_verification_message: Option<String>,
     pub email_verification_subject: Option<String>,
@@ -210,6 +212,11 @@ impl From<&UserPoolType> for PoolSettings {
             verification_message_template: pool
                 .verification_message_template
                 .clone()
+                .unwrap_or_default(),
+            invite_message_template: pool
+                .admin_create_user_config
+                .as_ref()
+                .and_then(|c| c.invite_message_template.clone())
                 .unwrap_or_default(),
             sms_verification_message: pool.sms_verification_message.clone(),
             email_verification_message: pool.email_verification_message.clone(),

@@ -42,6 +42,27 @@ pub fn random_standard_b64(bytes: usize) -> String {
     STANDARD.encode(buf)
 }
 
+/// A temporary password of `len` characters (at least 8): one lower-case letter, one
+/// upper-case letter, one digit and one symbol, the rest from all four, shuffled, so that it
+/// meets any pool's password policy of that length.
+pub fn temporary_password(len: usize) -> String {
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGITS: &[u8] = b"23456789";
+    const SYMBOLS: &[u8] = b"!#$%&*+-.=?@^_";
+    let pick = |set: &[u8]| set[OsRng.gen_range(0..set.len())];
+    let all: Vec<u8> = [LOWER, UPPER, DIGITS, SYMBOLS].concat();
+    let mut chars: Vec<u8> = vec![pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];
+    while chars.len() < len.max(8) {
+        chars.push(pick(&all));
+    }
+    // Fisher–Yates, so the four required classes are not always in front.
+    for i in (1..chars.len()).rev() {
+        chars.swap(i, OsRng.gen_range(0..=i));
+    }
+    chars.into_iter().map(char::from).collect()
+}
+
 fn lower_alnum(len: usize) -> String {
     // gen_range is uniform (rejection sampling), so every character is equally likely.
     (0..len)
@@ -51,6 +72,19 @@ fn lower_alnum(len: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn temporary_passwords_hold_every_class() {
+        for len in [6, 8, 20] {
+            let p = super::temporary_password(len);
+            assert_eq!(p.len(), len.max(8));
+            assert!(p.chars().any(|c| c.is_ascii_lowercase()));
+            assert!(p.chars().any(|c| c.is_ascii_uppercase()));
+            assert!(p.chars().any(|c| c.is_ascii_digit()));
+            assert!(p.chars().any(|c| !c.is_ascii_alphanumeric()));
+        }
+        assert_ne!(super::temporary_password(12), super::temporary_password(12));
+    }
+
     use super::*;
     use std::collections::HashSet;
 

@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
+use cognate_core::delivery::Medium;
 use cognate_core::records::{GroupRecord, UserRecord};
 use cognate_core::service::{
-    attribute_map, visible_attributes, AuthFlow, AuthTokens, CodeDelivery,
+    attribute_map, visible_attributes, AdminCreateUserInput, AuthFlow, AuthTokens, CodeDelivery,
     ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, GroupInput,
-    InitiateAuthInput, RespondInput, SignInStep, SignUpInput,
+    InitiateAuthInput, MessageAction, RespondInput, SignInStep, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -823,6 +824,46 @@ operations! {
             .verify_user_attribute(&input.access_token, &input.attribute_name, &input.code)
             .await?;
         Ok(VerifyUserAttributeResponse::default())
+    }
+
+    fn admin_create_user(&self, ctx, input: AdminCreateUserRequest) -> AdminCreateUserResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, UserNotFoundException,
+            UsernameExistsException, InvalidPasswordException, CodeDeliveryFailureException,
+            UnsupportedUserStateException,
+            UnexpectedLambdaException, UserLambdaValidationException, InvalidLambdaResponseException,
+        ]
+    {
+        let mediums = input
+            .desired_delivery_mediums
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| match m {
+                DeliveryMediumType::Email => Medium::Email,
+                DeliveryMediumType::Sms => Medium::Sms,
+            })
+            .collect();
+        let user = self
+            .service
+            .admin_create_user(
+                &plain_caller(ctx),
+                AdminCreateUserInput {
+                    pool_id: input.user_pool_id,
+                    username: input.username,
+                    attributes: attributes(input.user_attributes),
+                    validation_data: input.validation_data.map(|v| attributes(Some(v))),
+                    temporary_password: input.temporary_password,
+                    force_alias: input.force_alias_creation.unwrap_or(false),
+                    message_action: input.message_action.map(|a| match a {
+                        MessageActionType::Resend => MessageAction::Resend,
+                        MessageActionType::Suppress => MessageAction::Suppress,
+                    }),
+                    mediums,
+                    client_metadata: input.client_metadata,
+                },
+            )
+            .await?;
+        Ok(AdminCreateUserResponse { user: Some(user_type(&user, None)) })
     }
 
     fn admin_disable_user(&self, _ctx, input: AdminDisableUserRequest) -> AdminDisableUserResponse;

@@ -3,6 +3,7 @@
 //! the `protocol` functions give the errors of the HTTP layer itself. The strings are the exact
 //! `__type` and messages clients match on (spec §b, §c, §d).
 
+use cognate_core::delivery::Medium;
 use cognate_core::records::AliasKind;
 use cognate_core::service::AuthFlow;
 use cognate_core::triggers::{TriggerError, TriggerKind};
@@ -65,6 +66,13 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
                 "User cannot be confirmed. Current status is {}",
                 status.as_str()
             ),
+        ),
+        DomainError::UserAccountExists => {
+            ApiError::new(K::UsernameExistsException, "User account already exists")
+        }
+        DomainError::UnsupportedUserState => ApiError::new(
+            K::UnsupportedUserStateException,
+            "Resend is only possible for a user in FORCE_CHANGE_PASSWORD status.",
         ),
         DomainError::RecoveryAdminOnly => ApiError::new(
             K::NotAuthorizedException,
@@ -325,6 +333,10 @@ fn invalid_message(reason: Invalid) -> String {
             format!("Attribute {name} cannot be verified: only email and phone_number have verification codes.")
         }
         Invalid::NothingToVerify { name } => format!("The user has no {name} to verify."),
+        Invalid::NoDeliveryAddress { medium } => match medium {
+            Medium::Email => "No email provided but desired delivery medium was Email".into(),
+            Medium::Sms => "No phone_number provided but desired delivery medium was Sms".into(),
+        },
     }
 }
 

@@ -518,3 +518,397 @@ async fn pre_token_generation_sees_the_groups_and_may_replace_them() {
     assert_eq!(id["cognito:groups"], json!(["from-lambda"]));
     assert!(id.get("cognito:roles").is_none());
 }
+
+fn create_user<'a>(
+    c: &'a cip::Client,
+    p: &'a Pool,
+    name: &'a str,
+) -> cip::operation::admin_create_user::builders::AdminCreateUserFluentBuilder {
+    c.admin_create_user().user_pool_id(&p.id).username(name)
+}
+
+/// The temporary password in the last invitation to `name` (the outbox keeps it as the
+/// message's code).
+async fn invited_password(server: &Server, p: &Pool, name: &str) -> String {
+    server.last_code(&p.id, name).await
+}
+
+async fn password_sign_in(
+    c: &cip::Client,
+    p: &Pool,
+    name: &str,
+    password: &str,
+) -> Result<cip::operation::initiate_auth::InitiateAuthOutput, (String, String)> {
+    c.initiate_auth()
+        .client_id(&p.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", name)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .map_err(|e| err_of::<_, ()>(Err(e)))
+}
+
+#[tokio::test]
+async fn an_invited_user_signs_in_with_the_temporary_password_and_sets_a_new_one() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with(&server, &[], |b| b).await;
+    let out = create_user(&c, &p, "ann")
+        .user_attributes(attr("email", "ann@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .desired_delivery_mediums(cip::types::DeliveryMediumType::Email)
+        .send()
+        .await
+        .unwrap();
+    let created = out.user().unwrap();
+    assert_eq!(created.username(), Some("ann"));
+    assert_eq!(
+        created.user_status(),
+        Some(&cip::types::UserStatusType::ForceChangePassword)
+    );
+    assert!(created.enabled());
+    assert!(created.attributes().iter().any(|a| a.name() == "sub"));
+    let message = server.outbox(&p.id, "ann").await.pop().unwrap();
+    let password = message["Code"].as_str().unwrap().to_string();
+    assert_eq!(message["Subject"], "Your temporary password");
+    assert_eq!(
+        message["Body"],
+        format!("Your username is ann and temporary password is {password}. ")
+    );
+    assert_eq!(message["Destination"], "a***@e***");
+
+    let challenge = password_sign_in(&c, &p, "ann", &password).await.unwrap();
+    assert_eq!(
+        challenge.challenge_name(),
+        Some(&cip::types::ChallengeNameType::NewPasswordRequired)
+    );
+    let answered = c
+        .respond_to_auth_challenge()
+        .client_id(&p.client_id)
+        .challenge_name(cip::types::ChallengeNameType::NewPasswordRequired)
+        .session(challenge.session().unwrap())
+        .challenge_responses("USERNAME", "ann")
+        .challenge_responses("NEW_PASSWORD", "N3w-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.authentication_result().is_some());
+    assert_eq!(
+        status(&c, &p, "ann").await,
+        cip::types::UserStatusType::Confirmed
+    );
+
+    assert_eq!(
+        err_of(create_user(&c, &p, "ann").send().await),
+        pair("UsernameExistsException", "User account already exists")
+    );
+    assert_eq!(
+        err_of(
+            create_user(&c, &p, "weak")
+                .temporary_password("short")
+                .send()
+                .await
+        ),
+        pair(
+            "InvalidPasswordException",
+            "Password did not conform with policy: Password not long enough"
+        )
+    );
+    assert_eq!(
+        err_of(
+            create_user(&c, &p, "bob")
+                .desired_delivery_mediums(cip::types::DeliveryMediumType::Email)
+                .send()
+                .await
+        ),
+        pair(
+            "InvalidParameterException",
+            "No email provided but desired delivery medium was Email"
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.admin_get_user()
+                .user_pool_id(&p.id)
+                .username("bob")
+                .send()
+                .await
+        )
+        .0,
+        "UserNotFoundException",
+        "a refused creation leaves nothing"
+    );
+}
+
+#[tokio::test]
+async fn resend_and_suppress_and_the_temporary_password_validity() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with(&server, &["done"], |b| {
+        b.policies(
+            cip::types::UserPoolPolicyType::builder()
+                .password_policy(
+                    cip::types::PasswordPolicyType::builder()
+                        .minimum_length(9)
+                        .require_numbers(true)
+                        .temporary_password_validity_days(1)
+                        .build(),
+                )
+                .build(),
+        )
+    })
+    .await;
+    create_user(&c, &p, "quiet")
+        .user_attributes(attr("email", "quiet@example.com"))
+        .message_action(cip::types::MessageActionType::Suppress)
+        .temporary_password("Given-Passw0rd")
+        .send()
+        .await
+        .unwrap();
+    assert!(server.outbox(&p.id, "quiet").await.is_empty());
+    password_sign_in(&c, &p, "quiet", "Given-Passw0rd")
+        .await
+        .unwrap();
+
+    // Without DesiredDeliveryMediums the default is SMS: to a phone number, if there is one.
+    create_user(&c, &p, "phoned")
+        .user_attributes(attr("phone_number", "+12065551234"))
+        .send()
+        .await
+        .unwrap();
+    let sms = server.outbox(&p.id, "phoned").await.pop().unwrap();
+    assert_eq!(sms["Medium"], "SMS");
+    let first = sms["Code"].as_str().unwrap().to_string();
+    assert!(first.len() >= 9, "generated to the pool's minimum length");
+
+    server.advance_clock(86_401).await;
+    assert_eq!(
+        password_sign_in(&c, &p, "phoned", &first)
+            .await
+            .unwrap_err(),
+        pair(
+            "NotAuthorizedException",
+            "Temporary password has expired and must be reset by an administrator."
+        )
+    );
+    create_user(&c, &p, "phoned")
+        .message_action(cip::types::MessageActionType::Resend)
+        .send()
+        .await
+        .unwrap();
+    let second = invited_password(&server, &p, "phoned").await;
+    assert_ne!(first, second);
+    assert_eq!(
+        password_sign_in(&c, &p, "phoned", &first)
+            .await
+            .unwrap_err()
+            .0,
+        "NotAuthorizedException"
+    );
+    let challenge = password_sign_in(&c, &p, "phoned", &second).await.unwrap();
+    assert_eq!(
+        challenge.challenge_name(),
+        Some(&cip::types::ChallengeNameType::NewPasswordRequired)
+    );
+
+    assert_eq!(
+        err_of(
+            create_user(&c, &p, "nobody")
+                .message_action(cip::types::MessageActionType::Resend)
+                .send()
+                .await
+        ),
+        pair("UserNotFoundException", "User does not exist.")
+    );
+    assert_eq!(
+        err_of(
+            create_user(&c, &p, "done")
+                .message_action(cip::types::MessageActionType::Resend)
+                .send()
+                .await
+        )
+        .0,
+        "UnsupportedUserStateException"
+    );
+}
+
+#[tokio::test]
+async fn invitations_follow_the_pool_template_and_aliases_and_sign_in_attributes() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with(&server, &[], |b| {
+        b.alias_attributes(cip::types::AliasAttributeType::Email)
+            .admin_create_user_config(
+                cip::types::AdminCreateUserConfigType::builder()
+                    .allow_admin_create_user_only(true)
+                    .invite_message_template(
+                        cip::types::MessageTemplateType::builder()
+                            .sms_message("Hi {username}, your password is {####}")
+                            .build(),
+                    )
+                    .build(),
+            )
+    })
+    .await;
+    assert_eq!(
+        err_of(try_sign_up(&c, &p, "self", attr("email", "self@example.com")).await),
+        pair(
+            "NotAuthorizedException",
+            "SignUp is not permitted for this user pool"
+        )
+    );
+    create_user(&c, &p, "ann")
+        .user_attributes(attr("phone_number", "+12065550100"))
+        .user_attributes(attr("email", "shared@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .send()
+        .await
+        .unwrap();
+    let message = server.outbox(&p.id, "ann").await.pop().unwrap();
+    assert_eq!(
+        message["Body"],
+        format!(
+            "Hi ann, your password is {}",
+            message["Code"].as_str().unwrap()
+        )
+    );
+    // A verified email is claimed as alias at once: another user cannot have it verified too
+    // unless the administrator forces the move.
+    let taken = create_user(&c, &p, "bob")
+        .user_attributes(attr("email", "Shared@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .message_action(cip::types::MessageActionType::Suppress)
+        .send()
+        .await;
+    assert_eq!(
+        err_of(taken),
+        pair(
+            "UsernameExistsException",
+            "An account with the given email already exists."
+        )
+    );
+    create_user(&c, &p, "bob")
+        .user_attributes(attr("email", "Shared@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .force_alias_creation(true)
+        .message_action(cip::types::MessageActionType::Suppress)
+        .temporary_password("Temp-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
+    let ann = user(&c, &p, "ann").await;
+    let verified = ann
+        .user_attributes()
+        .iter()
+        .find(|a| a.name() == "email_verified")
+        .and_then(|a| a.value());
+    assert_eq!(verified, Some("false"), "the alias moved away from ann");
+    let by_alias = password_sign_in(&c, &p, "shared@example.com", "Temp-Passw0rd!")
+        .await
+        .unwrap();
+    assert_eq!(
+        by_alias.challenge_parameters().unwrap()["USER_ID_FOR_SRP"],
+        "bob"
+    );
+
+    // In email-as-username pools the username must be the email; the internal one is the sub.
+    let by_email = pool_with(&server, &[], |b| {
+        b.username_attributes(cip::types::UsernameAttributeType::Email)
+    })
+    .await;
+    let created = create_user(&c, &by_email, "carol@example.com")
+        .message_action(cip::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    let created = created.user().unwrap();
+    let sub = created
+        .attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value())
+        .unwrap();
+    assert_eq!(created.username(), Some(sub));
+    assert_eq!(
+        err_of(create_user(&c, &by_email, "carol").send().await),
+        pair("InvalidParameterException", "Username should be an email.")
+    );
+}
+
+const PRE_SIGN_UP: &str = "pre-sign-up";
+const CUSTOM_MESSAGE: &str = "custom-message";
+
+#[tokio::test]
+async fn admin_create_user_runs_pre_sign_up_and_custom_message_with_their_sources() {
+    let lambda = FakeLambda::start().await;
+    lambda.script(PRE_SIGN_UP, |event| {
+        if event["request"]["validationData"]["refuse"] == "yes" {
+            Reply::function_error("not on the list")
+        } else {
+            Reply::Echo
+        }
+    });
+    lambda.script(CUSTOM_MESSAGE, |_| {
+        Reply::echo_with(json!({"smsMessage": "Welcome {username}: {####}"}))
+    });
+    let mut b = Server::builder();
+    for (k, v) in lambda.env_vars() {
+        b = b.env(k, v);
+    }
+    let server = b.start().await;
+    let c = server.client();
+    let config = LambdaConfigType::builder()
+        .pre_sign_up(lambda.function_arn(PRE_SIGN_UP))
+        .custom_message(lambda.function_arn(CUSTOM_MESSAGE))
+        .build();
+    let p = pool_with(&server, &[], |b| b.lambda_config(config)).await;
+    create_user(&c, &p, "ann")
+        .user_attributes(attr("phone_number", "+12065550100"))
+        .validation_data(attr("invited_by", "ops"))
+        .send()
+        .await
+        .unwrap();
+    let pre = lambda.events(PRE_SIGN_UP).pop().unwrap();
+    assert_eq!(pre["triggerSource"], "PreSignUp_AdminCreateUser");
+    assert_eq!(
+        pre["request"]["validationData"],
+        json!({"invited_by": "ops"})
+    );
+    assert_eq!(
+        pre["request"]["userAttributes"]["cognito:user_status"],
+        "FORCE_CHANGE_PASSWORD"
+    );
+    let custom = lambda.events(CUSTOM_MESSAGE).pop().unwrap();
+    assert_eq!(custom["triggerSource"], "CustomMessage_AdminCreateUser");
+    assert_eq!(custom["request"]["usernameParameter"], "{username}");
+    assert_eq!(custom["request"]["codeParameter"], "{####}");
+    let message = server.outbox(&p.id, "ann").await.pop().unwrap();
+    assert_eq!(
+        message["Body"],
+        format!("Welcome ann: {}", message["Code"].as_str().unwrap())
+    );
+    assert_eq!(
+        err_of(
+            create_user(&c, &p, "bob")
+                .validation_data(attr("refuse", "yes"))
+                .send()
+                .await
+        ),
+        pair(
+            "UserLambdaValidationException",
+            "PreSignUp failed with error not on the list."
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.admin_get_user()
+                .user_pool_id(&p.id)
+                .username("bob")
+                .send()
+                .await
+        )
+        .0,
+        "UserNotFoundException"
+    );
+}

@@ -56,12 +56,32 @@ impl Service {
         validation_data: Option<&BTreeMap<String, String>>,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<Option<events::PreSignUpResponse>> {
+        self.pre_sign_up_from(
+            call,
+            "PreSignUp_SignUp",
+            attrs,
+            validation_data,
+            client_metadata,
+        )
+        .await
+    }
+
+    /// PreSignUp with its trigger source (`PreSignUp_AdminCreateUser`, whose answer is
+    /// ignored but whose error refuses the user).
+    pub(super) async fn pre_sign_up_from(
+        &self,
+        call: &TriggerCall<'_>,
+        source: &str,
+        attrs: &BTreeMap<String, String>,
+        validation_data: Option<&BTreeMap<String, String>>,
+        client_metadata: Option<&Metadata>,
+    ) -> DomainResult<Option<events::PreSignUpResponse>> {
         let Some(arn) = call.pool.lambda_arn(TriggerKind::PreSignUp) else {
             return Ok(None);
         };
         let kind = TriggerKind::PreSignUp;
         let event = events::pre_sign_up(
-            &self.event_context(call, "PreSignUp_SignUp"),
+            &self.event_context(call, source),
             attrs,
             validation_data,
             client_metadata,
@@ -78,6 +98,7 @@ impl Service {
         source: &str,
         attrs: &BTreeMap<String, String>,
         link_parameter: Option<&str>,
+        username_parameter: Option<&str>,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<Option<events::CustomMessageResponse>> {
         let Some(arn) = call.pool.lambda_arn(TriggerKind::CustomMessage) else {
@@ -89,7 +110,7 @@ impl Service {
             attrs,
             CODE_PARAMETER,
             link_parameter,
-            None,
+            username_parameter,
             client_metadata,
         );
         let out = self.invoke(kind, arn, &event).await?;

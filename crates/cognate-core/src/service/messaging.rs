@@ -9,8 +9,11 @@ use super::hooks::{Metadata, TriggerCall};
 use super::Service;
 use crate::config::defaults::{
     CODE_MESSAGE as DEFAULT_CODE_MESSAGE, CODE_SUBJECT as DEFAULT_SUBJECT,
+    INVITE_MESSAGE as DEFAULT_INVITE_MESSAGE, INVITE_SUBJECT as DEFAULT_INVITE_SUBJECT,
     LINK_MESSAGE as DEFAULT_LINK_MESSAGE, LINK_SUBJECT as DEFAULT_LINK_SUBJECT,
 };
+/// The username placeholder of invitation messages.
+pub const USERNAME_PARAMETER: &str = "{username}";
 use crate::delivery::{DeliveryError, EmailMessage, Medium, SmsMessage};
 use crate::error::{DomainError, DomainResult};
 use crate::events::LINK_PARAMETER;
@@ -83,6 +86,9 @@ pub struct CodeMessage<'a> {
     pub target: &'a CodeTarget,
     pub code: &'a str,
     pub client_metadata: Option<&'a Metadata>,
+    /// An AdminCreateUser invitation for this username (the pool's invitation template,
+    /// `{username}` filled in, `code` the temporary password), not a verification code.
+    pub invitation: Option<&'a str>,
 }
 
 /// A rendered verification message.
@@ -165,7 +171,27 @@ impl Service {
                 m.trigger_source,
                 "CustomMessage_SignUp" | "CustomMessage_ResendCode"
             );
+        let invite = &pool.invite_message_template;
         let (mut subject, mut body) = match m.target.medium {
+            Medium::Sms if m.invitation.is_some() => (
+                None,
+                invite
+                    .sms_message
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_INVITE_MESSAGE.to_string()),
+            ),
+            Medium::Email if m.invitation.is_some() => (
+                Some(
+                    invite
+                        .email_subject
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_INVITE_SUBJECT.to_string()),
+                ),
+                invite
+                    .email_message
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_INVITE_MESSAGE.to_string()),
+            ),
             Medium::Sms => (
                 None,
                 t.sms_message
@@ -203,6 +229,7 @@ impl Service {
                 m.trigger_source,
                 m.attrs,
                 link_parameter,
+                m.invitation.map(|_| USERNAME_PARAMETER),
                 m.client_metadata,
             )
             .await?
@@ -224,6 +251,9 @@ impl Service {
             }
         }
         let mut text = template::render_code(&body, m.code);
+        if let Some(username) = m.invitation {
+            text = text.replace(USERNAME_PARAMETER, username);
+        }
         if by_link {
             let url = template::confirm_link_url(
                 &self.settings.link_base_url,

@@ -361,6 +361,7 @@ impl Service {
                 target,
                 code,
                 client_metadata,
+                invitation: None,
             })
             .collect();
         let mut in_advance = Vec::new();
@@ -422,6 +423,7 @@ impl Service {
             target: &target,
             code: &code,
             client_metadata,
+            invitation: None,
         };
         let outbox = self.outbox_record_in_advance(&message).await?;
         let in_advance = outbox.is_some();

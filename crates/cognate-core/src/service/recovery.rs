@@ -224,6 +224,7 @@ impl Service {
             target,
             code: &code,
             client_metadata,
+            invitation: None,
         };
         let outbox = self.outbox_record_in_advance(&message).await?;
         let in_advance = outbox.is_some();

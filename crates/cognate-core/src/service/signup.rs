@@ -306,6 +306,7 @@ impl Service {
                 target,
                 code,
                 client_metadata: input.client_metadata.as_ref(),
+                invitation: None,
             }),
             _ => None,
         };
@@ -513,6 +514,7 @@ impl Service {
             target: &target,
             code: &code,
             client_metadata,
+            invitation: None,
         };
         let outbox = self.outbox_record_in_advance(&message).await?;
         let in_advance = outbox.is_some();
@@ -665,7 +667,10 @@ pub fn alias_key(pool: &PoolSettings, kind: AliasKind, value: &str) -> String {
 }
 
 /// In email/phone-as-username pools the username must be one of those (§b.1).
-fn username_attribute_kind(pool: &PoolSettings, username: &str) -> DomainResult<AliasKind> {
+pub(super) fn username_attribute_kind(
+    pool: &PoolSettings,
+    username: &str,
+) -> DomainResult<AliasKind> {
     let email = pool.is_username_attribute(AliasKind::Email);
     let phone = pool.is_username_attribute(AliasKind::PhoneNumber);
     if email && attributes::looks_like_email(username) {
@@ -681,7 +686,10 @@ fn username_attribute_kind(pool: &PoolSettings, username: &str) -> DomainResult<
 }
 
 /// In alias pools a username may not look like an alias value (§b.1).
-fn check_username_against_aliases(pool: &PoolSettings, username: &str) -> DomainResult<()> {
+pub(super) fn check_username_against_aliases(
+    pool: &PoolSettings,
+    username: &str,
+) -> DomainResult<()> {
     if pool.is_alias(AliasKind::Email) && attributes::looks_like_email(username) {
         return Err(DomainError::Invalid(Invalid::UsernameLooksLikeAlias {
             attribute: "email",
