@@ -432,37 +432,74 @@ fn build_schema(
             }
             continue;
         }
-        let bare = name.strip_prefix("custom:").unwrap_or(&name);
-        if bare.is_empty() || bare.chars().count() > defaults::MAX_CUSTOM_ATTRIBUTE_NAME {
-            return Err(DomainError::Invalid(Invalid::CustomAttributeName {
-                name: name.clone(),
-            }));
-        }
-        if item.required == Some(true) {
-            return Err(DomainError::Invalid(Invalid::RequiredCustomAttribute));
-        }
         custom_count += 1;
         if custom_count > defaults::MAX_CUSTOM_ATTRIBUTES {
             return Err(DomainError::Invalid(Invalid::TooManyCustomAttributes));
         }
-        let data_type = item
-            .attribute_data_type
-            .unwrap_or(AttributeDataType::String);
-        let string_constraints = match (data_type, item.string_attribute_constraints) {
-            (AttributeDataType::String, None) => Some(StringAttributeConstraintsType::default()),
-            (_, given) => given,
-        };
-        schema.push(SchemaAttributeType {
-            name: Some(format!("custom:{bare}")),
-            attribute_data_type: Some(data_type),
-            developer_only_attribute: Some(item.developer_only_attribute.unwrap_or(false)),
-            mutable: Some(item.mutable.unwrap_or(true)),
-            required: Some(false),
-            string_attribute_constraints: string_constraints,
-            number_attribute_constraints: item.number_attribute_constraints,
-        });
+        schema.push(custom_attribute(&name, item)?);
     }
     Ok(schema)
+}
+
+/// A custom attribute as the schema keeps it (`custom:` prefixed, never required).
+fn custom_attribute(name: &str, item: SchemaAttributeType) -> DomainResult<SchemaAttributeType> {
+    let bare = name.strip_prefix("custom:").unwrap_or(name);
+    if bare.is_empty() || bare.chars().count() > defaults::MAX_CUSTOM_ATTRIBUTE_NAME {
+        return Err(DomainError::Invalid(Invalid::CustomAttributeName {
+            name: name.to_string(),
+        }));
+    }
+    if item.required == Some(true) {
+        return Err(DomainError::Invalid(Invalid::RequiredCustomAttribute));
+    }
+    let data_type = item
+        .attribute_data_type
+        .unwrap_or(AttributeDataType::String);
+    let string_constraints = match (data_type, item.string_attribute_constraints) {
+        (AttributeDataType::String, None) => Some(StringAttributeConstraintsType::default()),
+        (_, given) => given,
+    };
+    Ok(SchemaAttributeType {
+        name: Some(format!("custom:{bare}")),
+        attribute_data_type: Some(data_type),
+        developer_only_attribute: Some(item.developer_only_attribute.unwrap_or(false)),
+        mutable: Some(item.mutable.unwrap_or(true)),
+        required: Some(false),
+        string_attribute_constraints: string_constraints,
+        number_attribute_constraints: item.number_attribute_constraints,
+    })
+}
+
+/// AddCustomAttributes: the pool's schema with `items` added as custom attributes, under the
+/// rules CreateUserPool applies (names, not required, at most 50), none replacing one it has.
+pub fn with_custom_attributes(
+    mut pool: UserPoolType,
+    items: Vec<SchemaAttributeType>,
+    now: i64,
+) -> DomainResult<UserPoolType> {
+    let mut schema = pool.schema_attributes.take().unwrap_or_default();
+    for item in items {
+        let Some(name) = item.name.clone() else {
+            return Err(DomainError::Invalid(Invalid::SchemaAttributeNameRequired));
+        };
+        let added = custom_attribute(&name, item)?;
+        if schema.iter().any(|a| a.name == added.name) {
+            return Err(DomainError::Invalid(Invalid::AttributeExists {
+                name: added.name.unwrap_or_default(),
+            }));
+        }
+        schema.push(added);
+    }
+    let customs = schema
+        .iter()
+        .filter(|a| a.name.as_deref().is_some_and(|n| n.starts_with("custom:")))
+        .count();
+    if customs > defaults::MAX_CUSTOM_ATTRIBUTES {
+        return Err(DomainError::Invalid(Invalid::TooManyCustomAttributes));
+    }
+    pool.schema_attributes = Some(schema);
+    pool.last_modified_date = Some(now as f64);
+    Ok(pool)
 }
 
 // ------------------------------------------------------------------ app clients

@@ -196,6 +196,10 @@ pub enum Invalid {
         name: String,
     },
     RequiredCustomAttribute,
+    /// AddCustomAttributes naming an attribute the schema has.
+    AttributeExists {
+        name: String,
+    },
     TooManyCustomAttributes,
     AliasAndUsernameAttributes,
     SmsMessageWithoutCode,

@@ -866,6 +866,15 @@ operations! {
         Ok(AdminCreateUserResponse { user: Some(user_type(&user, None)) })
     }
 
+    fn add_custom_attributes(&self, _ctx, input: AddCustomAttributesRequest) -> AddCustomAttributesResponse;
+        errors [ResourceNotFoundException, InvalidParameterException]
+    {
+        self.service
+            .add_custom_attributes(&input.user_pool_id, input.custom_attributes)
+            .await?;
+        Ok(AddCustomAttributesResponse::default())
+    }
+
     fn admin_disable_user(&self, _ctx, input: AdminDisableUserRequest) -> AdminDisableUserResponse;
         errors [ResourceNotFoundException, UserNotFoundException]
     {

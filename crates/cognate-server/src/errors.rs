@@ -254,6 +254,9 @@ fn invalid_message(reason: Invalid) -> String {
         Invalid::CustomAttributeName { name } => format!(
             "Invalid custom attribute name {name}: custom attribute names are 1 to 20 characters."
         ),
+        Invalid::AttributeExists { name } => {
+            format!("Existing attribute already has name {name}.")
+        }
         Invalid::RequiredCustomAttribute => {
             "Required custom attributes are not supported currently.".into()
         }

@@ -412,7 +412,8 @@ impl Directory for Store {
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key > $2");
         if let Some(f) = filter {
             let column = match &f.field {
-                FilterField::Username => "username".to_string(),
+                // The caller passes the username as the pool compares it (its key).
+                FilterField::Username => "username_key".to_string(),
                 FilterField::Sub => "sub".to_string(),
                 FilterField::UserStatus => "status".to_string(),
                 FilterField::Enabled => {

@@ -912,3 +912,131 @@ async fn admin_create_user_runs_pre_sign_up_and_custom_message_with_their_source
         "UserNotFoundException"
     );
 }
+
+#[tokio::test]
+async fn custom_attributes_join_the_schema_and_users_are_listed_by_filter() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with(&server, &["ann", "Bob", "carol"], |b| {
+        b.username_configuration(
+            cip::types::UsernameConfigurationType::builder()
+                .case_sensitive(false)
+                .build()
+                .unwrap(),
+        )
+    })
+    .await;
+    let attribute = |name: &str| {
+        cip::types::SchemaAttributeType::builder()
+            .name(name)
+            .attribute_data_type(cip::types::AttributeDataType::String)
+            .build()
+    };
+    c.add_custom_attributes()
+        .user_pool_id(&p.id)
+        .custom_attributes(attribute("team"))
+        .send()
+        .await
+        .unwrap();
+    let described = c
+        .describe_user_pool()
+        .user_pool_id(&p.id)
+        .send()
+        .await
+        .unwrap();
+    let pool = described.user_pool().unwrap();
+    assert!(pool
+        .schema_attributes()
+        .iter()
+        .any(|a| a.name() == Some("custom:team")));
+    assert_eq!(pool.estimated_number_of_users(), 3);
+    assert_eq!(
+        err_of(
+            c.add_custom_attributes()
+                .user_pool_id(&p.id)
+                .custom_attributes(attribute("team"))
+                .send()
+                .await
+        ),
+        pair(
+            "InvalidParameterException",
+            "Existing attribute already has name custom:team."
+        )
+    );
+    assert_eq!(
+        err_of(
+            c.add_custom_attributes()
+                .user_pool_id(&p.id)
+                .custom_attributes(attribute("a-name-longer-than-twenty"))
+                .send()
+                .await
+        )
+        .0,
+        "InvalidParameterException"
+    );
+    // The new attribute is writable at once.
+    c.admin_update_user_attributes()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .user_attributes(attr("custom:team", "red"))
+        .send()
+        .await
+        .unwrap();
+
+    let names = |filter: &'static str| {
+        let c = c.clone();
+        let pool = p.id.clone();
+        async move {
+            c.list_users()
+                .user_pool_id(pool)
+                .filter(filter)
+                .send()
+                .await
+                .map(|out| {
+                    out.users()
+                        .iter()
+                        .map(|u| u.username().unwrap().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| err_of::<_, ()>(Err(e)))
+        }
+    };
+    assert_eq!(names("username = \"bob\"").await.unwrap(), ["Bob"]);
+    assert_eq!(names("email ^= \"c\"").await.unwrap(), ["carol"]);
+    assert_eq!(
+        names("cognito:user_status=\"confirmed\"").await.unwrap(),
+        ["ann", "Bob", "carol"]
+    );
+    assert_eq!(names("status = \"Enabled\"").await.unwrap().len(), 3);
+    assert_eq!(
+        names("email = \"ann@example.com\" and").await.unwrap_err(),
+        pair("InvalidParameterException", "Error while parsing filter.")
+    );
+    assert_eq!(
+        names("custom:team = \"red\"").await.unwrap_err(),
+        pair(
+            "InvalidParameterException",
+            "Invalid search attribute: custom:team"
+        )
+    );
+    // A page token stays good while users are added before and after it.
+    let first = c
+        .list_users()
+        .user_pool_id(&p.id)
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.users()[0].username(), Some("ann"));
+    sign_up(&c, &p, "aaron", "aaron@example.com").await;
+    sign_up(&c, &p, "dave", "dave@example.com").await;
+    let rest = c
+        .list_users()
+        .user_pool_id(&p.id)
+        .pagination_token(first.pagination_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let rest: Vec<&str> = rest.users().iter().map(|u| u.username().unwrap()).collect();
+    assert_eq!(rest, ["Bob", "carol", "dave"]);
+}

@@ -665,3 +665,89 @@ async fn recovery_codes_and_limits_are_shared_by_the_instances() {
     drop((a, b));
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn group_changes_on_one_instance_show_in_the_next_token_from_the_other() {
+    let Some(db) = TestDatabase::create("groups_shared").await else {
+        return;
+    };
+    let (a, b) = two_instances(&db).await;
+    let (ca, cb) = (a.client(), b.client());
+    let p = create_pool(
+        &ca,
+        "multi-groups",
+        |p| p.auto_verified_attributes(VerifiedAttributeType::Email),
+        |c| c.explicit_auth_flows(cip::types::ExplicitAuthFlowsType::AllowUserPasswordAuth),
+    )
+    .await;
+    sign_up(&ca, &p, "ann", "ann@example.com").await;
+    ca.admin_confirm_sign_up()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    let groups_in_token = |c: cip::Client| {
+        let client_id = p.client_id.clone();
+        async move {
+            let out = c
+                .initiate_auth()
+                .client_id(client_id)
+                .auth_flow(cip::types::AuthFlowType::UserPasswordAuth)
+                .auth_parameters("USERNAME", "ann")
+                .auth_parameters("PASSWORD", PASSWORD)
+                .send()
+                .await
+                .unwrap();
+            let token = out.authentication_result().unwrap().access_token().unwrap();
+            let payload = token.split('.').nth(1).unwrap();
+            use base64::Engine;
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap(),
+            )
+            .unwrap();
+            claims["cognito:groups"].clone()
+        }
+    };
+    for name in ["staff", "admins"] {
+        ca.create_group()
+            .user_pool_id(&p.id)
+            .group_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    ca.admin_add_user_to_group()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .group_name("staff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups_in_token(cb.clone()).await,
+        serde_json::json!(["staff"])
+    );
+    cb.admin_add_user_to_group()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap();
+    cb.admin_remove_user_from_group()
+        .user_pool_id(&p.id)
+        .username("ann")
+        .group_name("staff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups_in_token(ca.clone()).await,
+        serde_json::json!(["admins"])
+    );
+    drop((a, b));
+    db.drop_database().await;
+}

@@ -3,7 +3,7 @@
 //! and the claims a user's groups put in tokens (`cognito:groups`, `cognito:roles`,
 //! `cognito:preferred_role`).
 
-use super::pools::{decode_token, page_token};
+use super::pools::{decode_token, page_limit, page_token};
 use super::Service;
 use crate::error::{DomainError, DomainResult};
 use crate::events::GroupOverride;
@@ -11,7 +11,6 @@ use crate::records::{GroupRecord, MembershipOutcome, UserRecord};
 
 /// A user may be in at most 100 groups (spec vi.4).
 const MAX_GROUPS_PER_USER: i64 = 100;
-const MAX_PAGE: i32 = 60;
 
 /// What CreateGroup and UpdateGroup name; UpdateGroup changes only what is given.
 #[derive(Clone, Debug, Default)]
@@ -53,10 +52,6 @@ pub fn group_claims(groups: &[GroupRecord]) -> GroupOverride {
 
 fn group_not_found() -> DomainError {
     DomainError::GroupNotFound
-}
-
-fn page_limit(limit: Option<i32>) -> i64 {
-    i64::from(limit.filter(|l| *l > 0).unwrap_or(MAX_PAGE).min(MAX_PAGE))
 }
 
 impl Service {

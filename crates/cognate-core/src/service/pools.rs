@@ -68,6 +68,24 @@ impl Service {
         Ok(pool)
     }
 
+    /// AddCustomAttributes: the new attributes join the schema; the pool's clients see them
+    /// from their next request (the update raises their revisions).
+    pub async fn add_custom_attributes(
+        &self,
+        pool_id: &str,
+        attributes: Vec<cognate_wire::SchemaAttributeType>,
+    ) -> DomainResult<()> {
+        let (mut record, pool) = self.load_pool(pool_id).await?;
+        let now = self.clock.now();
+        let pool = config::with_custom_attributes(pool, attributes, now)?;
+        record.config = config::encode_pool(&pool);
+        record.updated_at = now;
+        if !self.store.update_pool(&record).await? {
+            return Err(pool_not_found(pool_id));
+        }
+        Ok(())
+    }
+
     pub async fn update_user_pool(&self, input: UpdateUserPoolRequest) -> DomainResult<()> {
         let pool_id = input.user_pool_id.clone();
         let (mut record, pool) = self.load_pool(&pool_id).await?;
@@ -240,6 +258,12 @@ impl Service {
 }
 
 /// Pagination tokens are opaque base64 of the last key returned.
+/// A listing's page size: at most 60, and 60 when absent or 0 (the model's `Limit`).
+pub(super) fn page_limit(limit: Option<i32>) -> i64 {
+    const MAX_PAGE: i32 = 60;
+    i64::from(limit.filter(|l| *l > 0).unwrap_or(MAX_PAGE).min(MAX_PAGE))
+}
+
 pub(super) fn page_token<T>(
     items: &mut Vec<T>,
     limit: i64,

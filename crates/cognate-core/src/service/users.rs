@@ -1,7 +1,7 @@
 //! Reading and removing users: AdminGetUser, AdminDeleteUser, ListUsers (with AWS's filter
 //! syntax: `name = "value"` and `name ^= "value"`).
 
-use super::pools::{decode_token, page_token};
+use super::pools::{decode_token, page_limit, page_token};
 use super::Service;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{FilterField, FilterOp, UserFilter, UserRecord};
@@ -20,25 +20,46 @@ const SEARCHABLE: &[&str] = &[
     "sub",
 ];
 
+/// ListUsers' `Filter` (spec vi.5): `<attribute> <op> "<value>"`, `op` `=` or `^=`, spaces
+/// around the operator optional, `\"` and `\\` escapes inside the quoted value, one attribute;
+/// an empty filter lists everyone.
 pub fn parse_filter(filter: &str) -> DomainResult<Option<UserFilter>> {
     let filter = filter.trim();
     if filter.is_empty() {
         return Ok(None);
     }
     let invalid = || DomainError::Invalid(Invalid::FilterSyntax);
-    let (name, op, rest) = if let Some(i) = filter.find("^=") {
-        (&filter[..i], FilterOp::StartsWith, &filter[i + 2..])
-    } else if let Some(i) = filter.find('=') {
-        (&filter[..i], FilterOp::Equals, &filter[i + 1..])
+    let name_end = filter
+        .find(|c: char| c.is_whitespace() || c == '=' || c == '^')
+        .ok_or_else(invalid)?;
+    let name = filter[..name_end].trim_matches('"');
+    let rest = filter[name_end..].trim_start();
+    let (op, rest) = if let Some(rest) = rest.strip_prefix("^=") {
+        (FilterOp::StartsWith, rest)
+    } else if let Some(rest) = rest.strip_prefix('=') {
+        (FilterOp::Equals, rest)
     } else {
         return Err(invalid());
     };
-    let name = name.trim().trim_matches('"');
-    let rest = rest.trim();
-    if rest.len() < 2 || !rest.starts_with('"') || !rest.ends_with('"') {
+    let quoted = rest.trim_start();
+    let inner = quoted.strip_prefix('"').ok_or_else(invalid)?;
+    let mut value = String::new();
+    let mut chars = inner.chars();
+    let mut closed = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next().ok_or_else(invalid)?),
+            '"' => {
+                closed = true;
+                break;
+            }
+            c => value.push(c),
+        }
+    }
+    // Nothing may follow the closing quote: one attribute per filter.
+    if !closed || !chars.as_str().trim().is_empty() {
         return Err(invalid());
     }
-    let value = rest[1..rest.len() - 1].replace("\\\"", "\"");
     if !SEARCHABLE.contains(&name) {
         return Err(DomainError::Invalid(Invalid::SearchAttribute {
             name: name.to_string(),
@@ -47,7 +68,11 @@ pub fn parse_filter(filter: &str) -> DomainResult<Option<UserFilter>> {
     let field = match name {
         "username" => FilterField::Username,
         "sub" => FilterField::Sub,
-        "cognito:user_status" => FilterField::UserStatus,
+        // Statuses are matched whatever their letter case (spec vi.5).
+        "cognito:user_status" => {
+            value = value.to_uppercase();
+            FilterField::UserStatus
+        }
         "status" => FilterField::Enabled,
         other => FilterField::Attribute(other.to_string()),
     };
@@ -123,7 +148,7 @@ impl Service {
             }
         }
         let after = token.map(decode_token).transpose()?;
-        let limit = i64::from(limit.unwrap_or(60).clamp(1, 60));
+        let limit = page_limit(limit);
         let mut users = self
             .store
             .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
@@ -153,5 +178,21 @@ mod tests {
         assert!(parse_filter("").unwrap().is_none());
         assert!(parse_filter("email \"x\"").is_err());
         assert!(parse_filter("custom:x = \"1\"").is_err());
+        // Operators inside the value are value; escapes; case-insensitive statuses.
+        let f = parse_filter(r#"name="a ^= \"b\" \\ c""#).unwrap().unwrap();
+        assert_eq!(f.value, r#"a ^= "b" \ c"#);
+        let f = parse_filter("cognito:user_status = \"confirmed\"")
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.value, "CONFIRMED");
+        for broken in [
+            "email = \"x",
+            "email = \"x\" and name = \"y\"",
+            "email == \"x\"",
+            "email = x",
+            "= \"x\"",
+        ] {
+            assert!(parse_filter(broken).is_err(), "{broken}");
+        }
     }
 }
