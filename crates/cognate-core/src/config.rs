@@ -114,7 +114,10 @@ pub fn new_pool(
         id: Some(id),
         name: Some(input.pool_name),
         arn: Some(arn),
-        policies: Some(policies(input.policies)),
+        policies: Some(policies(
+            input.policies,
+            legacy_validity(input.admin_create_user_config.as_ref()),
+        )),
         deletion_protection: Some(
             input
                 .deletion_protection
@@ -175,7 +178,10 @@ pub fn updated_pool(
     if let Some(name) = input.pool_name {
         pool.name = Some(name);
     }
-    pool.policies = Some(policies(input.policies));
+    pool.policies = Some(policies(
+        input.policies,
+        legacy_validity(input.admin_create_user_config.as_ref()),
+    ));
     pool.deletion_protection = Some(
         input
             .deletion_protection
@@ -238,9 +244,19 @@ fn admin_create_user_config(given: Option<AdminCreateUserConfigType>) -> AdminCr
     }
 }
 
+/// The legacy `UnusedAccountValidityDays`, which sets the temporary-password validity when
+/// the password policy does not (the model: it cannot be set once the newer one is).
+fn legacy_validity(config: Option<&AdminCreateUserConfigType>) -> Option<i32> {
+    config
+        .and_then(|c| c.unused_account_validity_days)
+        .filter(|days| *days > 0)
+}
+
 /// The pool's policies. Without a password policy every rule is on; a given policy replaces
-/// the defaults member by member, and its omitted rules are off.
-fn policies(given: Option<UserPoolPolicyType>) -> UserPoolPolicyType {
+/// the defaults member by member, and its omitted rules are off. The temporary-password
+/// validity is the policy's, else the legacy setting's, else 7 days.
+fn policies(given: Option<UserPoolPolicyType>, legacy_validity: Option<i32>) -> UserPoolPolicyType {
+    let default_validity = legacy_validity.unwrap_or(defaults::TEMPORARY_PASSWORD_VALIDITY_DAYS);
     let mut policies = given.unwrap_or_default();
     let password = match policies.password_policy.take() {
         None => PasswordPolicyType {
@@ -249,7 +265,7 @@ fn policies(given: Option<UserPoolPolicyType>) -> UserPoolPolicyType {
             require_lowercase: Some(true),
             require_numbers: Some(true),
             require_symbols: Some(true),
-            temporary_password_validity_days: Some(defaults::TEMPORARY_PASSWORD_VALIDITY_DAYS),
+            temporary_password_validity_days: Some(default_validity),
             ..Default::default()
         },
         Some(p) => PasswordPolicyType {
@@ -263,7 +279,7 @@ fn policies(given: Option<UserPoolPolicyType>) -> UserPoolPolicyType {
             require_symbols: Some(p.require_symbols.unwrap_or(false)),
             temporary_password_validity_days: Some(
                 p.temporary_password_validity_days
-                    .unwrap_or(defaults::TEMPORARY_PASSWORD_VALIDITY_DAYS),
+                    .unwrap_or(default_validity),
             ),
             ..p
         },

@@ -17,6 +17,15 @@ pub enum DomainError {
     ClientNotFound { client_id: String },
     #[error("group not found")]
     GroupNotFound,
+    /// Feedback on an event the user's history does not have.
+    #[error("auth event not found")]
+    EventNotFound,
+    /// The auth-event operations in a pool without threat protection.
+    #[error("threat protection is off for the pool")]
+    AddOnNotEnabled,
+    /// UpdateAuthEventFeedback with a token that is not the event's.
+    #[error("invalid feedback token")]
+    InvalidFeedbackToken,
     /// An unknown user where the caller may learn that (admin calls, LEGACY clients).
     #[error("user not found")]
     UserNotFound,

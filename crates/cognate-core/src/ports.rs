@@ -192,6 +192,32 @@ pub trait Directory: Send + Sync {
     /// `cutoffs.failures_before`. Returns how many rows of each it deleted.
     async fn delete_expired(&self, cutoffs: SweepCutoffs, batch: i64) -> StoreResult<Swept>;
 
+    /// Adds an event to a user's history (sign-in and password-change events, which no other
+    /// write carries); nothing when the user is gone.
+    async fn record_event(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event: &EventRecord,
+    ) -> StoreResult<()>;
+    /// A user's events, newest first, those older than `before` (a `seq`), at most `limit`.
+    async fn auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuthEventRecord>>;
+    /// Feedback on one of a user's events; false when the user has no such event.
+    async fn set_event_feedback(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event_id: &str,
+        value: &str,
+        provider: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Stores a new group; false when the pool has one of that name (in any letter case).
     async fn insert_group(&self, group: &GroupRecord) -> StoreResult<bool>;
     /// A group by name (letter case ignored).

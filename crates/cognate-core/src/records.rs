@@ -133,14 +133,30 @@ pub struct CodeRecord {
     pub created_at: i64,
 }
 
+/// An authentication event in a user's history (pools with threat protection only): AWS's
+/// `EventType` (`SignIn`, `SignUp`, `ForgotPassword`, `PasswordChange`, `ResendCode`) and
+/// `EventResponse` (`Pass`, `Fail`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventRecord {
+    pub event_id: String,
     pub event_type: String,
     pub outcome: String,
     pub ip_address: Option<String>,
+    pub device_name: Option<String>,
     pub encoded_data: Option<String>,
     pub analytics_endpoint_id: Option<String>,
     pub created_at: i64,
+}
+
+/// A stored event with the feedback given on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthEventRecord {
+    /// The row's place in the history (pages are cut by it).
+    pub seq: i64,
+    pub event: EventRecord,
+    pub feedback_value: Option<String>,
+    pub feedback_provider: Option<String>,
+    pub feedback_at: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -252,8 +268,8 @@ pub struct ConfirmAttempt {
     pub alias_by_attribute: Vec<(String, AliasKind, String)>,
     pub force_alias: bool,
     pub now: i64,
-    pub pass_event: EventRecord,
-    pub fail_event: EventRecord,
+    pub pass_event: Option<EventRecord>,
+    pub fail_event: Option<EventRecord>,
 }
 
 /// A per-user limit on an action within a fixed window, counted in the database.
@@ -466,8 +482,8 @@ pub struct PasswordReset {
     /// stays live), so that only the code's holder learns it.
     pub reused: bool,
     pub now: i64,
-    pub pass_event: EventRecord,
-    pub fail_event: EventRecord,
+    pub pass_event: Option<EventRecord>,
+    pub fail_event: Option<EventRecord>,
 }
 
 #[derive(Debug, PartialEq, Eq)]

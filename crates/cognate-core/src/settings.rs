@@ -36,6 +36,9 @@ pub struct PoolSettings {
     /// How long a temporary password signs in (`TemporaryPasswordValidityDays`, else the
     /// legacy `UnusedAccountValidityDays`; 0 means the default, 7 days).
     pub temporary_password_validity_secs: i64,
+    /// Threat protection (`UserPoolAddOns.AdvancedSecurityMode` `AUDIT` or `ENFORCED`): the
+    /// pool keeps its users' authentication events.
+    pub records_auth_events: bool,
     /// Where ForgotPassword sends its code (`AccountRecoverySetting`).
     pub recovery: Recovery,
     /// How many previous passwords a new one may not repeat (`PasswordHistorySize`; 0: off).
@@ -174,6 +177,9 @@ impl From<&UserPoolType> for PoolSettings {
         PoolSettings {
             id: pool.id.clone().unwrap_or_default(),
             temporary_password_validity_secs: i64::from(validity_days) * 86_400,
+            records_auth_events: pool.user_pool_add_ons.as_ref().is_some_and(|a| {
+                a.advanced_security_mode != cognate_wire::AdvancedSecurityModeType::Off
+            }),
             recovery: Recovery::from_setting(pool.account_recovery_setting.as_ref()),
             password_history_size: policy
                 .and_then(|p| p.password_history_size)

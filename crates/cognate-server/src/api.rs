@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use cognate_core::delivery::Medium;
-use cognate_core::records::{GroupRecord, UserRecord};
+use cognate_core::records::{AuthEventRecord, GroupRecord, UserRecord};
 use cognate_core::service::{
     attribute_map, visible_attributes, AdminCreateUserInput, AuthFlow, AuthTokens, CodeDelivery,
     ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, GroupInput,
@@ -177,6 +177,34 @@ fn group_input(
         description,
         role_arn,
         precedence: precedence.map(i64::from),
+    }
+}
+
+/// An event as AdminListUserAuthEvents shows it (Cognate scores no risk: `NoRisk`, `Low`).
+fn auth_event_type(e: AuthEventRecord) -> AuthEventType {
+    let ev = e.event;
+    AuthEventType {
+        event_id: Some(ev.event_id),
+        event_type: EventType::from_wire(&ev.event_type),
+        creation_date: Some(ev.created_at as f64),
+        event_response: EventResponseType::from_wire(&ev.outcome),
+        event_risk: Some(EventRiskType {
+            risk_decision: Some(RiskDecisionType::NoRisk),
+            risk_level: Some(RiskLevelType::Low),
+            compromised_credentials_detected: Some(false),
+        }),
+        challenge_responses: Some(Vec::new()),
+        event_context_data: Some(EventContextDataType {
+            ip_address: ev.ip_address,
+            device_name: ev.device_name,
+            ..Default::default()
+        }),
+        event_feedback: e.feedback_value.map(|value| EventFeedbackType {
+            feedback_value: FeedbackValueType::from_wire(&value)
+                .unwrap_or(FeedbackValueType::Valid),
+            provider: e.feedback_provider.unwrap_or_default(),
+            feedback_date: e.feedback_at.map(|t| t as f64),
+        }),
     }
 }
 
@@ -616,7 +644,7 @@ operations! {
         })
     }
 
-    fn change_password(&self, _ctx, input: ChangePasswordRequest) -> ChangePasswordResponse;
+    fn change_password(&self, ctx, input: ChangePasswordRequest) -> ChangePasswordResponse;
         errors [
             InvalidParameterException, InvalidPasswordException, NotAuthorizedException,
             UserNotFoundException, PasswordHistoryPolicyViolationException,
@@ -624,6 +652,7 @@ operations! {
     {
         self.service
             .change_password(
+                &plain_caller(ctx),
                 &input.access_token,
                 input.previous_password.as_deref(),
                 &input.proposed_password,
@@ -873,6 +902,62 @@ operations! {
             .add_custom_attributes(&input.user_pool_id, input.custom_attributes)
             .await?;
         Ok(AddCustomAttributesResponse::default())
+    }
+
+    fn admin_list_user_auth_events(&self, _ctx, input: AdminListUserAuthEventsRequest) -> AdminListUserAuthEventsResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, UserNotFoundException,
+            UserPoolAddOnNotEnabledException,
+        ]
+    {
+        let (events, next) = self
+            .service
+            .admin_list_user_auth_events(
+                &input.user_pool_id,
+                &input.username,
+                input.max_results,
+                input.next_token.as_deref(),
+            )
+            .await?;
+        Ok(AdminListUserAuthEventsResponse {
+            auth_events: Some(events.into_iter().map(auth_event_type).collect()),
+            next_token: next,
+        })
+    }
+
+    fn admin_update_auth_event_feedback(&self, _ctx, input: AdminUpdateAuthEventFeedbackRequest) -> AdminUpdateAuthEventFeedbackResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, UserNotFoundException,
+            UserPoolAddOnNotEnabledException,
+        ]
+    {
+        self.service
+            .admin_update_auth_event_feedback(
+                &input.user_pool_id,
+                &input.username,
+                &input.event_id,
+                input.feedback_value.as_str(),
+            )
+            .await?;
+        Ok(AdminUpdateAuthEventFeedbackResponse::default())
+    }
+
+    fn update_auth_event_feedback(&self, _ctx, input: UpdateAuthEventFeedbackRequest) -> UpdateAuthEventFeedbackResponse;
+        errors [
+            ResourceNotFoundException, InvalidParameterException, UserNotFoundException,
+            UserPoolAddOnNotEnabledException, NotAuthorizedException,
+        ]
+    {
+        self.service
+            .update_auth_event_feedback(
+                &input.user_pool_id,
+                &input.username,
+                &input.event_id,
+                &input.feedback_token,
+                input.feedback_value.as_str(),
+            )
+            .await?;
+        Ok(UpdateAuthEventFeedbackResponse::default())
     }
 
     fn admin_disable_user(&self, _ctx, input: AdminDisableUserRequest) -> AdminDisableUserResponse;

@@ -25,6 +25,16 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
             K::ResourceNotFoundException,
             format!("User pool client {client_id} does not exist."),
         ),
+        DomainError::EventNotFound => {
+            ApiError::new(K::ResourceNotFoundException, "Auth event not found.")
+        }
+        DomainError::AddOnNotEnabled => ApiError::new(
+            K::UserPoolAddOnNotEnabledException,
+            "The user pool does not have advanced security features enabled.",
+        ),
+        DomainError::InvalidFeedbackToken => {
+            ApiError::new(K::NotAuthorizedException, "Invalid feedback token.")
+        }
         DomainError::GroupNotFound => {
             ApiError::new(K::ResourceNotFoundException, "Group not found.")
         }

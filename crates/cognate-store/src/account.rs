@@ -181,8 +181,12 @@ pub(crate) fn reset_password_in(
         &r.candidate_digest,
         r.now,
     ) {
-        if refusal == CodeRefusal::Mismatch {
-            insert_event(tx, pool_id, username_key, &r.fail_event)?;
+        if let Some(ev) = r
+            .fail_event
+            .as_ref()
+            .filter(|_| refusal == CodeRefusal::Mismatch)
+        {
+            insert_event(tx, pool_id, username_key, ev)?;
         }
         return Ok(ResetOutcome::Refused(refusal));
     }
@@ -209,7 +213,9 @@ pub(crate) fn reset_password_in(
         "DELETE FROM sign_in_failures WHERE pool_id = $1 AND name_key = $2",
         params![pool_id, username_key],
     )?;
-    insert_event(tx, pool_id, username_key, &r.pass_event)?;
+    if let Some(ev) = &r.pass_event {
+        insert_event(tx, pool_id, username_key, ev)?;
+    }
     Ok(ResetOutcome::Reset)
 }
 

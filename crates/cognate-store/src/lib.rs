@@ -816,6 +816,80 @@ impl Directory for Store {
         })
     }
 
+    // ---------------------------------------------------------------- auth events
+
+    async fn record_event(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        ev: &EventRecord,
+    ) -> Result<()> {
+        let (pool_id, username_key, ev) =
+            (pool_id.to_string(), username_key.to_string(), ev.clone());
+        self.db
+            .transact(move |tx, _dialect| {
+                let exists = tx
+                    .fetch_optional(
+                        "SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2",
+                        params![&pool_id, &username_key],
+                    )?
+                    .is_some();
+                if exists {
+                    insert_event(tx, &pool_id, &username_key, &ev)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuthEventRecord>> {
+        self.db
+            .fetch_all(
+                "SELECT id, event_id, device_name, event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at, \
+                 feedback_value, feedback_provider, feedback_at FROM user_events \
+                 WHERE pool_id = $1 AND username_key = $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+                params![pool_id, username_key, before.unwrap_or(i64::MAX), limit],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuthEventRecord {
+                    seq: r.get("id")?,
+                    event: event_from_row(r)?,
+                    feedback_value: r.get("feedback_value")?,
+                    feedback_provider: r.get("feedback_provider")?,
+                    feedback_at: r.get("feedback_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_event_feedback(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event_id: &str,
+        value: &str,
+        provider: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE user_events SET feedback_value = $4, feedback_provider = $5, feedback_at = $6 \
+                 WHERE pool_id = $1 AND username_key = $2 AND event_id = $3",
+                params![pool_id, username_key, event_id, value, provider, now],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
     // ---------------------------------------------------------------- groups
 
     async fn insert_group(&self, g: &GroupRecord) -> Result<bool> {
@@ -1159,7 +1233,7 @@ impl Store {
     pub async fn user_events(&self, pool_id: &str, username_key: &str) -> Result<Vec<EventRecord>> {
         self.db
             .fetch_all(
-                "SELECT event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at FROM user_events \
+                "SELECT id, event_id, device_name, event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at FROM user_events \
                  WHERE pool_id = $1 AND username_key = $2 ORDER BY id",
                 params![pool_id, username_key],
             )
@@ -1402,7 +1476,9 @@ fn attempt_confirmation_in(
             record_failure,
         } => {
             if record_failure {
-                insert_event(tx, &a.pool_id, &a.username_key, &a.fail_event)?;
+                if let Some(ev) = &a.fail_event {
+                    insert_event(tx, &a.pool_id, &a.username_key, ev)?;
+                }
             }
             Ok(outcome)
         }
@@ -1412,7 +1488,9 @@ fn attempt_confirmation_in(
                 claim_alias(tx, dialect, &a.pool_id, *kind, key, &a.username_key, a.now)?;
             }
             set_confirmed(tx, &a.pool_id, &a.username_key, &attributes, a.now)?;
-            insert_event(tx, &a.pool_id, &a.username_key, &a.pass_event)?;
+            if let Some(ev) = &a.pass_event {
+                insert_event(tx, &a.pool_id, &a.username_key, ev)?;
+            }
             Ok(AttemptOutcome::Confirmed(attributes))
         }
     }
@@ -1448,14 +1526,16 @@ fn insert_event(
     ev: &EventRecord,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO user_events (pool_id, username_key, event_type, outcome, ip_address, encoded_data, analytics_endpoint_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO user_events (pool_id, username_key, event_id, event_type, outcome, ip_address, device_name, encoded_data, analytics_endpoint_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params![
             pool_id,
             username_key,
+            &ev.event_id,
             &ev.event_type,
             &ev.outcome,
             ev.ip_address.as_deref(),
+            ev.device_name.as_deref(),
             ev.encoded_data.as_deref(),
             ev.analytics_endpoint_id.as_deref(),
             ev.created_at
@@ -1761,9 +1841,14 @@ fn client_from_row(r: &Row) -> Result<ClientRecord> {
     })
 }
 
-#[cfg(feature = "test-support")]
 fn event_from_row(r: &Row) -> Result<EventRecord> {
+    let seq: i64 = r.get("id")?;
     Ok(EventRecord {
+        // Rows from before events had ids are named by their place.
+        event_id: r
+            .get::<Option<String>>("event_id")?
+            .unwrap_or_else(|| seq.to_string()),
+        device_name: r.get("device_name")?,
         event_type: r.get("event_type")?,
         outcome: r.get("outcome")?,
         ip_address: r.get("ip_address")?,

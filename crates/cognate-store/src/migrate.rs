@@ -33,6 +33,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0007_groups",
         include_str!("migrations/sqlite/0007_groups.sql"),
     ),
+    (
+        "0008_auth_events",
+        include_str!("migrations/sqlite/0008_auth_events.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -58,6 +62,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0006_groups",
         include_str!("migrations/postgres/0006_groups.sql"),
+    ),
+    (
+        "0007_auth_events",
+        include_str!("migrations/postgres/0007_auth_events.sql"),
     ),
 ];
 
@@ -155,7 +163,8 @@ mod tests {
                 "0004_tokens",
                 "0005_user_token_times",
                 "0006_recovery",
-                "0007_groups"
+                "0007_groups",
+                "0008_auth_events"
             ]
         );
 

@@ -1040,3 +1040,196 @@ async fn custom_attributes_join_the_schema_and_users_are_listed_by_filter() {
     let rest: Vec<&str> = rest.users().iter().map(|u| u.username().unwrap()).collect();
     assert_eq!(rest, ["Bob", "carol", "dave"]);
 }
+
+#[tokio::test]
+async fn pools_with_threat_protection_keep_auth_events_and_take_feedback() {
+    let server = Server::start().await;
+    let c = server.client();
+    let audited = pool_with(&server, &["ann"], |b| {
+        b.user_pool_add_ons(
+            cip::types::UserPoolAddOnsType::builder()
+                .advanced_security_mode(cip::types::AdvancedSecurityModeType::Audit)
+                .build()
+                .unwrap(),
+        )
+    })
+    .await;
+    let signed_in = tokens(&c, &audited, "ann").await;
+    assert_eq!(
+        password_sign_in(&c, &audited, "ann", "Wr0ng-password!")
+            .await
+            .unwrap_err()
+            .0,
+        "NotAuthorizedException"
+    );
+    c.change_password()
+        .access_token(signed_in.access_token().unwrap())
+        .previous_password(PASSWORD)
+        .proposed_password("N3w-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
+    let list = |max: Option<i32>, token: Option<String>| {
+        c.admin_list_user_auth_events()
+            .user_pool_id(&audited.id)
+            .username("ann")
+            .set_max_results(max)
+            .set_next_token(token)
+            .send()
+    };
+    let all = list(None, None).await.unwrap();
+    let seen: Vec<(String, String)> = all
+        .auth_events()
+        .iter()
+        .map(|e| {
+            (
+                e.event_type().unwrap().as_str().to_string(),
+                e.event_response().unwrap().as_str().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("PasswordChange".to_string(), "Pass".to_string()),
+            ("SignIn".to_string(), "Fail".to_string()),
+            ("SignIn".to_string(), "Pass".to_string()),
+            ("SignUp".to_string(), "Pass".to_string()),
+        ],
+        "newest first; the administrator's confirmation is no user event"
+    );
+    let newest = &all.auth_events()[0];
+    assert_eq!(
+        newest.event_context_data().unwrap().ip_address(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        newest.event_risk().unwrap().risk_decision(),
+        Some(&cip::types::RiskDecisionType::NoRisk)
+    );
+    let page = list(Some(2), None).await.unwrap();
+    assert_eq!(page.auth_events().len(), 2);
+    let rest = list(Some(2), page.next_token().map(str::to_string))
+        .await
+        .unwrap();
+    assert_eq!(rest.auth_events().len(), 2);
+    assert_eq!(
+        rest.auth_events()[1].event_type(),
+        Some(&cip::types::EventType::SignUp)
+    );
+    let last = list(Some(2), rest.next_token().map(str::to_string)).await;
+    assert!(
+        rest.next_token().is_none() || last.unwrap().auth_events().is_empty(),
+        "nothing after the oldest event"
+    );
+
+    let event_id = newest.event_id().unwrap().to_string();
+    c.admin_update_auth_event_feedback()
+        .user_pool_id(&audited.id)
+        .username("ann")
+        .event_id(&event_id)
+        .feedback_value(cip::types::FeedbackValueType::Invalid)
+        .send()
+        .await
+        .unwrap();
+    let again = list(Some(1), None).await.unwrap();
+    let feedback = again.auth_events()[0].event_feedback().unwrap();
+    assert_eq!(
+        feedback.feedback_value(),
+        &cip::types::FeedbackValueType::Invalid
+    );
+    assert_eq!(feedback.provider(), "Admin");
+    assert_eq!(
+        err_of(
+            c.update_auth_event_feedback()
+                .user_pool_id(&audited.id)
+                .username("ann")
+                .event_id(&event_id)
+                .feedback_token("forged")
+                .feedback_value(cip::types::FeedbackValueType::Valid)
+                .send()
+                .await
+        ),
+        pair("NotAuthorizedException", "Invalid feedback token.")
+    );
+    assert_eq!(
+        err_of(
+            c.admin_update_auth_event_feedback()
+                .user_pool_id(&audited.id)
+                .username("ann")
+                .event_id("no-such-event")
+                .feedback_value(cip::types::FeedbackValueType::Valid)
+                .send()
+                .await
+        )
+        .0,
+        "ResourceNotFoundException"
+    );
+
+    // A pool without threat protection keeps no events and says so.
+    let plain = pool_with(&server, &["bob"], |b| b).await;
+    tokens(&c, &plain, "bob").await;
+    assert_eq!(
+        err_of(
+            c.admin_list_user_auth_events()
+                .user_pool_id(&plain.id)
+                .username("bob")
+                .send()
+                .await
+        ),
+        pair(
+            "UserPoolAddOnNotEnabledException",
+            "The user pool does not have advanced security features enabled."
+        )
+    );
+    let store = server.open_store().await;
+    assert!(store
+        .user_events(&plain.id, "bob")
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_legacy_unused_account_validity_sets_the_temporary_password_validity() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with(&server, &[], |b| {
+        b.admin_create_user_config(
+            cip::types::AdminCreateUserConfigType::builder()
+                .unused_account_validity_days(2)
+                .build(),
+        )
+    })
+    .await;
+    let described = c
+        .describe_user_pool()
+        .user_pool_id(&p.id)
+        .send()
+        .await
+        .unwrap();
+    let policy = described
+        .user_pool()
+        .unwrap()
+        .policies()
+        .unwrap()
+        .password_policy()
+        .unwrap()
+        .clone();
+    assert_eq!(policy.temporary_password_validity_days(), 2);
+    create_user(&c, &p, "ann")
+        .temporary_password("Temp-Passw0rd!")
+        .message_action(cip::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    server.advance_clock(2 * 86_400 + 1).await;
+    assert_eq!(
+        password_sign_in(&c, &p, "ann", "Temp-Passw0rd!")
+            .await
+            .unwrap_err()
+            .1,
+        "Temporary password has expired and must be reset by an administrator."
+    );
+}

@@ -970,7 +970,22 @@ async fn admin_delete_user_and_unknown_user_errors() {
 async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
     let server = Server::start().await;
     let c = server.client();
-    let p = email_pool(&c).await;
+    // Only pools with threat protection keep an event history, as on AWS.
+    let p = create_pool(
+        &c,
+        "audited",
+        |b| {
+            b.auto_verified_attributes(cip::types::VerifiedAttributeType::Email)
+                .user_pool_add_ons(
+                    cip::types::UserPoolAddOnsType::builder()
+                        .advanced_security_mode(cip::types::AdvancedSecurityModeType::Audit)
+                        .build()
+                        .unwrap(),
+                )
+        },
+        |b| b,
+    )
+    .await;
     let marker = format!("marker-{}", uuid::Uuid::new_v4());
     c.sign_up()
         .client_id(&p.client_id)
@@ -1012,7 +1027,11 @@ async fn context_data_is_recorded_and_client_metadata_is_not_stored() {
         events[0].analytics_endpoint_id.as_deref(),
         Some("endpoint-1")
     );
-    assert_eq!(events[1].event_type, "ConfirmSignUp");
+    assert_eq!(
+        events[1].event_type, "SignUp",
+        "the confirmation of the sign-up"
+    );
+    assert!(events[0].device_name.is_some(), "the caller's user agent");
     assert_eq!(
         events[1].ip_address.as_deref(),
         Some("127.0.0.1"),

@@ -74,9 +74,11 @@ fn limit(action: &str, max: i64) -> AttemptLimit {
 
 fn event(event_type: &str, outcome: &str) -> EventRecord {
     EventRecord {
+        event_id: format!("{event_type}-{outcome}"),
         event_type: event_type.into(),
         outcome: outcome.into(),
         ip_address: Some("1.2.3.4".into()),
+        device_name: Some("test-agent".into()),
         encoded_data: None,
         analytics_endpoint_id: None,
         created_at: 3,
@@ -94,8 +96,8 @@ fn attempt(pool_id: &str, key: &str, digest: &[u8]) -> ConfirmAttempt {
         alias_by_attribute: vec![],
         force_alias: false,
         now: 20,
-        pass_event: event("ConfirmSignUp", "Pass"),
-        fail_event: event("ConfirmSignUp", "Fail"),
+        pass_event: Some(event("ConfirmSignUp", "Pass")),
+        fail_event: Some(event("ConfirmSignUp", "Fail")),
     }
 }
 
@@ -386,10 +388,12 @@ async fn suite(store: Store) {
             .len(),
         1
     );
+    // Usernames are filtered by their key (the service passes the name as the pool compares
+    // it: lower-cased in case-insensitive pools).
     let f = UserFilter {
         field: FilterField::Username,
         op: FilterOp::StartsWith,
-        value: "D".into(),
+        value: "d".into(),
     };
     assert_eq!(
         store.list_users(&p, Some(&f), None, 10).await.unwrap()[0].username,

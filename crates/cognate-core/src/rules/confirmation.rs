@@ -160,9 +160,11 @@ mod tests {
 
     fn attempt(digest: &[u8]) -> ConfirmAttempt {
         let event = EventRecord {
-            event_type: "ConfirmSignUp".into(),
+            event_id: "e".into(),
+            event_type: "SignUp".into(),
             outcome: "Pass".into(),
             ip_address: None,
+            device_name: None,
             encoded_data: None,
             analytics_endpoint_id: None,
             created_at: 0,
@@ -180,8 +182,8 @@ mod tests {
             alias_by_attribute: vec![("email".into(), AliasKind::Email, "a@x.com".into())],
             force_alias: false,
             now: 100,
-            pass_event: event.clone(),
-            fail_event: event,
+            pass_event: Some(event.clone()),
+            fail_event: Some(event),
         }
     }
 

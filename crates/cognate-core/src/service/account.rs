@@ -39,6 +39,7 @@ impl Service {
     /// towards the lockout), the new one against the pool's policy.
     pub async fn change_password(
         &self,
+        caller: &super::Caller,
         access_token: &str,
         previous: Option<&str>,
         proposed: &str,
@@ -65,9 +66,13 @@ impl Service {
             self.store
                 .record_sign_in_failure(&pool.id, &user.username_key, now)
                 .await?;
+            self.record_auth_event(caller, &pool, &user.username_key, "PasswordChange", "Fail")
+                .await?;
             return Err(DomainError::IncorrectCredentials);
         }
         self.store_password(&pool, &user, proposed, None, None)
+            .await?;
+        self.record_auth_event(caller, &pool, &user.username_key, "PasswordChange", "Pass")
             .await?;
         if failures.is_some() {
             self.store

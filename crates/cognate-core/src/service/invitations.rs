@@ -189,7 +189,7 @@ impl Service {
                 aliases,
                 moved_aliases,
                 code: None,
-                event: Some(caller.event("AdminCreateUser", "Pass", now)),
+                event: None,
                 outbox: None,
             })
             .await;

@@ -5,6 +5,7 @@
 
 mod account;
 mod attributes;
+mod auth_events;
 mod choice;
 mod custom;
 mod groups;
@@ -71,15 +72,25 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn event(&self, event_type: &str, outcome: &str, now: i64) -> EventRecord {
-        EventRecord {
+    /// The event this call adds to the user's history, for pools that keep one (threat
+    /// protection `AUDIT` or `ENFORCED`, as on AWS); None for the others.
+    fn event(
+        &self,
+        pool: &crate::settings::PoolSettings,
+        event_type: &str,
+        outcome: &str,
+        now: i64,
+    ) -> Option<EventRecord> {
+        pool.records_auth_events.then(|| EventRecord {
+            event_id: uuid::Uuid::new_v4().to_string(),
             event_type: event_type.to_string(),
             outcome: outcome.to_string(),
             ip_address: self.ip_address.clone().or_else(|| self.source_ip.clone()),
+            device_name: self.user_agent.clone(),
             encoded_data: self.encoded_data.clone(),
             analytics_endpoint_id: self.analytics_endpoint_id.clone(),
             created_at: now,
-        }
+        })
     }
 }
 

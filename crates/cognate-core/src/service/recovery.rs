@@ -228,18 +228,14 @@ impl Service {
         };
         let outbox = self.outbox_record_in_advance(&message).await?;
         let in_advance = outbox.is_some();
-        let event_type = if client_id.is_some() {
-            "ForgotPassword"
-        } else {
-            "AdminResetUserPassword"
-        };
         let issued = self
             .store
             .issue_code(CodeIssue {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,
-                event: Some(caller.event(event_type, "Pass", now)),
+                // An administrator's reset is not the user's recovery event.
+                event: client_id.and_then(|_| caller.event(pool, "ForgotPassword", "Pass", now)),
                 limit,
                 outbox,
                 status,
@@ -310,8 +306,8 @@ impl Service {
                 history_keep: history_keep(&pool),
                 reused,
                 now,
-                pass_event: caller.event("ConfirmForgotPassword", "Pass", now),
-                fail_event: caller.event("ConfirmForgotPassword", "Fail", now),
+                pass_event: caller.event(&pool, "ForgotPassword", "Pass", now),
+                fail_event: caller.event(&pool, "ForgotPassword", "Fail", now),
             })
             .await?;
         match outcome {

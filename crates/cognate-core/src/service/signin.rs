@@ -338,6 +338,8 @@ impl Service {
             self.store
                 .record_sign_in_failure(&pool.id, &name_key, now)
                 .await?;
+            self.record_auth_event(sign_in.caller, pool, &name_key, "SignIn", "Fail")
+                .await?;
             return Err(DomainError::IncorrectCredentials);
         }
         if failures.is_some() {
@@ -423,7 +425,16 @@ impl Service {
             sign_in.client_metadata,
         )
         .await?;
-        self.issue_tokens(sign_in, user, None, source).await
+        let tokens = self.issue_tokens(sign_in, user, None, source).await?;
+        self.record_auth_event(
+            sign_in.caller,
+            sign_in.pool,
+            &user.username_key,
+            "SignIn",
+            "Pass",
+        )
+        .await?;
+        Ok(tokens)
     }
 
     /// REFRESH_TOKEN_AUTH: new ID and access tokens with the sign-in's `auth_time` and

@@ -321,7 +321,7 @@ impl Service {
                 aliases: claims,
                 moved_aliases: moved_claims,
                 code: issued.as_ref().map(|(_, rec)| rec.clone()),
-                event: Some(caller.event("SignUp", "Pass", now)),
+                event: caller.event(&pool, "SignUp", "Pass", now),
                 outbox,
             })
             .await?;
@@ -447,8 +447,8 @@ impl Service {
                 alias_by_attribute,
                 force_alias,
                 now,
-                pass_event: caller.event("ConfirmSignUp", "Pass", now),
-                fail_event: caller.event("ConfirmSignUp", "Fail", now),
+                pass_event: caller.event(pool, "SignUp", "Pass", now),
+                fail_event: caller.event(pool, "SignUp", "Fail", now),
             })
             .await?;
         let attrs = match outcome {
@@ -524,7 +524,7 @@ impl Service {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,
-                event: Some(caller.event("ResendConfirmationCode", "Pass", now)),
+                event: caller.event(&pool, "ResendCode", "Pass", now),
                 limit: Some(AttemptLimit {
                     action: "resend_confirmation_code".to_string(),
                     max: self.settings.resend_per_hour,
@@ -606,7 +606,7 @@ impl Service {
                 alias: None,
                 force_alias: false,
                 now,
-                event: Some(caller.event("AdminConfirmSignUp", "Pass", now)),
+                event: None,
             })
             .await?;
         let attrs = confirm_outcome(outcome)?;

@@ -221,6 +221,8 @@ impl Service {
             self.store
                 .record_sign_in_failure(&pool.id, &session.name_key, now)
                 .await?;
+            self.record_auth_event(sign_in.caller, pool, &session.name_key, "SignIn", "Fail")
+                .await?;
             return Err(DomainError::IncorrectCredentials);
         };
         if !user.enabled {
