@@ -17,7 +17,7 @@ pub const USERNAME_PARAMETER: &str = "{username}";
 use crate::delivery::{DeliveryError, EmailMessage, Medium, SmsMessage};
 use crate::error::{DomainError, DomainResult};
 use crate::events::LINK_PARAMETER;
-use crate::records::MessageRecord;
+use crate::records::{CodeIssue, IssueOutcome, MessageRecord};
 use crate::settings::PoolSettings;
 use crate::template;
 
@@ -136,6 +136,24 @@ impl Service {
             composed,
             m.code,
         )))
+    }
+
+    /// Stores a new code (`issue`, with the code's outbox message when it can be known in
+    /// advance), then sends the message; `user_gone` is the answer when the user vanished.
+    pub(super) async fn issue_and_send(
+        &self,
+        message: CodeMessage<'_>,
+        mut issue: CodeIssue,
+        user_gone: DomainError,
+    ) -> DomainResult<CodeDelivery> {
+        issue.outbox = self.outbox_record_in_advance(&message).await?;
+        let in_advance = issue.outbox.is_some();
+        match self.store.issue_code(issue).await? {
+            IssueOutcome::Issued => {}
+            IssueOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
+            IssueOutcome::UserGone => return Err(user_gone),
+        }
+        self.send_code_unless_recorded(message, in_advance).await
     }
 
     /// After the code's write: sends the message, unless its outbox record went into that

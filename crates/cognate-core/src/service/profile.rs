@@ -15,7 +15,7 @@ use crate::delivery::Medium;
 use crate::error::{DomainError, DomainResult, Invalid, SchemaProblem};
 use crate::records::{
     AliasKind, AttemptLimit, AttributeUpdate, AttributeVerification, CodeIssue, CodeRefusal,
-    IssueOutcome, UpdateOutcome, UserRecord, VerifyOutcome,
+    UpdateOutcome, UserRecord, VerifyOutcome,
 };
 use crate::rules::attributes::value_to_verify;
 use crate::settings::{ClientSettings, PoolSettings};
@@ -425,11 +425,9 @@ impl Service {
             client_metadata,
             invitation: None,
         };
-        let outbox = self.outbox_record_in_advance(&message).await?;
-        let in_advance = outbox.is_some();
-        let issued = self
-            .store
-            .issue_code(CodeIssue {
+        self.issue_and_send(
+            message,
+            CodeIssue {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,
@@ -439,16 +437,12 @@ impl Service {
                     max: VERIFICATION_CODES_PER_HOUR,
                     window_secs: HOUR,
                 }),
-                outbox,
+                outbox: None,
                 status: None,
-            })
-            .await?;
-        match issued {
-            IssueOutcome::Issued => {}
-            IssueOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
-            IssueOutcome::UserGone => return Err(DomainError::UserNotFound),
-        }
-        self.send_code_unless_recorded(message, in_advance).await
+            },
+            DomainError::UserNotFound,
+        )
+        .await
     }
 
     /// VerifyUserAttribute: the code makes the value (the pending one, if any) verified and,

@@ -10,8 +10,7 @@ use super::{Caller, Service};
 use crate::delivery::Medium;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{
-    AttemptLimit, CodeIssue, CodeRefusal, IssueOutcome, PasswordReset, ResetOutcome, UserRecord,
-    UserStatus,
+    AttemptLimit, CodeIssue, CodeRefusal, PasswordReset, ResetOutcome, UserRecord, UserStatus,
 };
 use crate::settings::{PoolSettings, Recovery};
 
@@ -226,27 +225,21 @@ impl Service {
             client_metadata,
             invitation: None,
         };
-        let outbox = self.outbox_record_in_advance(&message).await?;
-        let in_advance = outbox.is_some();
-        let issued = self
-            .store
-            .issue_code(CodeIssue {
+        self.issue_and_send(
+            message,
+            CodeIssue {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,
                 // An administrator's reset is not the user's recovery event.
                 event: client_id.and_then(|_| caller.event(pool, "ForgotPassword", "Pass", now)),
                 limit,
-                outbox,
+                outbox: None,
                 status,
-            })
-            .await?;
-        match issued {
-            IssueOutcome::Issued => {}
-            IssueOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
-            IssueOutcome::UserGone => return Err(DomainError::UserNotFound),
-        }
-        self.send_code_unless_recorded(message, in_advance).await
+            },
+            DomainError::UserNotFound,
+        )
+        .await
     }
 
     pub async fn confirm_forgot_password(

@@ -11,7 +11,7 @@ use crate::delivery::Medium;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{
     AliasKind, AttemptLimit, AttemptOutcome, CodeIssue, CodeRecord, ConfirmAttempt, ConfirmOutcome,
-    Confirmation, IssueOutcome, NewUser, UserLookup, UserRecord, UserStatus,
+    Confirmation, NewUser, UserLookup, UserRecord, UserStatus,
 };
 use crate::settings::{
     cached_client_context, parse_client_context, ClientContext, ClientSettings, PoolSettings,
@@ -516,11 +516,9 @@ impl Service {
             client_metadata,
             invitation: None,
         };
-        let outbox = self.outbox_record_in_advance(&message).await?;
-        let in_advance = outbox.is_some();
-        let issued = self
-            .store
-            .issue_code(CodeIssue {
+        self.issue_and_send(
+            message,
+            CodeIssue {
                 pool_id: pool.id.clone(),
                 username_key: user.username_key.clone(),
                 code: record,
@@ -530,16 +528,12 @@ impl Service {
                     max: self.settings.resend_per_hour,
                     window_secs: HOUR,
                 }),
-                outbox,
+                outbox: None,
                 status: None,
-            })
-            .await?;
-        match issued {
-            IssueOutcome::Issued => {}
-            IssueOutcome::LimitExceeded => return Err(DomainError::AttemptLimit),
-            IssueOutcome::UserGone => return Err(DomainError::UsernameClientNotFound),
-        }
-        self.send_code_unless_recorded(message, in_advance).await
+            },
+            DomainError::UsernameClientNotFound,
+        )
+        .await
     }
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents
