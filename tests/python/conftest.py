@@ -23,7 +23,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_args=(), extra_env=None):
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -33,7 +33,9 @@ class Server:
                 "--argon2-memory-kib", "1024", "--argon2-iterations", "1"]
         if os.environ.get("COGNATE_TEST_DATABASE_URL"):
             args += ["--database-url", os.environ["COGNATE_TEST_DATABASE_URL"]]
+        args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if k != "COGNATE_DATABASE_URL"}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
         while True:

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,12 +21,17 @@ use cognate_wire::{dispatch, ApiError, Operation, RequestContext};
 
 use crate::api::{plain_caller, Api};
 use crate::errors::{self, protocol};
+use crate::sigv4::Authenticator;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const JSON_11: &str = "application/x-amz-json-1.1";
 
 pub struct AppState {
     api: Api,
+    /// How signed operations are authenticated (shared with the SIGHUP reloader).
+    authenticator: Arc<Authenticator>,
+    /// The region credential scopes must name.
+    region: String,
     max_body_bytes: usize,
     /// The clock `POST /_cognate/test/clock` moves, when `--test-clock` is on.
     test_clock: Option<WallClock>,
@@ -37,12 +42,16 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         service: std::sync::Arc<cognate_core::Service>,
+        authenticator: Arc<Authenticator>,
+        region: String,
         max_body_bytes: usize,
         test_clock: Option<WallClock>,
     ) -> Self {
         AppState {
             outbox_enabled: service.outbox_in_use(),
             api: Api::new(service),
+            authenticator,
+            region,
             max_body_bytes,
             test_clock,
         }
@@ -201,6 +210,7 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
 async fn api(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response<Body> {
@@ -215,6 +225,17 @@ async fn api(
         let bytes = axum::body::to_bytes(body, state.max_body_bytes)
             .await
             .map_err(|_| protocol::body_too_large(state.max_body_bytes))?;
+        if op.requires_sigv4() {
+            // Real time, not the service's clock: a test clock moved days ahead must not
+            // make every SDK's signature look expired.
+            state.authenticator.verify(
+                &uri,
+                &headers,
+                &bytes,
+                &state.region,
+                std::time::SystemTime::now(),
+            )?;
+        }
         let value = parse_body(&bytes)?;
         let ctx = RequestContext {
             request_id: request_id.clone(),

@@ -6,9 +6,11 @@ pub mod api;
 pub mod errors;
 pub mod http;
 pub mod inbox;
+pub mod sigv4;
 
 pub use api::implemented;
 pub use http::{router, AppState};
+pub use sigv4::{Authenticator, Credentials};
 
 /// Every operation of the model with whether this build implements it (`cognate operations`,
 /// the README's table): Markdown with `markdown`, else tab-separated lines.

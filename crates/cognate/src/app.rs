@@ -9,7 +9,7 @@ use anyhow::Context;
 use cognate_core::clock::WallClock;
 use cognate_core::service::{Ports, OUTBOX_PROVIDER};
 use cognate_core::{Service, ServiceSettings};
-use cognate_server::{router, AppState};
+use cognate_server::{router, AppState, Authenticator, Credentials};
 use cognate_store::{Directory, Store, StoreOptions};
 
 use crate::config::{
@@ -107,6 +107,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let triggers = cognate_triggers::TriggerInvoker::new(trigger_config(&args)?).await;
+    let authenticator = Arc::new(authenticator(&args)?);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -146,6 +147,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service = Arc::new(service);
     let state = Arc::new(AppState::new(
         service.clone(),
+        authenticator.clone(),
+        args.region.clone(),
         args.max_body_bytes,
         args.test_clock.then_some(clock),
     ));
@@ -160,6 +163,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sms = if sms { "provider" } else { "outbox" },
         "cognate is ready"
     );
+    #[cfg(unix)]
+    if matches!(*authenticator, Authenticator::Verify(_)) {
+        tokio::spawn(reload_credentials_on_sighup(
+            authenticator.clone(),
+            args.clone(),
+        ));
+    }
     if args.sweep_interval_secs > 0 {
         tokio::spawn(sweep_forever(
             service.clone(),
@@ -172,6 +182,83 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     store.close().await;
     Ok(())
+}
+
+/// The access keys of the signed operations: the credentials file's and the one given by flag
+/// or environment. Secrets go nowhere else (not in logs, not in errors).
+fn load_credentials(args: &ServeArgs) -> anyhow::Result<Credentials> {
+    let mut credentials = match &args.credentials_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the credentials file {}", path.display()))?;
+            Credentials::parse(&text)
+                .map_err(|e| anyhow::anyhow!("credentials file {}: {e}", path.display()))?
+        }
+        None => Credentials::new(),
+    };
+    match (&args.access_key_id, &args.secret_access_key) {
+        (Some(id), Some(secret)) => credentials.insert(id, secret),
+        (None, None) => {}
+        _ => anyhow::bail!("--access-key-id and --secret-access-key go together"),
+    }
+    Ok(credentials)
+}
+
+/// Secure where it matters, easy where it is safe: configured credentials are verified;
+/// without any, a loopback listener accepts any well-formed signature (said once in the log),
+/// and another address is refused unless `--insecure-accept-any-credentials` says otherwise.
+fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
+    let credentials = load_credentials(args)?;
+    if !credentials.is_empty() {
+        tracing::info!(
+            access_keys = credentials.len(),
+            "admin operations need SigV4 signatures by a configured access key"
+        );
+        return Ok(Authenticator::verifying(credentials));
+    }
+    if args.listen.ip().is_loopback() {
+        tracing::warn!(
+            "no credentials configured: admin operations accept any well-formed SigV4 signature (loopback listener only)"
+        );
+        return Ok(Authenticator::AcceptAny);
+    }
+    if args.insecure_accept_any_credentials {
+        tracing::error!(
+            listen = %args.listen,
+            "INSECURE: --insecure-accept-any-credentials: anyone who reaches this address can call every admin operation"
+        );
+        return Ok(Authenticator::AcceptAny);
+    }
+    anyhow::bail!(
+        "{} is not a loopback address and no credentials are configured, so anyone could call the admin operations. \
+         Configure access keys with --credentials-file FILE (lines of `ACCESS_KEY_ID SECRET`) or \
+         --access-key-id/--secret-access-key (COGNATE_ACCESS_KEY_ID/COGNATE_SECRET_ACCESS_KEY), \
+         or pass --insecure-accept-any-credentials to accept any signature anyway.",
+        args.listen
+    )
+}
+
+/// Reads the credentials again on each SIGHUP; a file that does not parse leaves the current
+/// keys in force.
+#[cfg(unix)]
+async fn reload_credentials_on_sighup(authenticator: Arc<Authenticator>, args: ServeArgs) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: credentials will not be reloaded");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match load_credentials(&args) {
+            Ok(credentials) => {
+                let keys = credentials.len();
+                authenticator.reload(credentials);
+                tracing::info!(access_keys = keys, "credentials reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "credentials not reloaded; the previous keys stay")
+            }
+        }
+    }
 }
 
 /// Runs the sweep every `interval` (the first one an interval after start). A failed sweep is

@@ -207,6 +207,23 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "COGNATE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+    /// Access keys for the signed (admin) operations: a file of `ACCESS_KEY_ID SECRET` lines,
+    /// read again on SIGHUP.
+    #[arg(long, env = "COGNATE_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// One access key for the signed operations (with `--secret-access-key`), beside the file.
+    #[arg(long, env = "COGNATE_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    #[arg(long, env = "COGNATE_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: Option<String>,
+    /// Without credentials on a non-loopback address, accept any well-formed signature
+    /// anyway (anyone who reaches the port can then administer every pool).
+    #[arg(
+        long,
+        env = "COGNATE_INSECURE_ACCEPT_ANY_CREDENTIALS",
+        default_value_t = false
+    )]
+    pub insecure_accept_any_credentials: bool,
     /// TEST ONLY: expose POST /_cognate/test/clock to move the server's clock forward.
     #[arg(long, env = "COGNATE_TEST_CLOCK", default_value_t = false)]
     pub test_clock: bool,

@@ -193,6 +193,11 @@ impl Server {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The server process's id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the process (SIGKILL) and starts it again on the same port and data.
     pub async fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
