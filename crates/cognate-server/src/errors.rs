@@ -413,9 +413,17 @@ pub mod protocol {
     }
 
     pub fn unknown_operation(target: &str) -> ApiError {
+        // A target of any length is not echoed whole (in the body and a response header).
+        const SHOWN: usize = 128;
+        let shown: String = target.chars().take(SHOWN).collect();
+        let more = if target.chars().count() > SHOWN {
+            "…"
+        } else {
+            ""
+        };
         ApiError::new(
             ErrorKind::UnknownOperationException,
-            format!("Unknown operation {target}."),
+            format!("Unknown operation {shown}{more}."),
         )
     }
 

@@ -37,6 +37,9 @@ pub struct AppState {
     test_clock: Option<WallClock>,
     /// True while at least one medium has no provider, i.e. messages land in the outbox.
     outbox_enabled: bool,
+    /// A loopback listener without admin credentials (the laptop setup): only there are the
+    /// outbox and inbox served, since they show every pool's codes to whoever asks.
+    developer_mode: bool,
 }
 
 impl AppState {
@@ -46,8 +49,10 @@ impl AppState {
         region: String,
         max_body_bytes: usize,
         test_clock: Option<WallClock>,
+        loopback: bool,
     ) -> Self {
         AppState {
+            developer_mode: loopback && matches!(*authenticator, Authenticator::AcceptAny),
             outbox_enabled: service.outbox_in_use(),
             api: Api::new(service),
             authenticator,
@@ -59,6 +64,21 @@ impl AppState {
 
     fn service(&self) -> &cognate_core::Service {
         self.api.service()
+    }
+
+    fn signatures_verified(&self) -> bool {
+        matches!(*self.authenticator, Authenticator::Verify(_))
+    }
+
+    /// Why the outbox and inbox are not served, if they are not.
+    fn outbox_refusal(&self) -> Option<&'static str> {
+        if !self.outbox_enabled {
+            Some("the outbox is off: real delivery providers are configured")
+        } else if !self.developer_mode {
+            Some("the outbox is served only on a loopback listener without admin credentials")
+        } else {
+            None
+        }
     }
 }
 
@@ -80,6 +100,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Headers browser SDKs (Amplify JS) send and read.
 const CORS_ALLOW_HEADERS: &str = "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256, amz-sdk-invocation-id, amz-sdk-request";
+/// The same without the signing headers: while any signature is accepted, no web page may
+/// send a signed (admin) request, or any site open in a developer's browser could drive the
+/// server on localhost.
+const CORS_ALLOW_UNSIGNED_HEADERS: &str = "content-type, x-amz-target, x-amz-user-agent, cache-control, amz-sdk-invocation-id, amz-sdk-request";
 const CORS_EXPOSE_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
 fn add_cors(headers: &mut HeaderMap) {
@@ -93,7 +117,7 @@ fn add_cors(headers: &mut HeaderMap) {
     );
 }
 
-async fn preflight() -> impl IntoResponse {
+async fn preflight(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let mut headers = HeaderMap::new();
     add_cors(&mut headers);
     headers.insert(
@@ -102,7 +126,11 @@ async fn preflight() -> impl IntoResponse {
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(CORS_ALLOW_HEADERS),
+        HeaderValue::from_static(if state.signatures_verified() {
+            CORS_ALLOW_HEADERS
+        } else {
+            CORS_ALLOW_UNSIGNED_HEADERS
+        }),
     );
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
@@ -111,7 +139,9 @@ async fn preflight() -> impl IntoResponse {
     (StatusCode::OK, headers)
 }
 
-fn render(request_id: &str, result: Result<Value, ApiError>) -> Response<Body> {
+/// The response. `cors`: whether a browser page may read it (not an admin operation's while
+/// any signature is accepted).
+fn render(request_id: &str, result: Result<Value, ApiError>, cors: bool) -> Response<Body> {
     let (status, body, error) = match result {
         Ok(v) => (StatusCode::OK, v.to_string(), None),
         Err(e) => {
@@ -136,7 +166,9 @@ fn render(request_id: &str, result: Result<Value, ApiError>) -> Response<Body> {
             h.insert(HeaderName::from_static("x-amzn-errormessage"), v);
         }
     }
-    add_cors(h);
+    if cors {
+        add_cors(h);
+    }
     resp
 }
 
@@ -262,7 +294,8 @@ async fn api(
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    render(&request_id, result)
+    let cors = state.signatures_verified() || op.as_ref().is_ok_and(|o| !o.requires_sigv4());
+    render(&request_id, result, cors)
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
@@ -290,12 +323,8 @@ async fn outbox(
     State(state): State<Arc<AppState>>,
     Query(q): Query<OutboxQuery>,
 ) -> Response<Body> {
-    if !state.outbox_enabled {
-        return (
-            StatusCode::NOT_FOUND,
-            "the outbox is off: real delivery providers are configured",
-        )
-            .into_response();
+    if let Some(refusal) = state.outbox_refusal() {
+        return (StatusCode::NOT_FOUND, refusal).into_response();
     }
     match state
         .service()
@@ -315,9 +344,8 @@ async fn outbox(
                            "Code": m.code, "SentAt": m.sent_at})
                 })
                 .collect();
-            let mut resp = axum::Json(json!({ "Messages": list })).into_response();
-            add_cors(resp.headers_mut());
-            resp
+            // No CORS: only same-origin pages (the inbox) and local tools read the codes.
+            axum::Json(json!({ "Messages": list })).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "reading the outbox");
@@ -331,12 +359,8 @@ async fn outbox(
 }
 
 async fn inbox_page(State(state): State<Arc<AppState>>) -> Response<Body> {
-    if !state.outbox_enabled {
-        return (
-            StatusCode::NOT_FOUND,
-            "the inbox is off: real delivery providers are configured",
-        )
-            .into_response();
+    if let Some(refusal) = state.outbox_refusal() {
+        return (StatusCode::NOT_FOUND, refusal).into_response();
     }
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

@@ -151,6 +151,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.region.clone(),
         args.max_body_bytes,
         args.test_clock.then_some(clock),
+        local.ip().is_loopback(),
     ));
     if args.test_clock {
         tracing::warn!("TEST ONLY: the test clock endpoint is enabled");

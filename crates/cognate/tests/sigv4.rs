@@ -190,6 +190,40 @@ async fn configured_keys_are_verified_with_aws_errors() {
 }
 
 #[tokio::test]
+async fn with_keys_browsers_may_sign_and_the_outbox_is_not_served() {
+    let server = Server::builder()
+        .env("COGNATE_ACCESS_KEY_ID", KEY)
+        .env("COGNATE_SECRET_ACCESS_KEY", SECRET)
+        .start()
+        .await;
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/", server.url))
+        .header("Origin", "http://localhost:3000")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(allowed.contains("authorization"), "{allowed}");
+    let outbox = reqwest::get(format!("{}/_cognate/outbox", server.url))
+        .await
+        .unwrap();
+    assert_eq!(outbox.status(), 404);
+    assert!(outbox
+        .text()
+        .await
+        .unwrap()
+        .contains("loopback listener without admin credentials"));
+    let inbox = reqwest::get(format!("{}/_cognate/inbox", server.url))
+        .await
+        .unwrap();
+    assert_eq!(inbox.status(), 404);
+}
+
+#[tokio::test]
 async fn keys_reload_on_sighup() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("credentials");

@@ -196,8 +196,28 @@ async fn cors_preflight_for_browser_clients() {
     ] {
         assert!(allowed.contains(needed), "{allowed}");
     }
+    // Without admin credentials no page may send a signed request, nor read an admin answer.
+    assert!(!allowed.contains("authorization"), "{allowed}");
+    assert!(!allowed.contains("x-amz-security-token"), "{allowed}");
     let (_, headers, _) = server.raw(Some(&target("SignUp")), Some(CT), "{}").await;
     assert_eq!(headers["access-control-allow-origin"], "*");
+    let (_, headers, _) = server
+        .raw(Some(&target("ListUserPools")), Some(CT), "{}")
+        .await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn an_unknown_target_is_not_echoed_whole() {
+    let server = Server::start().await;
+    let long = format!("AWSCognitoIdentityProviderService.{}", "X".repeat(5000));
+    let (status, headers, body) = server.raw(Some(&long), Some(CT), "{}").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "UnknownOperationException");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.len() < 200, "{message}");
+    assert!(message.ends_with("…."), "{message}");
+    assert!(headers["x-amzn-errormessage"].len() < 200);
 }
 
 #[tokio::test]
