@@ -183,6 +183,15 @@ pub trait Directory: Send + Sync {
         name_key: &str,
         now: i64,
     ) -> StoreResult<SignInFailures>;
+    /// Counts one more attempt of `limit.action` by the user in its window, atomically, and
+    /// says whether it is within the limit (false also when the user is gone).
+    async fn count_attempt(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        limit: &AttemptLimit,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Starts the count afresh (a correct password).
     async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> StoreResult<()>;
     /// Deletes what no rule reads any more (`rules::sessions::sweep_cutoffs`), at most

@@ -647,7 +647,7 @@ operations! {
     fn change_password(&self, ctx, input: ChangePasswordRequest) -> ChangePasswordResponse;
         errors [
             InvalidParameterException, InvalidPasswordException, NotAuthorizedException,
-            UserNotFoundException, PasswordHistoryPolicyViolationException,
+            UserNotFoundException, PasswordHistoryPolicyViolationException, LimitExceededException,
         ]
     {
         self.service

@@ -158,7 +158,10 @@ impl Authenticator {
             let value = value.to_str().map_err(|_| mismatch())?;
             signed.push((*name, value));
         }
-        let host = header("host").unwrap_or("localhost");
+        // HTTP/1.1 names the host in a header; HTTP/2 in the request's authority.
+        let host = header("host")
+            .or_else(|| uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
         let url = format!(
             "http://{host}{}",
             uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")

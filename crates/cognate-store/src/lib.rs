@@ -771,6 +771,32 @@ impl Directory for Store {
             .await
     }
 
+    async fn count_attempt(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        limit: &AttemptLimit,
+        now: i64,
+    ) -> Result<bool> {
+        let (pool_id, username_key, limit) =
+            (pool_id.to_string(), username_key.to_string(), limit.clone());
+        self.db
+            .transact(move |tx, _dialect| {
+                let exists = tx
+                    .fetch_optional(
+                        "SELECT 1 AS one FROM users WHERE pool_id = $1 AND username_key = $2",
+                        params![&pool_id, &username_key],
+                    )?
+                    .is_some();
+                if !exists {
+                    return Ok(false);
+                }
+                let count = bump_counter(tx, &pool_id, &username_key, &limit, now)?;
+                Ok(limits::allows(&limit, count))
+            })
+            .await
+    }
+
     async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> Result<()> {
         self.db
             .execute(

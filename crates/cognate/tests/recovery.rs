@@ -1089,3 +1089,36 @@ async fn disabled_users_cannot_recover_and_hiding_clients_do_not_say_why() {
         mismatch()
     );
 }
+
+#[tokio::test]
+async fn change_password_allows_five_calls_an_hour() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(&server, |b| b, |b| b).await;
+    let token = access_token(&c, &p, "ann", PASSWORD).await;
+    let change = |previous: &'static str, proposed: &'static str| {
+        c.change_password()
+            .access_token(&token)
+            .previous_password(previous)
+            .proposed_password(proposed)
+            .send()
+    };
+    // Wrong previous passwords count too.
+    for _ in 0..4 {
+        assert_eq!(
+            err_of(change("Wr0ng-password!", NEW_PASSWORD).await),
+            pair("NotAuthorizedException", "Incorrect username or password.")
+        );
+    }
+    change(PASSWORD, NEW_PASSWORD).await.unwrap();
+    assert_eq!(err_of(change(NEW_PASSWORD, THIRD_PASSWORD).await), limit());
+    server.advance_clock(3601).await;
+    let token = access_token(&c, &p, "ann", NEW_PASSWORD).await;
+    c.change_password()
+        .access_token(&token)
+        .previous_password(NEW_PASSWORD)
+        .proposed_password(THIRD_PASSWORD)
+        .send()
+        .await
+        .unwrap();
+}

@@ -6,7 +6,11 @@ use serde_json::Value;
 use super::tokens::TokenUser;
 use super::Service;
 use crate::error::{DomainError, DomainResult};
+use crate::records::AttemptLimit;
 use crate::rules::lockout;
+
+/// ChangePassword calls per user and hour (spec v.1).
+const CHANGE_PASSWORD_PER_HOUR: i64 = 5;
 
 impl Service {
     /// The user an access token names (by username and `sub`), or `UserNotFound`.
@@ -46,11 +50,28 @@ impl Service {
     ) -> DomainResult<()> {
         let TokenUser { access, user } = self.token_user(access_token).await?;
         let pool = access.pool;
+        let now = self.clock.now();
+        // Every call counts, right or wrong (spec v.1: 5 an hour per user).
+        let within = self
+            .store
+            .count_attempt(
+                &pool.id,
+                &user.username_key,
+                &AttemptLimit {
+                    action: "change_password".to_string(),
+                    max: CHANGE_PASSWORD_PER_HOUR,
+                    window_secs: 3600,
+                },
+                now,
+            )
+            .await?;
+        if !within {
+            return Err(DomainError::AttemptLimit);
+        }
         let failures = self
             .store
             .sign_in_failures(&pool.id, &user.username_key)
             .await?;
-        let now = self.clock.now();
         if lockout::is_locked(failures.as_ref(), now) {
             return Err(DomainError::PasswordAttemptsExceeded);
         }
