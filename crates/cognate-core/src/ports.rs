@@ -192,6 +192,15 @@ pub trait Directory: Send + Sync {
         limit: &AttemptLimit,
         now: i64,
     ) -> StoreResult<bool>;
+    /// Counts one more attempt of `limit.action` for a name that belongs to no user (clients
+    /// that hide user existence), and says whether it is within the limit.
+    async fn count_name_attempt(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+        limit: &AttemptLimit,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Starts the count afresh (a correct password).
     async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> StoreResult<()>;
     /// Deletes what no rule reads any more (`rules::sessions::sweep_cutoffs`), at most

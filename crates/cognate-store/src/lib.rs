@@ -797,6 +797,35 @@ impl Directory for Store {
             .await
     }
 
+    async fn count_name_attempt(
+        &self,
+        pool_id: &str,
+        name_key: &str,
+        limit: &AttemptLimit,
+        now: i64,
+    ) -> Result<bool> {
+        // A write: through the transaction path (SQLite's single writer).
+        let params = params![
+            pool_id,
+            name_key,
+            &limit.action,
+            now,
+            limits::window_expired_before(limit, now)
+        ];
+        let limit = limit.clone();
+        self.db
+            .transact(move |tx, _dialect| {
+                let count: i64 = tx
+                    .fetch_optional(BUMP_NAME_COUNTER, params)?
+                    .ok_or_else(|| {
+                        StoreError::Database("counter upsert returned no row".to_string())
+                    })?
+                    .get("count")?;
+                Ok(limits::allows(&limit, count))
+            })
+            .await
+    }
+
     async fn clear_sign_in_failures(&self, pool_id: &str, name_key: &str) -> Result<()> {
         self.db
             .execute(
@@ -1666,6 +1695,13 @@ const BUMP_COUNTER: &str = "INSERT INTO attempt_counters (pool_id, username_key,
      ON CONFLICT (pool_id, username_key, action) DO UPDATE SET \
        count = CASE WHEN attempt_counters.window_start <= $5 THEN 1 ELSE attempt_counters.count + 1 END, \
        window_start = CASE WHEN attempt_counters.window_start <= $5 THEN $4 ELSE attempt_counters.window_start END \
+     RETURNING count";
+
+/// `BUMP_COUNTER` for names of no user.
+const BUMP_NAME_COUNTER: &str = "INSERT INTO name_attempt_counters (pool_id, name_key, action, window_start, count) VALUES ($1, $2, $3, $4, 1) \
+     ON CONFLICT (pool_id, name_key, action) DO UPDATE SET \
+       count = CASE WHEN name_attempt_counters.window_start <= $5 THEN 1 ELSE name_attempt_counters.count + 1 END, \
+       window_start = CASE WHEN name_attempt_counters.window_start <= $5 THEN $4 ELSE name_attempt_counters.window_start END \
      RETURNING count";
 
 /// `find_user`'s query for a lookup of that shape. Pools offer at most three alias kinds, so

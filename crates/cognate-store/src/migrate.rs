@@ -37,6 +37,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0008_auth_events",
         include_str!("migrations/sqlite/0008_auth_events.sql"),
     ),
+    (
+        "0009_name_attempts",
+        include_str!("migrations/sqlite/0009_name_attempts.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -66,6 +70,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0007_auth_events",
         include_str!("migrations/postgres/0007_auth_events.sql"),
+    ),
+    (
+        "0008_name_attempts",
+        include_str!("migrations/postgres/0008_name_attempts.sql"),
     ),
 ];
 
@@ -164,7 +172,8 @@ mod tests {
                 "0005_user_token_times",
                 "0006_recovery",
                 "0007_groups",
-                "0008_auth_events"
+                "0008_auth_events",
+                "0009_name_attempts"
             ]
         );
 

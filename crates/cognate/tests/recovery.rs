@@ -1122,3 +1122,83 @@ async fn change_password_allows_five_calls_an_hour() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn hiding_clients_count_missing_users_against_the_same_limits() {
+    let server = Server::start().await;
+    let c = server.client();
+    let p = pool_with_ann(
+        &server,
+        |b| b,
+        |b| b.prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled),
+    )
+    .await;
+    // ConfirmSignUp: 15 an hour, then the limit, as for a real user.
+    for _ in 0..15 {
+        assert_eq!(
+            err_of(
+                c.confirm_sign_up()
+                    .client_id(&p.client_id)
+                    .username("ghost")
+                    .confirmation_code("123456")
+                    .send()
+                    .await
+            ),
+            mismatch()
+        );
+    }
+    assert_eq!(
+        err_of(
+            c.confirm_sign_up()
+                .client_id(&p.client_id)
+                .username("ghost")
+                .confirmation_code("123456")
+                .send()
+                .await
+        ),
+        limit()
+    );
+    // ResendConfirmationCode and ForgotPassword: 5 an hour.
+    for _ in 0..5 {
+        c.resend_confirmation_code()
+            .client_id(&p.client_id)
+            .username("ghost")
+            .send()
+            .await
+            .unwrap();
+        forgot(&c, &p, "ghost").send().await.unwrap();
+    }
+    assert_eq!(
+        err_of(
+            c.resend_confirmation_code()
+                .client_id(&p.client_id)
+                .username("ghost")
+                .send()
+                .await
+        ),
+        limit()
+    );
+    assert_eq!(err_of(forgot(&c, &p, "ghost").send().await), limit());
+    // ConfirmForgotPassword: 10 an hour.
+    for _ in 0..10 {
+        assert_eq!(
+            err_of(
+                confirm_forgot(&c, &p, "ghost", "123456", NEW_PASSWORD)
+                    .send()
+                    .await
+            ),
+            mismatch()
+        );
+    }
+    assert_eq!(
+        err_of(
+            confirm_forgot(&c, &p, "ghost", "123456", NEW_PASSWORD)
+                .send()
+                .await
+        ),
+        limit()
+    );
+    // The window passes for missing names too.
+    server.advance_clock(3601).await;
+    forgot(&c, &p, "ghost").send().await.unwrap();
+}

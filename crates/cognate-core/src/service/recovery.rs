@@ -97,7 +97,17 @@ impl Service {
             return Err(DomainError::RecoveryAdminOnly);
         }
         let hides = client.hides_user_existence();
-        let simulated = || Ok(self.simulated_delivery(&pool, &input.username));
+        // A simulated answer counts like a real request, so the limit does not tell either.
+        let simulated = || async {
+            self.count_missing_user_attempt(
+                &pool,
+                &input.username,
+                "forgot_password",
+                FORGOT_PASSWORD_PER_HOUR,
+            )
+            .await?;
+            Ok(self.simulated_delivery(&pool, &input.username))
+        };
         let user = match found {
             Some(user) => user,
             None => {
@@ -112,14 +122,14 @@ impl Service {
                     .await?
                 {
                     Some(user) => user,
-                    None if hides => return simulated(),
+                    None if hides => return simulated().await,
                     None => return Err(DomainError::UsernameClientNotFound),
                 }
             }
         };
         if !user.enabled {
             return if hides {
-                simulated()
+                simulated().await
             } else {
                 Err(DomainError::UserDisabled)
             };
@@ -129,7 +139,7 @@ impl Service {
         }
         let Some(target) = recovery_target(&pool, &user.attributes) else {
             return if hides {
-                simulated()
+                simulated().await
             } else {
                 Err(DomainError::Invalid(Invalid::NoRecoveryContact))
             };
@@ -255,19 +265,27 @@ impl Service {
             )
             .await?;
         let hides = client.hides_user_existence();
+        let hidden_refusal = || async {
+            self.count_missing_user_attempt(
+                &pool,
+                &input.username,
+                "confirm_forgot_password",
+                CONFIRM_FORGOT_PASSWORD_PER_HOUR,
+            )
+            .await?;
+            Err(DomainError::CodeMismatch)
+        };
         let Some(user) = found else {
-            return Err(if hides {
-                DomainError::CodeMismatch
-            } else {
-                DomainError::UsernameClientNotFound
-            });
+            if hides {
+                return hidden_refusal().await;
+            }
+            return Err(DomainError::UsernameClientNotFound);
         };
         if !user.enabled {
-            return Err(if hides {
-                DomainError::CodeMismatch
-            } else {
-                DomainError::UserDisabled
-            });
+            if hides {
+                return hidden_refusal().await;
+            }
+            return Err(DomainError::UserDisabled);
         }
         super::attributes::check_password(&pool.password_policy, &input.password)?;
         // Told only once the code is right: without it nobody learns a previous password.

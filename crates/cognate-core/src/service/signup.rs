@@ -381,6 +381,7 @@ impl Service {
             &client,
             &pool,
             user,
+            &input.username,
             &input.code,
             input.force_alias,
             input.client_metadata.as_ref(),
@@ -399,7 +400,7 @@ impl Service {
     ) -> DomainResult<()> {
         let (client, pool) = self.client_context(client_id).await?;
         let user = self.find_user(&pool, username).await?;
-        self.confirm_found_user(caller, &client, &pool, user, code, false, None)
+        self.confirm_found_user(caller, &client, &pool, user, username, code, false, None)
             .await
     }
 
@@ -410,16 +411,23 @@ impl Service {
         client: &ClientSettings,
         pool: &PoolSettings,
         user: Option<UserRecord>,
+        name: &str,
         code: &str,
         force_alias: bool,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<()> {
         let Some(user) = user else {
-            return Err(if client.hides_user_existence() {
-                DomainError::CodeMismatch
-            } else {
-                DomainError::UserNotFound
-            });
+            if !client.hides_user_existence() {
+                return Err(DomainError::UserNotFound);
+            }
+            self.count_missing_user_attempt(
+                pool,
+                name,
+                "confirm_sign_up",
+                self.settings.confirm_attempts_per_hour,
+            )
+            .await?;
+            return Err(DomainError::CodeMismatch);
         };
         let now = self.clock.now();
         // Aliases this confirmation may claim: the verified attribute, when it is an alias or
@@ -489,6 +497,13 @@ impl Service {
         let ((client, pool), user) = self.named_user(client_id, secret_hash, username).await?;
         let Some(user) = user else {
             if client.hides_user_existence() {
+                self.count_missing_user_attempt(
+                    &pool,
+                    username,
+                    "resend_confirmation_code",
+                    self.settings.resend_per_hour,
+                )
+                .await?;
                 return Ok(self.simulated_delivery(&pool, username));
             }
             return Err(DomainError::UsernameClientNotFound);
@@ -534,6 +549,32 @@ impl Service {
             DomainError::UsernameClientNotFound,
         )
         .await
+    }
+
+    /// For a client that hides user existence: an attempt for a name of no user counts
+    /// towards the same hourly limit a real user's does, so the limits do not tell which
+    /// names exist (`LimitExceededException` past it).
+    pub(super) async fn count_missing_user_attempt(
+        &self,
+        pool: &PoolSettings,
+        name: &str,
+        action: &str,
+        max: i64,
+    ) -> DomainResult<()> {
+        let limit = AttemptLimit {
+            action: action.to_string(),
+            max,
+            window_secs: HOUR,
+        };
+        let within = self
+            .store
+            .count_name_attempt(&pool.id, &pool.username_key(name), &limit, self.clock.now())
+            .await?;
+        if within {
+            Ok(())
+        } else {
+            Err(DomainError::AttemptLimit)
+        }
     }
 
     /// What ResendConfirmationCode answers for an unknown user when the client prevents
