@@ -177,7 +177,7 @@ impl Authenticator {
             body,
         })
         .ok_or_else(mismatch)?;
-        if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        if !cognate_crypto::codes::digests_equal(expected.as_bytes(), auth.signature.as_bytes()) {
             return Err(mismatch());
         }
         Ok(())
@@ -262,13 +262,6 @@ fn expected_signature(input: &SigningInput<'_>) -> Option<String> {
     .ok()?;
     let (_, signature) = sign(request, &params).ok()?.into_parts();
     Some(signature)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn check_skew(stamp: &str, request_time: SystemTime, now: SystemTime) -> Result<(), ApiError> {

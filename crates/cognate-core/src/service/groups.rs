@@ -128,11 +128,7 @@ impl Service {
         username: &str,
         group: &str,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         match self
             .store
             .add_to_group(&pool.id, group, &user.username_key, MAX_GROUPS_PER_USER)
@@ -151,11 +147,7 @@ impl Service {
         username: &str,
         group: &str,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         if !self
             .store
             .remove_from_group(&pool.id, group, &user.username_key)
@@ -192,11 +184,7 @@ impl Service {
         limit: Option<i32>,
         token: Option<&str>,
     ) -> DomainResult<(Vec<GroupRecord>, Option<String>)> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         let after = token.map(decode_token).transpose()?;
         let limit = page_limit(limit);
         let mut groups: Vec<GroupRecord> = self

@@ -40,6 +40,19 @@ pub struct CodeTarget {
 }
 
 impl CodeTarget {
+    /// A code for `attribute` (`email` by email, `phone_number` by SMS) sent to `to`.
+    pub fn for_attribute(attribute: &'static str, to: &str) -> Self {
+        CodeTarget {
+            attribute,
+            medium: if attribute == "email" {
+                Medium::Email
+            } else {
+                Medium::Sms
+            },
+            to: to.to_string(),
+        }
+    }
+
     pub fn masked(&self) -> String {
         match self.medium {
             Medium::Email => cognate_crypto::mask::email(&self.to),
@@ -60,20 +73,12 @@ impl CodeTarget {
 pub fn choose_target(pool: &PoolSettings, attrs: &BTreeMap<String, String>) -> Option<CodeTarget> {
     if pool.auto_verifies("phone_number") {
         if let Some(phone) = attrs.get("phone_number").filter(|p| !p.is_empty()) {
-            return Some(CodeTarget {
-                attribute: "phone_number",
-                medium: Medium::Sms,
-                to: phone.clone(),
-            });
+            return Some(CodeTarget::for_attribute("phone_number", phone));
         }
     }
     if pool.auto_verifies("email") {
         if let Some(email) = attrs.get("email").filter(|e| !e.is_empty()) {
-            return Some(CodeTarget {
-                attribute: "email",
-                medium: Medium::Email,
-                to: email.clone(),
-            });
+            return Some(CodeTarget::for_attribute("email", email));
         }
     }
     None

@@ -172,11 +172,7 @@ impl Service {
         password: &str,
         permanent: bool,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         let status = if permanent {
             UserStatus::Confirmed
         } else {

@@ -11,7 +11,6 @@ use super::messaging::{CodeDelivery, CodeMessage, CodeTarget};
 use super::signup::{alias_key, trigger_attributes};
 use super::tokens::TokenUser;
 use super::{attributes, Caller, Service};
-use crate::delivery::Medium;
 use crate::error::{DomainError, DomainResult, Invalid, SchemaProblem};
 use crate::records::{
     AliasKind, AttemptLimit, AttributeUpdate, AttributeVerification, CodeIssue, CodeRefusal,
@@ -50,18 +49,6 @@ fn alias_kind(attribute: &'static str) -> AliasKind {
         AliasKind::Email
     } else {
         AliasKind::PhoneNumber
-    }
-}
-
-fn target(attribute: &'static str, to: &str) -> CodeTarget {
-    CodeTarget {
-        attribute,
-        medium: if attribute == "email" {
-            Medium::Email
-        } else {
-            Medium::Sms
-        },
-        to: to.to_string(),
     }
 }
 
@@ -184,7 +171,7 @@ fn plan_change(
                 if claims {
                     update.require_free.push((kind, alias_key(pool, kind, new)));
                 }
-                codes.push(target(attribute, new));
+                codes.push(CodeTarget::for_attribute(attribute, new));
             }
             (Some(new), flag) => {
                 update.set.insert(attribute.to_string(), new.clone());
@@ -200,7 +187,7 @@ fn plan_change(
                     update.require_free.push((kind, alias_key(pool, kind, new)));
                 }
                 if pool.auto_verifies(attribute) && flag.is_none() {
-                    codes.push(target(attribute, new));
+                    codes.push(CodeTarget::for_attribute(attribute, new));
                 }
             }
             (None, Some(true)) => {
@@ -260,11 +247,7 @@ impl Service {
         changes: BTreeMap<String, String>,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         self.change_attributes(
             caller,
             None,
@@ -400,7 +383,7 @@ impl Service {
                     name: attribute.to_string(),
                 })
             })?;
-        let target = target(attribute, value);
+        let target = CodeTarget::for_attribute(attribute, value);
         let now = self.clock.now();
         let (code, record) = self.new_code_for(
             &verify_purpose(attribute),

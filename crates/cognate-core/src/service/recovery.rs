@@ -7,7 +7,6 @@ use super::hooks::{Metadata, TriggerCall};
 use super::messaging::{CodeDelivery, CodeMessage, CodeTarget};
 use super::signup::trigger_attributes;
 use super::{Caller, Service};
-use crate::delivery::Medium;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{
     AttemptLimit, CodeIssue, CodeRefusal, PasswordReset, ResetOutcome, UserRecord, UserStatus,
@@ -57,15 +56,7 @@ fn recovery_target(
             .get(&format!("{attribute}_verified"))
             .is_some_and(|v| v == "true");
         let value = attributes.get(attribute).filter(|v| !v.is_empty())?;
-        verified.then(|| CodeTarget {
-            attribute,
-            medium: if attribute == "email" {
-                Medium::Email
-            } else {
-                Medium::Sms
-            },
-            to: value.clone(),
-        })
+        verified.then(|| CodeTarget::for_attribute(attribute, value))
     })
 }
 
@@ -171,11 +162,7 @@ impl Service {
         username: &str,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         if user.status == UserStatus::ForceChangePassword {
             return Err(DomainError::CannotResetPassword);
         }

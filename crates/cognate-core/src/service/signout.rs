@@ -57,11 +57,7 @@ impl Service {
         pool_id: &str,
         username: &str,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         self.store
             .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
             .await?;

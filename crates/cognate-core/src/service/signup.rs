@@ -620,11 +620,7 @@ impl Service {
         username: &str,
         client_metadata: Option<&Metadata>,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         if user.status != UserStatus::Unconfirmed {
             return Err(DomainError::CannotConfirm {
                 status: user.status,

@@ -5,6 +5,7 @@ use super::pools::{decode_token, page_limit, page_token};
 use super::Service;
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{FilterField, FilterOp, UserFilter, UserRecord};
+use crate::settings::PoolSettings;
 
 /// The attributes ListUsers can search by (AWS's list).
 const SEARCHABLE: &[&str] = &[
@@ -90,18 +91,28 @@ pub fn visible_attributes(user: &UserRecord, only: Option<&[String]>) -> Vec<(St
 
 impl Service {
     pub async fn admin_get_user(&self, pool_id: &str, username: &str) -> DomainResult<UserRecord> {
-        let pool = self.pool_settings(pool_id).await?;
-        self.find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)
+        self.admin_user(pool_id, username)
+            .await
+            .map(|(_, user)| user)
     }
 
-    pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> DomainResult<()> {
+    /// The pool an admin call names and the user it names there (`UserNotFound` when none:
+    /// admin calls never hide existence).
+    pub(super) async fn admin_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> DomainResult<(PoolSettings, UserRecord)> {
         let pool = self.pool_settings(pool_id).await?;
         let user = self
             .find_user(&pool, username)
             .await?
             .ok_or(DomainError::UserNotFound)?;
+        Ok((pool, user))
+    }
+
+    pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> DomainResult<()> {
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         if !self.store.delete_user(&pool.id, &user.username_key).await? {
             return Err(DomainError::UserNotFound);
         }
@@ -117,11 +128,7 @@ impl Service {
         username: &str,
         enabled: bool,
     ) -> DomainResult<()> {
-        let pool = self.pool_settings(pool_id).await?;
-        let user = self
-            .find_user(&pool, username)
-            .await?
-            .ok_or(DomainError::UserNotFound)?;
+        let (pool, user) = self.admin_user(pool_id, username).await?;
         if !self
             .store
             .set_user_enabled(&pool.id, &user.username_key, enabled, self.clock.now())
