@@ -3,6 +3,7 @@ AWS CLI. The binary comes from $COGNATE_BIN (default: target/debug/cognate)."""
 import json
 import os
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -23,10 +24,13 @@ def free_port():
 
 
 class Server:
-    def __init__(self, extra_args=(), extra_env=None):
+    def __init__(self, extra_args=(), extra_env=None, ca_file=None):
+        """`ca_file`: the server serves HTTPS (its --tls-cert/--tls-key are in `extra_args`)
+        with a certificate this CA file verifies."""
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if ca_file else 'http'}://127.0.0.1:{self.port}"
+        tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.log = open(os.path.join(self.dir.name, "server.log"), "w")
         args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", os.path.join(self.dir.name, "data"), "--test-clock",
@@ -40,7 +44,7 @@ class Server:
         deadline = time.time() + 30
         while True:
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/health", timeout=1, context=tls) as r:
                     if r.status == 200:
                         break
             except OSError:

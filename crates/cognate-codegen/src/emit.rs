@@ -46,6 +46,11 @@ pub const PROTOCOL_ERRORS: &[(&str, u16, &str)] = &[
         "The request body exceeds the size limit.",
     ),
     (
+        "RequestTimeoutException",
+        408,
+        "The request body did not arrive within the server's read timeout.",
+    ),
+    (
         "UnsupportedMediaTypeException",
         415,
         "The request's `Content-Type` is not `application/x-amz-json-1.1`.",

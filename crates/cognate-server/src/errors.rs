@@ -233,6 +233,7 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         }
         DomainError::StoreUnavailable { detail } => {
             tracing::error!(request_id, %detail, "database unavailable");
+            crate::metrics::count_store_error();
             ApiError::new(
                 K::InternalErrorException,
                 "The service is temporarily unable to reach its database.",
@@ -240,6 +241,9 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         }
         DomainError::Internal { context, detail } => {
             tracing::error!(request_id, %detail, context, "internal error");
+            if context == "store" || context == "stored data" {
+                crate::metrics::count_store_error();
+            }
             ApiError::new(K::InternalErrorException, INTERNAL_MESSAGE)
         }
     }
@@ -452,6 +456,22 @@ pub mod protocol {
         ApiError::new(
             ErrorKind::RequestEntityTooLargeException,
             format!("Request body is larger than the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn body_timeout() -> ApiError {
+        ApiError::new(
+            ErrorKind::RequestTimeoutException,
+            "Request body was not received within the read timeout.",
+        )
+    }
+
+    /// The body's HTTP framing is broken (a bad chunk size, a connection cut mid-body): the
+    /// request could not be read, which is not a size problem.
+    pub fn malformed_body() -> ApiError {
+        ApiError::new(
+            ErrorKind::SerializationException,
+            "Request body could not be read: malformed HTTP framing.",
         )
     }
 

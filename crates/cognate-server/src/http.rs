@@ -25,6 +25,7 @@ use crate::sigv4::Authenticator;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const JSON_11: &str = "application/x-amz-json-1.1";
+const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct AppState {
     api: Api,
@@ -33,10 +34,16 @@ pub struct AppState {
     /// The region credential scopes must name.
     region: String,
     max_body_bytes: usize,
+    /// A request body must arrive whole within this (a slow sender holds no task forever).
+    body_read_timeout: std::time::Duration,
     /// The clock `POST /_cognate/test/clock` moves, when `--test-clock` is on.
     test_clock: Option<WallClock>,
     /// True while at least one medium has no provider, i.e. messages land in the outbox.
     outbox_enabled: bool,
+    /// Request-rate quotas by AWS category, per pool and instance (off unless configured).
+    quotas: crate::quota::Quotas,
+    /// `GET /metrics`; `None` if the registry could not be built.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     /// A loopback listener without admin credentials (the laptop setup): only there are the
     /// outbox and inbox served, since they show every pool's codes to whoever asks.
     developer_mode: bool,
@@ -58,8 +65,29 @@ impl AppState {
             authenticator,
             region,
             max_body_bytes,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             test_clock,
+            metrics: crate::metrics::Metrics::new().ok().map(Arc::new),
+            quotas: crate::quota::Quotas::off(),
         }
+    }
+
+    /// Throttles requests by AWS's quota categories.
+    pub fn with_quotas(mut self, quotas: crate::quota::Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Uses `metrics` (shared with the delivery and trigger decorators) for `GET /metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Sets how long a request body may take to arrive.
+    pub fn with_body_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
     }
 
     fn service(&self) -> &cognate_core::Service {
@@ -86,6 +114,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(api).options(preflight))
         .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(health))
+        .route("/metrics", get(metrics))
         .route("/_cognate/outbox", get(outbox))
         .route("/_cognate/inbox", get(inbox_page))
         .route("/_cognate/test/clock", post(test_clock))
@@ -239,6 +270,48 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     Ok(value)
 }
 
+/// What a request's quota is counted against: its pool (named, or the pool of its app
+/// client), else the signing key its token names (one live key per pool), else the account
+/// (operations without a pool, such as ListUserPools).
+async fn quota_key(state: &AppState, body: &Value) -> String {
+    let member = |name: &str| body.get(name).and_then(Value::as_str);
+    if let Some(pool) = member("UserPoolId") {
+        return pool.to_string();
+    }
+    if let Some(client) = member("ClientId") {
+        return match state.service().pool_of_client(client).await {
+            Some(pool) => pool,
+            None => format!("client:{client}"),
+        };
+    }
+    let token = member("AccessToken").or_else(|| member("Token"));
+    match token.and_then(|t| cognate_crypto::jwt::key_id(t).ok()) {
+        Some(kid) => format!("key:{kid}"),
+        None => String::new(),
+    }
+}
+
+/// Reads a request body: too long is `RequestEntityTooLargeException`, too slow or malformed
+/// framing (a bad chunk size, a connection cut mid-body) is a malformed request.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    within: std::time::Duration,
+) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(protocol::body_timeout()),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let error = e.into_inner();
+            if error.is::<http_body_util::LengthLimitError>() {
+                Err(protocol::body_too_large(limit))
+            } else {
+                Err(protocol::malformed_body())
+            }
+        }
+    }
+}
+
 async fn api(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -254,9 +327,7 @@ async fn api(
         let op = op.clone()?;
         check_content_type(&headers)?;
         check_auth(op, &headers)?;
-        let bytes = axum::body::to_bytes(body, state.max_body_bytes)
-            .await
-            .map_err(|_| protocol::body_too_large(state.max_body_bytes))?;
+        let bytes = read_body(body, state.max_body_bytes, state.body_read_timeout).await?;
         if op.requires_sigv4() {
             // Real time, not the service's clock: a test clock moved days ahead must not
             // make every SDK's signature look expired.
@@ -269,6 +340,13 @@ async fn api(
             )?;
         }
         let value = parse_body(&bytes)?;
+        if state.quotas.is_enabled() {
+            let key = quota_key(&state, &value).await;
+            state
+                .quotas
+                .check_operation(&key, op, Instant::now())
+                .map_err(|throttled| throttled.to_api_error())?;
+        }
         let ctx = RequestContext {
             request_id: request_id.clone(),
             operation: op,
@@ -286,6 +364,13 @@ async fn api(
         Ok(_) => ("ok", 200),
         Err(e) => (e.kind.name(), e.kind.http_status()),
     };
+    if let Some(metrics) = &state.metrics {
+        metrics.observe_request(
+            op.as_ref().ok().copied(),
+            result.as_ref().map(|_| ()).map_err(|e| e.kind),
+            started.elapsed(),
+        );
+    }
     tracing::info!(
         request_id = %request_id,
         operation = op_name,
@@ -298,6 +383,28 @@ async fn api(
     render(&request_id, result, cors)
 }
 
+/// Liveness: the process answers. It does not touch the store, so a database outage does not
+/// get the process restarted.
+async fn live() -> impl IntoResponse {
+    axum::Json(json!({"status": "live"}))
+}
+
+/// Prometheus text format.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response<Body> {
+    match &state.metrics {
+        Some(metrics) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            metrics.render(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Readiness (`/health`, `/health/ready`): the store answers.
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.service().ready().await {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))),

@@ -6,6 +6,9 @@ pub mod api;
 pub mod errors;
 pub mod http;
 pub mod inbox;
+pub mod listen;
+pub mod metrics;
+pub mod quota;
 pub mod sigv4;
 
 pub use api::implemented;

@@ -9,12 +9,14 @@ use anyhow::Context;
 use cognate_core::clock::WallClock;
 use cognate_core::service::{Ports, OUTBOX_PROVIDER};
 use cognate_core::{Service, ServiceSettings};
+use cognate_server::metrics::Metrics;
 use cognate_server::{router, AppState, Authenticator, Credentials};
 use cognate_store::{Directory, Store, StoreOptions};
 
 use crate::config::{
     Command, DatabaseArgs, LogFormat, OutboxArgs, RotateArgs, ServeArgs, SmsSender,
 };
+use crate::metered::{MeteredSender, MeteredTriggers};
 
 pub use cognate_server::operations_table;
 
@@ -108,6 +110,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let triggers = cognate_triggers::TriggerInvoker::new(trigger_config(&args)?).await;
     let authenticator = Arc::new(authenticator(&args)?);
+    let transport = &args.transport;
+    let tls = match (&transport.tls_cert, &transport.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            cognate_server::listen::load_tls(cert, key).map_err(|e| anyhow::anyhow!("TLS: {e}"))?,
+        ),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let quotas = cognate_server::quota::Quotas::parse_spec(&args.quotas)
+        .map_err(|e| anyhow::anyhow!("--quotas: {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -120,19 +132,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         link_base_url: args
             .link_base_url
             .clone()
-            .unwrap_or_else(|| format!("http://{local}")),
+            .unwrap_or_else(|| format!("{scheme}://{local}")),
         public_url: args
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{local}")),
+            .unwrap_or_else(|| format!("{scheme}://{local}")),
     };
     let store = Arc::new(store);
     let clock = WallClock::default();
+    let metrics = Arc::new(Metrics::new().context("building the metrics registry")?);
     let service = Service::new(
         Ports {
             directory: store.clone(),
-            sender: Arc::new(deliverer),
-            triggers: Arc::new(triggers),
+            sender: Arc::new(MeteredSender {
+                inner: deliverer,
+                metrics: metrics.clone(),
+            }),
+            triggers: Arc::new(MeteredTriggers {
+                inner: triggers,
+                metrics: metrics.clone(),
+            }),
             clock: Arc::new(clock.clone()),
         },
         settings,
@@ -145,19 +164,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await
     .context("starting the service")?;
     let service = Arc::new(service);
-    let state = Arc::new(AppState::new(
-        service.clone(),
-        authenticator.clone(),
-        args.region.clone(),
-        args.max_body_bytes,
-        args.test_clock.then_some(clock),
-        local.ip().is_loopback(),
-    ));
+    let state = Arc::new(
+        AppState::new(
+            service.clone(),
+            authenticator.clone(),
+            args.region.clone(),
+            args.max_body_bytes,
+            args.test_clock.then_some(clock),
+            local.ip().is_loopback(),
+        )
+        .with_body_read_timeout(Duration::from_millis(transport.body_read_timeout_ms))
+        .with_metrics(metrics)
+        .with_quotas(quotas),
+    );
     if args.test_clock {
         tracing::warn!("TEST ONLY: the test clock endpoint is enabled");
     }
     tracing::info!(
         listen = %local,
+        scheme,
+        quotas = %args.quotas,
         data = %args.db.describe(),
         region = %args.region,
         email = if email { "provider" } else { "outbox" },
@@ -177,11 +203,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::time::Duration::from_secs(args.sweep_interval_secs),
         ));
     }
-    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let options = cognate_server::listen::ListenOptions {
+        tls,
+        header_read_timeout: Duration::from_millis(transport.header_read_timeout_ms),
+        max_connections: transport.max_connections,
+        max_header_bytes: transport.max_header_bytes,
+        shutdown_grace: Duration::from_millis(transport.shutdown_grace_ms),
+    };
+    cognate_server::listen::serve(listener, router(state.clone()), options, shutdown_signal())
         .await?;
+    // Every answered write is committed; this waits for the writer and closes the pools.
     store.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -176,6 +176,34 @@ pub enum LogFormat {
     Json,
 }
 
+/// TLS and the connection bounds that keep slow or oversized clients from exhausting the
+/// server.
+#[derive(Args, Debug, Clone)]
+pub struct TransportArgs {
+    /// PEM certificate chain: serve HTTPS (with --tls-key) instead of HTTP.
+    #[arg(long, env = "COGNATE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "COGNATE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A request head (and an idle connection's next one, and a TLS handshake) must arrive
+    /// within this many milliseconds.
+    #[arg(long, env = "COGNATE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+    /// A request body must arrive whole within this many milliseconds.
+    #[arg(long, env = "COGNATE_BODY_READ_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_read_timeout_ms: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "COGNATE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Largest request head in bytes (HTTP/1.1 answers 431 beyond it; at least 8192).
+    #[arg(long, env = "COGNATE_MAX_HEADER_BYTES", default_value_t = 32_768)]
+    pub max_header_bytes: usize,
+    /// On SIGTERM/SIGINT, in-flight requests get this many milliseconds to finish.
+    #[arg(long, env = "COGNATE_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     #[arg(long, env = "COGNATE_LISTEN", default_value = "127.0.0.1:9229")]
@@ -224,6 +252,12 @@ pub struct ServeArgs {
         default_value_t = false
     )]
     pub insecure_accept_any_credentials: bool,
+    #[command(flatten)]
+    pub transport: TransportArgs,
+    /// Request-rate quotas per pool by AWS's categories: `Category=RPS,...`, `aws-defaults`,
+    /// or both (explicit items win). Off by default; counted per instance.
+    #[arg(long, env = "COGNATE_QUOTAS", value_parser = check_quotas, default_value = "off")]
+    pub quotas: String,
     /// TEST ONLY: expose POST /_cognate/test/clock to move the server's clock forward.
     #[arg(long, env = "COGNATE_TEST_CLOCK", default_value_t = false)]
     pub test_clock: bool,
@@ -289,4 +323,11 @@ pub struct OutboxArgs {
     pub json: bool,
     #[arg(long, default_value_t = 100)]
     pub limit: i64,
+}
+
+/// Rejects a bad `--quotas` value at parse time; `serve` builds the limiter from it.
+fn check_quotas(spec: &str) -> Result<String, String> {
+    cognate_server::quota::Quotas::parse_spec(spec)
+        .map(|_| spec.to_string())
+        .map_err(|e| e.to_string())
 }

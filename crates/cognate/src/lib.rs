@@ -5,4 +5,5 @@
 
 pub mod app;
 pub mod config;
+pub mod metered;
 pub mod seed;

@@ -66,6 +66,15 @@ impl Service {
             .map_err(|e| DomainError::internal("stored client or pool", e))
     }
 
+    /// The pool of an app client, for callers that key something by pool (request quotas);
+    /// `None` for an unknown client or a store failure, which the operation itself reports.
+    pub async fn pool_of_client(&self, client_id: &str) -> Option<String> {
+        self.client_context(client_id)
+            .await
+            .ok()
+            .map(|(_, pool)| pool.id.clone())
+    }
+
     pub(super) async fn pool_settings(&self, pool_id: &str) -> DomainResult<PoolSettings> {
         let record = self
             .store

@@ -86,6 +86,8 @@ pub enum ErrorKind {
     RefreshTokenReuseException,
     /// The request body exceeds the size limit.
     RequestEntityTooLargeException,
+    /// The request body did not arrive within the server's read timeout.
+    RequestTimeoutException,
     /// This exception is thrown when the Amazon Cognito service can't find the requested resource.
     ResourceNotFoundException,
     /// This exception is thrown when the specified scope doesn't exist.
@@ -190,6 +192,7 @@ impl ErrorKind {
         ErrorKind::PreconditionNotMetException,
         ErrorKind::RefreshTokenReuseException,
         ErrorKind::RequestEntityTooLargeException,
+        ErrorKind::RequestTimeoutException,
         ErrorKind::ResourceNotFoundException,
         ErrorKind::ScopeDoesNotExistException,
         ErrorKind::SerializationException,
@@ -270,6 +273,7 @@ impl ErrorKind {
             ErrorKind::PreconditionNotMetException => "PreconditionNotMetException",
             ErrorKind::RefreshTokenReuseException => "RefreshTokenReuseException",
             ErrorKind::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            ErrorKind::RequestTimeoutException => "RequestTimeoutException",
             ErrorKind::ResourceNotFoundException => "ResourceNotFoundException",
             ErrorKind::ScopeDoesNotExistException => "ScopeDoesNotExistException",
             ErrorKind::SerializationException => "SerializationException",
@@ -367,6 +371,7 @@ impl ErrorKind {
             "PreconditionNotMetException" => Some(ErrorKind::PreconditionNotMetException),
             "RefreshTokenReuseException" => Some(ErrorKind::RefreshTokenReuseException),
             "RequestEntityTooLargeException" => Some(ErrorKind::RequestEntityTooLargeException),
+            "RequestTimeoutException" => Some(ErrorKind::RequestTimeoutException),
             "ResourceNotFoundException" => Some(ErrorKind::ResourceNotFoundException),
             "ScopeDoesNotExistException" => Some(ErrorKind::ScopeDoesNotExistException),
             "SerializationException" => Some(ErrorKind::SerializationException),
@@ -484,6 +489,7 @@ impl ErrorKind {
             | ErrorKind::WebAuthnNotEnabledException
             | ErrorKind::WebAuthnOriginNotAllowedException
             | ErrorKind::WebAuthnRelyingPartyMismatchException => 400,
+            ErrorKind::RequestTimeoutException => 408,
             ErrorKind::RequestEntityTooLargeException => 413,
             ErrorKind::UnsupportedMediaTypeException => 415,
             ErrorKind::InternalErrorException | ErrorKind::InternalServerException => 500,
@@ -507,6 +513,7 @@ impl ErrorKind {
                 | ErrorKind::MissingAuthenticationTokenException
                 | ErrorKind::NotImplementedException
                 | ErrorKind::RequestEntityTooLargeException
+                | ErrorKind::RequestTimeoutException
                 | ErrorKind::SerializationException
                 | ErrorKind::UnknownOperationException
                 | ErrorKind::UnrecognizedClientException

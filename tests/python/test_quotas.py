@@ -1,0 +1,115 @@
+"""Request-rate quotas by AWS's categories (--quotas): per pool, TooManyRequestsException
+with AWS's message once a category's rate is used up, boto3's view of it, and off by
+default."""
+import subprocess
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import BIN, Server
+
+PASSWORD = "Passw0rd!x"
+
+
+@pytest.fixture(scope="module")
+def throttled():
+    s = Server(extra_args=["--quotas", "UserCreation=3,UserList=2,UserAuthentication=2"])
+    yield s
+    s.stop()
+
+
+def no_retry_client(server):
+    # boto3 retries throttling errors; one attempt shows what the server answered.
+    return boto3.client("cognito-idp", endpoint_url=server.url, region_name="us-east-1",
+                        aws_access_key_id="AKIDTEST", aws_secret_access_key="secret",
+                        config=Config(retries={"total_max_attempts": 1}))
+
+
+def pool_with_clients(idp, unique, clients=1):
+    pool = idp.create_user_pool(PoolName=unique())["UserPool"]["Id"]
+    ids = [idp.create_user_pool_client(
+        UserPoolId=pool, ClientName=f"c{i}",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"] for i in range(clients)]
+    return pool, ids
+
+
+def sign_up(idp, client, name):
+    return idp.sign_up(ClientId=client, Username=name, Password=PASSWORD,
+                       UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+
+
+def assert_throttled(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    err = e.value.response
+    assert err["Error"]["Code"] == "TooManyRequestsException"
+    assert err["Error"]["Message"] == "Rate exceeded"
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_category_is_throttled_per_pool_and_refills(throttled, unique):
+    idp = no_retry_client(throttled)
+    pool_a, (client_a,) = pool_with_clients(idp, unique)
+    pool_b, (client_b,) = pool_with_clients(idp, unique)
+    for i in range(3):
+        sign_up(idp, client_a, f"a{i}")
+    assert_throttled(lambda: sign_up(idp, client_a, "a3"))
+    # Nothing was written by the refused call.
+    with pytest.raises(ClientError) as e:
+        idp.admin_get_user(UserPoolId=pool_a, Username="a3")
+    assert e.value.response["Error"]["Code"] == "UserNotFoundException"
+    # Another pool has its own allowance; so has another category of the same pool.
+    sign_up(idp, client_b, "b0")
+    idp.admin_get_user(UserPoolId=pool_a, Username="a0")
+    # The bucket refills at the configured rate.
+    time.sleep(1.1)
+    sign_up(idp, client_a, "a4")
+
+
+def test_the_clients_of_one_pool_share_its_allowance(throttled, unique):
+    idp = no_retry_client(throttled)
+    pool, (c1, c2) = pool_with_clients(idp, unique, clients=2)
+    idp.admin_create_user(UserPoolId=pool, Username="u", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="u", Password=PASSWORD, Permanent=True)
+    time.sleep(1.1)  # AdminCreateUser used UserCreation, not UserAuthentication; start clean
+    auth = {"USERNAME": "u", "PASSWORD": PASSWORD}
+    idp.initiate_auth(ClientId=c1, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth)
+    idp.initiate_auth(ClientId=c2, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth)
+    assert_throttled(lambda: idp.initiate_auth(ClientId=c1, AuthFlow="USER_PASSWORD_AUTH",
+                                               AuthParameters=auth))
+
+
+def test_list_users_has_its_own_category(throttled, unique):
+    idp = no_retry_client(throttled)
+    pool, _ = pool_with_clients(idp, unique)
+    idp.list_users(UserPoolId=pool)
+    idp.list_users(UserPoolId=pool)
+    assert_throttled(lambda: idp.list_users(UserPoolId=pool))
+
+
+def test_boto3_with_its_default_retries_rides_out_a_short_burst(throttled, unique):
+    idp = no_retry_client(throttled)
+    pool, (client,) = pool_with_clients(idp, unique)
+    retrying = boto3.client("cognito-idp", endpoint_url=throttled.url, region_name="us-east-1",
+                            aws_access_key_id="AKIDTEST", aws_secret_access_key="secret",
+                            config=Config(retries={"mode": "standard", "total_max_attempts": 6}))
+    for i in range(5):
+        sign_up(retrying, client, f"r{i}")
+    assert len(idp.list_users(UserPoolId=pool)["Users"]) == 5
+
+
+def test_quotas_are_off_by_default(idp, unique):
+    pool, (client,) = pool_with_clients(idp, unique)
+    for i in range(60):
+        sign_up(idp, client, f"n{i}")
+
+
+def test_a_bad_quota_specification_refuses_to_start():
+    out = subprocess.run([BIN, "serve", "--quotas", "UserCreation=fast"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode != 0
+    assert "UserCreation=fast" in out.stderr
