@@ -24,21 +24,26 @@ def free_port():
 
 
 class Server:
-    def __init__(self, extra_args=(), extra_env=None, ca_file=None):
+    def __init__(self, extra_args=(), extra_env=None, ca_file=None, data_dir=None):
         """`ca_file`: the server serves HTTPS (its --tls-cert/--tls-key are in `extra_args`)
-        with a certificate this CA file verifies."""
+        with a certificate this CA file verifies. `data_dir`: reuse a data directory (a
+        restart)."""
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
         self.url = f"{'https' if ca_file else 'http'}://127.0.0.1:{self.port}"
         tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        self.data_dir = data_dir or os.path.join(self.dir.name, "data")
         self.log = open(os.path.join(self.dir.name, "server.log"), "w")
         args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", os.path.join(self.dir.name, "data"), "--test-clock",
+                "--data-dir", self.data_dir, "--test-clock",
                 "--argon2-memory-kib", "1024", "--argon2-iterations", "1"]
+        env = {k: v for k, v in os.environ.items() if k != "COGNATE_DATABASE_URL"}
         if os.environ.get("COGNATE_TEST_DATABASE_URL"):
             args += ["--database-url", os.environ["COGNATE_TEST_DATABASE_URL"]]
+            # Servers sharing a database share a master key (the Rust suite uses this path).
+            env.setdefault("COGNATE_MASTER_KEY_FILE",
+                           os.path.join(tempfile.gettempdir(), "cognate-test-master.key"))
         args += list(extra_args)
-        env = {k: v for k, v in os.environ.items() if k != "COGNATE_DATABASE_URL"}
         env.update(extra_env or {})
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod jwt;
 pub mod mask;
 pub mod password;
+pub mod seal;
 pub mod secret_hash;
 pub mod srp;
 

@@ -12,6 +12,7 @@ mod bulk;
 pub(crate) mod db;
 mod error;
 mod migrate;
+mod secrets;
 mod sqlite;
 
 pub use cognate_core::ports::{Conflict, Directory, StoreError};
@@ -25,7 +26,7 @@ use cognate_core::rules::sessions;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use std::path::Path;
@@ -33,6 +34,8 @@ use std::path::Path;
 use sqlx::any::AnyPoolOptions;
 
 use async_trait::async_trait;
+use cognate_crypto::seal::MasterKeys;
+pub use secrets::SealReport;
 
 use db::{params, Db, Row, Tx};
 use error::from_sqlx;
@@ -65,6 +68,9 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// Seals signing keys and client secrets at rest (`None`: written in plaintext, as tests
+    /// and tools without a key file do; sealed values then cannot be read).
+    sealer: Option<Arc<MasterKeys>>,
 }
 
 /// The URL scheme picks the backend; anything else is refused rather than silently creating
@@ -111,11 +117,17 @@ impl Store {
                 )
             }
         };
-        let store = Store { db };
+        let store = Store { db, sealer: None };
         if opts.migrate {
             store.migrate().await?;
         }
         Ok(store)
+    }
+
+    /// Seals secrets written from now on with `keys`, and opens sealed ones with them.
+    pub fn with_master_keys(mut self, keys: Arc<MasterKeys>) -> Self {
+        self.sealer = Some(keys);
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -157,8 +169,10 @@ impl Directory for Store {
 
     /// A server-wide secret, created once by whichever instance gets there first.
     async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
+        let fresh = secrets::seal_server_secret(self.sealer.as_deref(), name, fresh)?;
+        let name_ref = name;
         let name = name.to_string();
-        self.db.transact(move |tx, _dialect| {
+        let stored = self.db.transact(move |tx, _dialect| {
             tx.execute(
                 "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 params![&name, fresh.as_slice()],
@@ -169,7 +183,8 @@ impl Directory for Store {
             )?
             .ok_or_else(|| StoreError::Corrupt(format!("server secret {name} vanished")))?
             .get::<Vec<u8>>("value")
-        }).await
+        }).await?;
+        secrets::open_server_secret(self.sealer.as_deref(), name_ref, stored)
     }
 
     // ---------------------------------------------------------------- user pools
@@ -256,7 +271,7 @@ impl Directory for Store {
                 params![
                     &client.client_id,
                     &client.pool_id,
-                    &client.config,
+                    &self.seal_client_config(&client.client_id, &client.config)?,
                     client.created_at,
                     client.updated_at
                 ],
@@ -272,7 +287,7 @@ impl Directory for Store {
                 params![client_id],
             )
             .await?
-            .map(|r| client_from_row(&r))
+            .map(|r| self.client_from_row(&r))
             .transpose()
     }
 
@@ -306,7 +321,7 @@ impl Directory for Store {
             .await?;
         row.map(|r| {
             Ok((
-                client_from_row(&r)?,
+                self.client_from_row(&r)?,
                 PoolRecord {
                     id: r.get("id")?,
                     name: r.get("name")?,
@@ -325,7 +340,12 @@ impl Directory for Store {
             .db
             .execute(
                 "UPDATE user_pool_clients SET config = $3, updated_at = $4, revision = revision + 1 WHERE client_id = $1 AND pool_id = $2",
-                params![&client.client_id, &client.pool_id, &client.config, client.updated_at],
+                params![
+                    &client.client_id,
+                    &client.pool_id,
+                    &self.seal_client_config(&client.client_id, &client.config)?,
+                    client.updated_at
+                ],
             )
             .await?;
         Ok(changed == 1)
@@ -355,7 +375,7 @@ impl Directory for Store {
             )
             .await?
             .iter()
-            .map(client_from_row)
+            .map(|r| self.client_from_row(r))
             .collect()
     }
 
@@ -472,7 +492,7 @@ impl Directory for Store {
             .fetch_all(SELECT_SIGNING_KEYS, params![pool_id])
             .await?
             .iter()
-            .map(signing_key_from_row)
+            .map(|r| self.open_signing_key(pool_id, signing_key_from_row(r)?))
             .collect()
     }
 
@@ -481,8 +501,11 @@ impl Directory for Store {
         pool_id: &str,
         keys: Vec<SigningKeyRecord>,
     ) -> Result<Vec<SigningKeyRecord>> {
+        let keys = self.seal_signing_keys(pool_id, keys)?;
+        let pool_id_ref = pool_id;
         let pool_id = pool_id.to_string();
-        self.db
+        let stored: Vec<SigningKeyRecord> = self
+            .db
             .transact(move |tx, dialect| {
                 // The pool row serialises instances that add keys at the same moment.
                 tx.fetch_optional(
@@ -504,7 +527,11 @@ impl Directory for Store {
                     .map(signing_key_from_row)
                     .collect()
             })
-            .await
+            .await?;
+        stored
+            .into_iter()
+            .map(|key| self.open_signing_key(pool_id_ref, key))
+            .collect()
     }
 
     async fn rotate_signing_keys(
@@ -513,6 +540,7 @@ impl Directory for Store {
         now: i64,
         keys: Vec<SigningKeyRecord>,
     ) -> Result<Option<u64>> {
+        let keys = self.seal_signing_keys(pool_id, keys)?;
         let pool_id = pool_id.to_string();
         self.db
             .transact(move |tx, dialect| {
@@ -1893,14 +1921,51 @@ fn pool_from_row(r: &Row) -> Result<PoolRecord> {
     })
 }
 
-fn client_from_row(r: &Row) -> Result<ClientRecord> {
-    Ok(ClientRecord {
-        client_id: r.get("client_id")?,
-        pool_id: r.get("pool_id")?,
-        config: r.get("config")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-    })
+impl Store {
+    fn client_from_row(&self, r: &Row) -> Result<ClientRecord> {
+        let client_id: String = r.get("client_id")?;
+        let config =
+            secrets::open_client_config(self.sealer.as_deref(), &client_id, r.get("config")?)?;
+        Ok(ClientRecord {
+            client_id,
+            pool_id: r.get("pool_id")?,
+            config,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+
+    fn seal_client_config(&self, client_id: &str, config: &str) -> Result<String> {
+        secrets::seal_client_config(self.sealer.as_deref(), client_id, config)
+    }
+
+    fn seal_signing_keys(
+        &self,
+        pool_id: &str,
+        keys: Vec<SigningKeyRecord>,
+    ) -> Result<Vec<SigningKeyRecord>> {
+        keys.into_iter()
+            .map(|mut key| {
+                key.private_key = secrets::seal_private_key(
+                    self.sealer.as_deref(),
+                    pool_id,
+                    &key.kid,
+                    key.private_key,
+                )?;
+                Ok(key)
+            })
+            .collect()
+    }
+
+    fn open_signing_key(
+        &self,
+        pool_id: &str,
+        mut key: SigningKeyRecord,
+    ) -> Result<SigningKeyRecord> {
+        key.private_key =
+            secrets::open_private_key(self.sealer.as_deref(), pool_id, &key.kid, key.private_key)?;
+        Ok(key)
+    }
 }
 
 fn event_from_row(r: &Row) -> Result<EventRecord> {

@@ -26,6 +26,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate(db) => migrate(db).await,
         Command::Outbox(args) => outbox(args).await,
         Command::RotateSigningKeys(args) => rotate_signing_keys(args).await,
+        Command::RotateMasterKey(db) => rotate_master_key(db).await,
         Command::SeedUsers(args) => crate::seed::run(args).await,
         Command::Operations { markdown } => {
             print!("{}", operations_table(markdown));
@@ -51,6 +52,7 @@ async fn open_store(db: &DatabaseArgs, migrate: bool) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&db.data_dir)
             .with_context(|| format!("creating data directory {}", db.data_dir.display()))?;
     }
+    let keys = Arc::new(crate::master_key::load_or_create(&db.master_key_path())?);
     let store = Store::open(
         &db.url(),
         &StoreOptions {
@@ -59,7 +61,19 @@ async fn open_store(db: &DatabaseArgs, migrate: bool) -> anyhow::Result<Store> {
         },
     )
     .await
-    .with_context(|| format!("opening database {}", db.describe()))?;
+    .with_context(|| format!("opening database {}", db.describe()))?
+    .with_master_keys(keys);
+    if migrate {
+        // Secrets from before sealing (or of a retired master key) are sealed now; a value
+        // sealed with a key this file lacks stops the start here, naming the key id.
+        let sealed = store
+            .seal_secrets()
+            .await
+            .context("sealing secrets with the master key")?;
+        if sealed != cognate_store::SealReport::default() {
+            tracing::info!(?sealed, "sealed secrets with the current master key");
+        }
+    }
     Ok(store)
 }
 
@@ -363,6 +377,23 @@ async fn rotate_signing_keys(args: RotateArgs) -> anyhow::Result<()> {
         cognate_core::service::KEYS_REREAD_SECS
     );
     store.close().await;
+    Ok(())
+}
+
+async fn rotate_master_key(db: DatabaseArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text);
+    let path = db.master_key_path();
+    let new_id = crate::master_key::prepend_new_key(&path)?;
+    let store = open_store(&db, false).await?;
+    let sealed = store.seal_secrets().await?;
+    store.close().await;
+    println!(
+        "master key {new_id} now seals: re-sealed {} server secret(s), {} signing key(s), {} client secret(s); the older keys stay in {} until you remove them",
+        sealed.server_secrets,
+        sealed.signing_keys,
+        sealed.client_secrets,
+        path.display()
+    );
     Ok(())
 }
 

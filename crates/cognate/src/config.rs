@@ -109,6 +109,9 @@ pub enum Command {
     /// nothing new (they stay in the pool's JWKS for a day, until every token they signed
     /// has expired). Safe while instances serve: each signs with the new keys within 30 s.
     RotateSigningKeys(RotateArgs),
+    /// Put a new master key first in the master key file and seal every secret with it (stop
+    /// the instances first; start them again with the new file).
+    RotateMasterKey(DatabaseArgs),
     /// Bulk-load users straight into the store (benchmarks).
     #[command(hide = true)]
     SeedUsers(crate::seed::SeedArgs),
@@ -135,6 +138,12 @@ pub struct DatabaseArgs {
     /// open; writes always go through the one writer connection).
     #[arg(long, env = "COGNATE_DB_MAX_CONNECTIONS", default_value_t = 8)]
     pub db_max_connections: u32,
+    /// The master key file that seals signing keys, client secrets and server secrets at
+    /// rest (`KEY_ID BASE64_KEY` lines; the first seals). Default: `master.key` in the data
+    /// directory, generated on first start. Every instance sharing a database needs the same
+    /// file.
+    #[arg(long, env = "COGNATE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
@@ -143,6 +152,12 @@ impl DatabaseArgs {
             Some(url) => url.clone(),
             None => cognate_store::sqlite_url_for_dir(&self.data_dir),
         }
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     /// Where the data lives, for the startup log line (credentials stripped).

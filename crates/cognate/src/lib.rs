@@ -5,5 +5,6 @@
 
 pub mod app;
 pub mod config;
+pub mod master_key;
 pub mod metered;
 pub mod seed;

@@ -21,6 +21,22 @@ pub struct Server {
     pub database_url: Option<String>,
 }
 
+/// Servers sharing a PostgreSQL database must share a master key (each would otherwise
+/// generate its own in its data directory): unless the environment names one, they use one
+/// file beside every suite (the Python suite uses the same path).
+fn shared_master_key(args: &[String]) -> Vec<(String, std::ffi::OsString)> {
+    let on_postgres = args.iter().any(|a| a.starts_with("postgres"));
+    if !on_postgres || std::env::var_os("COGNATE_MASTER_KEY_FILE").is_some() {
+        return Vec::new();
+    }
+    vec![(
+        "COGNATE_MASTER_KEY_FILE".into(),
+        std::env::temp_dir()
+            .join("cognate-test-master.key")
+            .into_os_string(),
+    )]
+}
+
 /// A database a server uses, opened beside it with one connection and no migrations.
 pub async fn open_store_at(url: &str) -> cognate_store::Store {
     cognate_store::Store::open(
@@ -163,6 +179,7 @@ impl Server {
             .arg(dir.join("data"))
             .args(args)
             .env_remove("COGNATE_DATABASE_URL")
+            .envs(shared_master_key(args))
             .env("COGNATE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log clone"))
