@@ -118,6 +118,7 @@ pub fn plain_caller(ctx: &RequestContext) -> Caller {
         request_id: ctx.request_id.clone(),
         source_ip: ctx.source_ip.clone(),
         user_agent: ctx.user_agent.clone(),
+        started: Some(std::time::Instant::now()),
         ..Caller::default()
     }
 }

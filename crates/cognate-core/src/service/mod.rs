@@ -23,6 +23,7 @@ mod signin;
 mod signout;
 mod signup;
 mod srp;
+mod timing;
 mod tokens;
 mod users;
 
@@ -69,6 +70,8 @@ pub struct Caller {
     pub encoded_data: Option<String>,
     /// `AnalyticsMetadata.AnalyticsEndpointId`.
     pub analytics_endpoint_id: Option<String>,
+    /// When the request began: hidden refusals answer no sooner than real answers do.
+    pub started: Option<std::time::Instant>,
 }
 
 impl Caller {
@@ -113,6 +116,8 @@ pub struct Service {
     /// A password hash with the server's Argon2 cost, checked against when a sign-in names no
     /// user, so that a missing user costs the same time as a wrong password.
     dummy_password_hash: String,
+    /// How long the code operations' real paths take, so hidden refusals take as long.
+    timing: timing::LatencyMirror,
 }
 
 impl Service {
@@ -153,6 +158,7 @@ impl Service {
                 .map_err(|e| DomainError::internal("starting hash workers", e))?,
             code_key: cognate_crypto::codes::CodeKey::from_bytes(key),
             dummy_password_hash,
+            timing: timing::LatencyMirror::default(),
         })
     }
 

@@ -6,6 +6,7 @@
 use super::hooks::{Metadata, TriggerCall};
 use super::messaging::{CodeDelivery, CodeMessage, CodeTarget};
 use super::signup::trigger_attributes;
+use super::timing::Mirrored;
 use super::{Caller, Service};
 use crate::error::{DomainError, DomainResult, Invalid};
 use crate::records::{
@@ -90,13 +91,18 @@ impl Service {
         let hides = client.hides_user_existence();
         // A simulated answer counts like a real request, so the limit does not tell either.
         let simulated = || async {
-            self.count_missing_user_attempt(
-                &pool,
-                &input.username,
-                "forgot_password",
-                FORGOT_PASSWORD_PER_HOUR,
-            )
-            .await?;
+            let counted = self
+                .count_missing_user_attempt(
+                    &pool,
+                    &input.username,
+                    "forgot_password",
+                    FORGOT_PASSWORD_PER_HOUR,
+                )
+                .await;
+            self.timing
+                .pad(Mirrored::ForgotPassword, caller.started)
+                .await;
+            counted?;
             Ok(self.simulated_delivery(&pool, &input.username))
         };
         let user = match found {
@@ -135,6 +141,9 @@ impl Service {
                 Err(DomainError::Invalid(Invalid::NoRecoveryContact))
             };
         };
+        let _real = self
+            .timing
+            .measure(Mirrored::ForgotPassword, caller.started);
         let limit = AttemptLimit {
             action: "forgot_password".to_string(),
             max: FORGOT_PASSWORD_PER_HOUR,
@@ -253,13 +262,18 @@ impl Service {
             .await?;
         let hides = client.hides_user_existence();
         let hidden_refusal = || async {
-            self.count_missing_user_attempt(
-                &pool,
-                &input.username,
-                "confirm_forgot_password",
-                CONFIRM_FORGOT_PASSWORD_PER_HOUR,
-            )
-            .await?;
+            let counted = self
+                .count_missing_user_attempt(
+                    &pool,
+                    &input.username,
+                    "confirm_forgot_password",
+                    CONFIRM_FORGOT_PASSWORD_PER_HOUR,
+                )
+                .await;
+            self.timing
+                .pad(Mirrored::ConfirmForgotPassword, caller.started)
+                .await;
+            counted?;
             Err(DomainError::CodeMismatch)
         };
         let Some(user) = found else {
@@ -268,6 +282,9 @@ impl Service {
             }
             return Err(DomainError::UsernameClientNotFound);
         };
+        let _real = self
+            .timing
+            .measure(Mirrored::ConfirmForgotPassword, caller.started);
         if !user.enabled {
             if hides {
                 return hidden_refusal().await;

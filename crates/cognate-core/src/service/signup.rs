@@ -1,6 +1,7 @@
 //! The sign-up confirmation flow: SignUp, ConfirmSignUp, ResendConfirmationCode and
 //! AdminConfirmSignUp, exact to AWS (spec §b, §c).
 
+use super::timing::Mirrored;
 use std::collections::BTreeMap;
 
 use super::attributes;
@@ -429,15 +430,21 @@ impl Service {
             if !client.hides_user_existence() {
                 return Err(DomainError::UserNotFound);
             }
-            self.count_missing_user_attempt(
-                pool,
-                name,
-                "confirm_sign_up",
-                self.settings.confirm_attempts_per_hour,
-            )
-            .await?;
+            let counted = self
+                .count_missing_user_attempt(
+                    pool,
+                    name,
+                    "confirm_sign_up",
+                    self.settings.confirm_attempts_per_hour,
+                )
+                .await;
+            self.timing
+                .pad(Mirrored::ConfirmSignUp, caller.started)
+                .await;
+            counted?;
             return Err(DomainError::CodeMismatch);
         };
+        let _real = self.timing.measure(Mirrored::ConfirmSignUp, caller.started);
         let now = self.clock.now();
         // Aliases this confirmation may claim: the verified attribute, when it is an alias or
         // sign-in attribute of the pool.
@@ -506,17 +513,25 @@ impl Service {
         let ((client, pool), user) = self.named_user(client_id, secret_hash, username).await?;
         let Some(user) = user else {
             if client.hides_user_existence() {
-                self.count_missing_user_attempt(
-                    &pool,
-                    username,
-                    "resend_confirmation_code",
-                    self.settings.resend_per_hour,
-                )
-                .await?;
+                let counted = self
+                    .count_missing_user_attempt(
+                        &pool,
+                        username,
+                        "resend_confirmation_code",
+                        self.settings.resend_per_hour,
+                    )
+                    .await;
+                self.timing
+                    .pad(Mirrored::ResendConfirmationCode, caller.started)
+                    .await;
+                counted?;
                 return Ok(self.simulated_delivery(&pool, username));
             }
             return Err(DomainError::UsernameClientNotFound);
         };
+        let _real = self
+            .timing
+            .measure(Mirrored::ResendConfirmationCode, caller.started);
         if user.status == UserStatus::Confirmed {
             return Err(DomainError::AlreadyConfirmed);
         }
