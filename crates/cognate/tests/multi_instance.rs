@@ -1,15 +1,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Several `cognate serve` instances sharing one PostgreSQL database behave as one service;
-//! and a server killed with SIGKILL under load loses no answered write and leaves no
-//! half-created user (SQLite and PostgreSQL).
+//! and a server killed with SIGKILL again and again under a mixed load (sign-up,
+//! confirmation, sign-in, refresh, sign-out) loses no answered write, leaves no half-created
+//! user and lets no revoked token work again (SQLite and PostgreSQL).
 
 mod common;
 
 use cognate_core::ports::Directory;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider as cip;
-use cip::types::{UserStatusType, UsernameAttributeType, VerifiedAttributeType};
+use cip::error::ProvideErrorMetadata;
+use cip::types::{
+    AuthFlowType, ExplicitAuthFlowsType, UserStatusType, UsernameAttributeType,
+    VerifiedAttributeType,
+};
 use common::*;
 
 async fn pool(c: &cip::Client, email_username: bool) -> (String, String) {
@@ -234,91 +240,455 @@ async fn racing_sign_ups_create_one_user() {
     db.drop_database().await;
 }
 
-/// Sign-ups and confirmations in flight when the server is SIGKILLed: every answered
-/// success is there after restart, and every user that exists is whole.
-async fn kill_under_load(mut server: Server, store_url: String) {
-    let c = server.client();
-    let (pool_id, client_id) = pool(&c, false).await;
-    // Some users to confirm during the load.
+/// How many times the crash test kills the server while the load runs.
+const KILLS: usize = 4;
+/// Load between two kills (and before the first and after the last restart).
+const ROUND: std::time::Duration = std::time::Duration::from_millis(700);
+/// Users the sign-in load signs in: tokens of `live*` users are never revoked, those of
+/// `rev*` users are revoked one by one (RevokeToken), and `gso*` users sign out everywhere.
+const SIGN_IN_USERS: [&str; 3] = ["live", "rev", "gso"];
+const PER_KIND: usize = 8;
+
+/// What the crash test's workers were told. Only Ok answers are recorded, in the order they
+/// arrived, so "acknowledged before a call was sent" is a prefix of `issued`.
+#[derive(Default)]
+struct Acked {
+    signed_up: Vec<String>,
+    confirmed: Vec<String>,
+    /// Sign-ins and refreshes: (user, access token, the refresh token of its family).
+    issued: Vec<(String, String, String)>,
+    sign_ins: usize,
+    refreshes: usize,
+    revocations: usize,
+    global_sign_outs: usize,
+    /// Refresh tokens a RevokeToken was sent for, answered or not: no longer known live.
+    revoke_sent: HashSet<String>,
+    /// Families (by refresh token) that must be refused from now on: revoked by an
+    /// acknowledged RevokeToken, or issued to a user before an acknowledged GlobalSignOut of
+    /// theirs was sent.
+    revoked: HashSet<String>,
+    refused_during_load: usize,
+    /// Calls that got no answer (the server was killed or restarting).
+    unanswered: usize,
+    /// Of these, calls not refused at connect: in flight at a kill, or sent on a connection
+    /// it closed.
+    cut_off: usize,
+    /// Answers a healthy server never gives here, or that break a promise.
+    problems: Vec<String>,
+}
+
+impl Acked {
+    fn counts(&self) -> [(&'static str, usize); 6] {
+        [
+            ("sign-ups", self.signed_up.len()),
+            ("confirmations", self.confirmed.len()),
+            ("sign-ins", self.sign_ins),
+            ("refreshes", self.refreshes),
+            ("global sign-outs", self.global_sign_outs),
+            ("revocations", self.revocations),
+        ]
+    }
+}
+
+type Shared = Arc<std::sync::Mutex<Acked>>;
+
+fn running(stop: &std::sync::atomic::AtomicBool) -> bool {
+    !stop.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The value of an Ok answer. An answered error is a problem (callers that expect a refusal
+/// look at the result themselves); no answer is counted and waited out, since the server may
+/// be down: the load goes on.
+async fn settle<T, E: cip::error::ProvideErrorMetadata + std::fmt::Debug>(
+    acked: &Shared,
+    what: impl FnOnce() -> String,
+    result: Result<T, cip::error::SdkError<E, cip::config::http::HttpResponse>>,
+) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(cip::error::SdkError::ServiceError(e)) => {
+            let e = e.err();
+            acked.lock().unwrap().problems.push(format!(
+                "{}: {}: {}",
+                what(),
+                e.code().unwrap_or("?"),
+                e.message().unwrap_or("?")
+            ));
+            None
+        }
+        Err(e) => {
+            // A refused connection found the server down; any other failure cut a call off.
+            let down = format!("{e:?}").contains("ConnectionRefused");
+            {
+                let mut a = acked.lock().unwrap();
+                a.unanswered += 1;
+                a.cut_off += usize::from(!down);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            None
+        }
+    }
+}
+
+async fn password_sign_in(
+    c: &cip::Client,
+    client_id: &str,
+    user: &str,
+) -> Result<
+    cip::operation::initiate_auth::InitiateAuthOutput,
+    cip::error::SdkError<
+        cip::operation::initiate_auth::InitiateAuthError,
+        cip::config::http::HttpResponse,
+    >,
+> {
+    c.initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", user)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+}
+
+async fn refresh_with(
+    c: &cip::Client,
+    client_id: &str,
+    token: &str,
+) -> Result<
+    cip::operation::initiate_auth::InitiateAuthOutput,
+    cip::error::SdkError<
+        cip::operation::initiate_auth::InitiateAuthError,
+        cip::config::http::HttpResponse,
+    >,
+> {
+    c.initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", token)
+        .send()
+        .await
+}
+
+/// Signs `user` in and records the tokens; None unless acknowledged.
+async fn sign_in_and_record(
+    c: &cip::Client,
+    client_id: &str,
+    user: &str,
+    acked: &Shared,
+) -> Option<String> {
+    let out = settle(
+        acked,
+        || format!("InitiateAuth {user}"),
+        password_sign_in(c, client_id, user).await,
+    )
+    .await?;
+    let r = out.authentication_result().unwrap();
+    let access = r.access_token().unwrap().to_string();
+    let mut a = acked.lock().unwrap();
+    a.issued.push((
+        user.to_string(),
+        access.clone(),
+        r.refresh_token().unwrap().to_string(),
+    ));
+    a.sign_ins += 1;
+    Some(access)
+}
+
+/// A mixed load (sign-up, confirmation, sign-in, refresh, RevokeToken, GlobalSignOut)
+/// against a server that is SIGKILLed `KILLS` times while it runs. Afterwards every
+/// acknowledged write is there, every stored user is whole, every token revoked by an
+/// acknowledged call is refused, and tokens never revoked still work.
+async fn kill_under_mixed_load(mut server: Server, store_url: String, store: &str) {
+    let setup = server.client();
+    let p = create_pool(
+        &setup,
+        "crash",
+        |b| b.auto_verified_attributes(VerifiedAttributeType::Email),
+        |b| {
+            b.client_name("crash").set_explicit_auth_flows(Some(vec![
+                ExplicitAuthFlowsType::AllowUserPasswordAuth,
+                ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+            ]))
+        },
+    )
+    .await;
+    let (pool_id, client_id) = (p.id.clone(), p.client_id.clone());
+    for kind in SIGN_IN_USERS {
+        for i in 0..PER_KIND {
+            let name = format!("{kind}{i}");
+            sign_up(&setup, &p, &name, &format!("{name}@example.com")).await;
+            setup
+                .admin_confirm_sign_up()
+                .user_pool_id(&pool_id)
+                .username(&name)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    // Users to confirm during the load, with their codes.
     let mut to_confirm = Vec::new();
-    for i in 0..20 {
+    for i in 0..60 {
         let name = format!("pre{i}");
-        c.sign_up()
-            .client_id(&client_id)
-            .username(&name)
-            .password(PASSWORD)
-            .user_attributes(attr("email", &format!("{name}@example.com")))
-            .send()
-            .await
-            .unwrap();
+        sign_up(&setup, &p, &name, &format!("{name}@example.com")).await;
         to_confirm.push((name.clone(), server.last_code(&pool_id, &name).await));
     }
-    let signed_up = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let confirmed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let all_users: Arc<Vec<String>> = Arc::new(
+        SIGN_IN_USERS
+            .iter()
+            .flat_map(|kind| (0..PER_KIND).map(move |i| format!("{kind}{i}")))
+            .collect(),
+    );
+
+    // No SDK retries: a call the kill cut off stays unacknowledged, and the worker moves on.
+    let c = cip::Client::from_conf(
+        setup
+            .config()
+            .to_builder()
+            .retry_config(cip::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                cip::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(10))
+                    .build(),
+            )
+            .build(),
+    );
+    let acked: Shared = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for w in 0..8 {
-        let (c, client_id, signed_up, stop) = (
-            c.clone(),
-            client_id.clone(),
-            signed_up.clone(),
-            stop.clone(),
-        );
+    let ctx = || (c.clone(), client_id.clone(), acked.clone(), stop.clone());
+
+    for w in 0..3 {
+        let (c, client_id, acked, stop) = ctx();
         tasks.push(tokio::spawn(async move {
-            for i in 0.. {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let name = format!("load{w}x{i}");
-                match c
+            let mut i = 0;
+            while running(&stop) {
+                let name = format!("new{w}x{i}");
+                i += 1;
+                let result = c
                     .sign_up()
                     .client_id(&client_id)
                     .username(&name)
                     .password(PASSWORD)
                     .user_attributes(attr("email", &format!("{name}@example.com")))
                     .send()
+                    .await;
+                if settle(&acked, || format!("SignUp {name}"), result)
                     .await
+                    .is_some()
                 {
-                    Ok(_) => signed_up.lock().unwrap().push(name),
-                    Err(_) => break,
+                    acked.lock().unwrap().signed_up.push(name);
                 }
             }
         }));
     }
-    for (name, code) in to_confirm {
-        let (c, client_id, confirmed) = (c.clone(), client_id.clone(), confirmed.clone());
+    for part in to_confirm.chunks(30).map(<[_]>::to_vec) {
+        let (c, client_id, acked, stop) = ctx();
         tasks.push(tokio::spawn(async move {
-            if c.confirm_sign_up()
-                .client_id(&client_id)
-                .username(&name)
-                .confirmation_code(code)
-                .send()
-                .await
-                .is_ok()
-            {
-                confirmed.lock().unwrap().push(name);
+            for (name, code) in part {
+                if !running(&stop) {
+                    break;
+                }
+                let result = c
+                    .confirm_sign_up()
+                    .client_id(&client_id)
+                    .username(&name)
+                    .confirmation_code(code)
+                    .send()
+                    .await;
+                if settle(&acked, || format!("ConfirmSignUp {name}"), result)
+                    .await
+                    .is_some()
+                {
+                    acked.lock().unwrap().confirmed.push(name);
+                }
+                // Spread the confirmations over the kills.
+                tokio::time::sleep(std::time::Duration::from_millis(60)).await;
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    server.kill_and_restart().await;
+    for w in 0..2 {
+        let (c, client_id, acked, stop) = ctx();
+        let all_users = all_users.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while running(&stop) {
+                let user = &all_users[i % all_users.len()];
+                i += 1;
+                sign_in_and_record(&c, &client_id, user, &acked).await;
+            }
+        }));
+    }
+    for w in 0..2 {
+        let (c, client_id, acked, stop) = ctx();
+        tasks.push(tokio::spawn(async move {
+            let mut i: usize = w;
+            while running(&stop) {
+                i += 1;
+                let picked = {
+                    let a = acked.lock().unwrap();
+                    // Spread over old and new tokens, revoked ones included.
+                    let at = i.wrapping_mul(7919) % a.issued.len().max(1);
+                    a.issued.get(at).map(|(user, _, refresh)| {
+                        (user.clone(), refresh.clone(), a.revoked.contains(refresh))
+                    })
+                };
+                let Some((user, refresh, revoked_before)) = picked else {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                match refresh_with(&c, &client_id, &refresh).await {
+                    Ok(out) => {
+                        let mut a = acked.lock().unwrap();
+                        if revoked_before {
+                            a.problems
+                                .push(format!("a revoked refresh token of {user} refreshed"));
+                        }
+                        let result = out.authentication_result().unwrap();
+                        let access = result.access_token().unwrap().to_string();
+                        a.issued.push((user, access, refresh));
+                        a.refreshes += 1;
+                    }
+                    Err(e) => {
+                        // A refusal is right once a revocation was sent, even after this
+                        // refresh was: so it is judged at the answer.
+                        let expected = e.message() == Some("Refresh Token has been revoked")
+                            && (user.starts_with("gso")
+                                || acked.lock().unwrap().revoke_sent.contains(&refresh));
+                        if expected {
+                            acked.lock().unwrap().refused_during_load += 1;
+                        } else {
+                            settle(&acked, || format!("refresh of {user}"), Err::<(), _>(e)).await;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    {
+        let (c, client_id, acked, stop) = ctx();
+        tasks.push(tokio::spawn(async move {
+            let mut cursor = 0;
+            while running(&stop) {
+                let picked = {
+                    let mut a = acked.lock().unwrap();
+                    let found = a.issued[cursor..]
+                        .iter()
+                        .position(|(u, _, r)| u.starts_with("rev") && !a.revoke_sent.contains(r));
+                    found.map(|at| {
+                        cursor += at + 1;
+                        let refresh = a.issued[cursor - 1].2.clone();
+                        a.revoke_sent.insert(refresh.clone());
+                        refresh
+                    })
+                };
+                let Some(refresh) = picked else {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                let result = c
+                    .revoke_token()
+                    .client_id(&client_id)
+                    .token(&refresh)
+                    .send()
+                    .await;
+                if settle(&acked, || "RevokeToken".to_string(), result)
+                    .await
+                    .is_some()
+                {
+                    let mut a = acked.lock().unwrap();
+                    a.revoked.insert(refresh);
+                    a.revocations += 1;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+            }
+        }));
+    }
+    {
+        let (c, client_id, acked, stop) = ctx();
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0;
+            while running(&stop) {
+                let user = format!("gso{}", i % PER_KIND);
+                i += 1;
+                let Some(access) = sign_in_and_record(&c, &client_id, &user, &acked).await else {
+                    continue;
+                };
+                // Let the other workers use (and refresh) the session before it ends.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                let sent_after = acked.lock().unwrap().issued.len();
+                let result = c.global_sign_out().access_token(access).send().await;
+                if settle(&acked, || format!("GlobalSignOut {user}"), result)
+                    .await
+                    .is_some()
+                {
+                    let mut a = acked.lock().unwrap();
+                    let families: Vec<String> = a.issued[..sent_after]
+                        .iter()
+                        .filter(|(u, _, _)| *u == user)
+                        .map(|(_, _, r)| r.clone())
+                        .collect();
+                    a.revoked.extend(families);
+                    a.global_sign_outs += 1;
+                }
+            }
+        }));
+    }
+
+    for _ in 0..KILLS {
+        tokio::time::sleep(ROUND).await;
+        server.kill_and_restart().await;
+    }
+    // Load after the last restart too; on a slow machine until every kind of call has been
+    // acknowledged a few times.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    tokio::time::sleep(ROUND).await;
+    while acked.lock().unwrap().counts().iter().any(|(_, n)| *n < 3)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for t in tasks {
-        let _ = t.await;
+        t.await.unwrap();
     }
-    let signed_up = signed_up.lock().unwrap().clone();
-    let confirmed = confirmed.lock().unwrap().clone();
-    assert!(!signed_up.is_empty(), "the load ran before the kill");
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    if !acked.problems.is_empty() {
+        let log = server.log();
+        let warnings: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .collect();
+        panic!(
+            "{} problems during the load, first: {:#?}\n\
+             server warnings and errors (last 30): {:#?}",
+            acked.problems.len(),
+            &acked.problems[..acked.problems.len().min(20)],
+            &warnings[warnings.len().saturating_sub(30)..]
+        );
+    }
+    for (what, n) in acked.counts() {
+        assert!(n > 0, "the load acknowledged no {what}");
+    }
+
+    // Every acknowledged write is there.
     let c = server.client();
-    for name in &signed_up {
-        c.admin_get_user()
+    for name in &acked.signed_up {
+        let u = c
+            .admin_get_user()
             .user_pool_id(&pool_id)
             .username(name)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("answered sign-up {name} lost: {e:?}"));
+            .unwrap_or_else(|e| panic!("acknowledged sign-up {name} lost: {e:?}"));
+        // Nobody confirms the load's own sign-ups.
+        assert_eq!(
+            u.user_status(),
+            Some(&UserStatusType::Unconfirmed),
+            "{name}"
+        );
     }
-    for name in &confirmed {
+    for name in &acked.confirmed {
         let u = c
             .admin_get_user()
             .user_pool_id(&pool_id)
@@ -329,25 +699,26 @@ async fn kill_under_load(mut server: Server, store_url: String) {
         assert_eq!(
             u.user_status(),
             Some(&UserStatusType::Confirmed),
-            "answered confirmation of {name} lost"
+            "acknowledged confirmation of {name} lost"
         );
     }
-    // No half-created user: every stored user has its hash, SRP verifier and (unconfirmed) a live code.
-    let store = open_store_at(&store_url).await;
-    let users = store
-        .list_users(&pool_id, None, None, 100_000)
-        .await
-        .unwrap();
-    assert!(users.len() >= signed_up.len() + 20);
-    for u in &users {
+    // Nothing half-written: every stored user has its attributes, hash and SRP verifier, and
+    // an unconfirmed one a live code.
+    let db = open_store_at(&store_url).await;
+    let stored = db.list_users(&pool_id, None, None, 100_000).await.unwrap();
+    assert!(stored.len() >= acked.signed_up.len() + to_confirm.len() + all_users.len());
+    for u in &stored {
         assert!(
-            u.password_hash.is_some() && u.srp_salt.is_some() && u.srp_verifier.is_some(),
+            u.password_hash.is_some()
+                && u.srp_salt.is_some()
+                && u.srp_verifier.is_some()
+                && !u.sub.is_empty()
+                && u.attributes.get("email") == Some(&format!("{}@example.com", u.username)),
             "{u:?}"
         );
         if u.status == cognate_core::records::UserStatus::Unconfirmed {
             assert!(
-                store
-                    .get_code(&pool_id, &u.username_key, "sign_up")
+                db.get_code(&pool_id, &u.username_key, "sign_up")
                     .await
                     .unwrap()
                     .is_some(),
@@ -356,23 +727,91 @@ async fn kill_under_load(mut server: Server, store_url: String) {
             );
         }
     }
-    store.close().await;
+    db.close().await;
+
+    // No revoked token works again: neither the refresh token nor any access token of its
+    // family, however late it was minted.
+    let mut refused = 0;
+    for refresh in &acked.revoked {
+        assert_eq!(
+            err_of(refresh_with(&c, &client_id, refresh).await),
+            (
+                "NotAuthorizedException".to_string(),
+                "Refresh Token has been revoked".to_string()
+            ),
+            "a revoked refresh token (\"Invalid Refresh Token.\" would mean its row was lost)"
+        );
+        refused += 1;
+    }
+    for (user, access, refresh) in &acked.issued {
+        if acked.revoked.contains(refresh) {
+            assert_eq!(
+                err_of(c.get_user().access_token(access).send().await),
+                (
+                    "NotAuthorizedException".to_string(),
+                    "Access Token has been revoked".to_string()
+                ),
+                "an access token of {user} from a revoked family"
+            );
+            refused += 1;
+        }
+    }
+    // And the check is not vacuous: tokens no revocation was sent for still work, from
+    // before every kill.
+    let live: Vec<_> = acked
+        .issued
+        .iter()
+        .filter(|(u, _, r)| !u.starts_with("gso") && !acked.revoke_sent.contains(r))
+        .collect();
+    let step = (live.len() / 100).max(1);
+    let mut still_work = 0;
+    for (user, access, refresh) in live.iter().step_by(step) {
+        refresh_with(&c, &client_id, refresh)
+            .await
+            .unwrap_or_else(|e| panic!("an unrevoked refresh token of {user} refused: {e:?}"));
+        c.get_user()
+            .access_token(access)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("an unrevoked access token of {user} refused: {e:?}"));
+        still_work += 1;
+    }
+    assert!(refused > 0 && still_work > 0);
+
+    let line = format!(
+        "crash test ({store}): {KILLS} kills, {} sign-ups, {} confirmations, {} sign-ins, \
+         {} refreshes, {} global sign-outs, {} revocations acknowledged ({} calls unanswered, \
+         {} cut off); all present, {} users whole; {refused} revoked tokens refused ({} \
+         refreshes refused during the load); {still_work} live tokens still work",
+        acked.signed_up.len(),
+        acked.confirmed.len(),
+        acked.sign_ins,
+        acked.refreshes,
+        acked.global_sign_outs,
+        acked.revocations,
+        acked.unanswered,
+        acked.cut_off,
+        stored.len(),
+        acked.refused_during_load,
+    );
+    println!("{line}");
+    eprintln!("{line}");
 }
 
 #[tokio::test]
-async fn sigkill_under_load_sqlite() {
+async fn sigkill_under_mixed_load_sqlite() {
     let server = Server::builder().database_url("").start().await;
     let url = server.sqlite_url();
-    kill_under_load(server, url).await;
+    kill_under_mixed_load(server, url, "sqlite").await;
 }
 
 #[tokio::test]
-async fn sigkill_under_load_postgres() {
+async fn sigkill_under_mixed_load_postgres() {
     let Some(db) = TestDatabase::create("sigkill_pg").await else {
         return;
     };
     let server = Server::builder().database_url(&db.url).start().await;
-    kill_under_load(server, db.url.clone()).await;
+    kill_under_mixed_load(server, db.url.clone(), "postgresql").await;
     db.drop_database().await;
 }
 
