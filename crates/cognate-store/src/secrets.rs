@@ -84,12 +84,7 @@ pub(crate) fn seal_private_key(
     kid: &str,
     der: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    match keys {
-        None => Ok(der),
-        Some(keys) => keys
-            .seal(&der, &key_context(pool_id, kid))
-            .map_err(|e| unreadable("sealing a signing key", e)),
-    }
+    seal_bytes(keys, &key_context(pool_id, kid), der)
 }
 
 pub(crate) fn open_private_key(
@@ -98,12 +93,34 @@ pub(crate) fn open_private_key(
     kid: &str,
     stored: Vec<u8>,
 ) -> Result<Vec<u8>> {
+    open_bytes(keys, &key_context(pool_id, kid), stored, || {
+        format!("signing key {kid} of pool {pool_id}")
+    })
+}
+
+/// Seals a binary secret (unchanged without keys).
+fn seal_bytes(keys: Option<&MasterKeys>, context: &str, value: Vec<u8>) -> Result<Vec<u8>> {
+    match keys {
+        None => Ok(value),
+        Some(keys) => keys
+            .seal(&value, context)
+            .map_err(|e| unreadable("sealing a secret", e)),
+    }
+}
+
+/// Opens a binary secret; a plaintext from before sealing is returned as it is.
+fn open_bytes(
+    keys: Option<&MasterKeys>,
+    context: &str,
+    stored: Vec<u8>,
+    what: impl FnOnce() -> String,
+) -> Result<Vec<u8>> {
     if !MasterKeys::is_sealed(&stored) {
         return Ok(stored);
     }
     keys.ok_or_else(no_keys)?
-        .open(&stored, &key_context(pool_id, kid))
-        .map_err(|e| unreadable(&format!("signing key {kid} of pool {pool_id}"), e))
+        .open(&stored, context)
+        .map_err(|e| unreadable(&what(), e))
 }
 
 fn secret_context(name: &str) -> String {
@@ -115,12 +132,7 @@ pub(crate) fn seal_server_secret(
     name: &str,
     value: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    match keys {
-        None => Ok(value),
-        Some(keys) => keys
-            .seal(&value, &secret_context(name))
-            .map_err(|e| unreadable("sealing a server secret", e)),
-    }
+    seal_bytes(keys, &secret_context(name), value)
 }
 
 pub(crate) fn open_server_secret(
@@ -128,12 +140,9 @@ pub(crate) fn open_server_secret(
     name: &str,
     stored: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    if !MasterKeys::is_sealed(&stored) {
-        return Ok(stored);
-    }
-    keys.ok_or_else(no_keys)?
-        .open(&stored, &secret_context(name))
-        .map_err(|e| unreadable(&format!("server secret {name}"), e))
+    open_bytes(keys, &secret_context(name), stored, || {
+        format!("server secret {name}")
+    })
 }
 
 fn no_keys() -> StoreError {

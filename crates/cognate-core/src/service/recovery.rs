@@ -91,18 +91,14 @@ impl Service {
         let hides = client.hides_user_existence();
         // A simulated answer counts like a real request, so the limit does not tell either.
         let simulated = || async {
-            let counted = self
-                .count_missing_user_attempt(
-                    &pool,
-                    &input.username,
-                    "forgot_password",
-                    FORGOT_PASSWORD_PER_HOUR,
-                )
-                .await;
-            self.timing
-                .pad(Mirrored::ForgotPassword, caller.started)
-                .await;
-            counted?;
+            self.hidden_missing_user(
+                caller,
+                &pool,
+                &input.username,
+                ("forgot_password", FORGOT_PASSWORD_PER_HOUR),
+                Mirrored::ForgotPassword,
+            )
+            .await?;
             Ok(self.simulated_delivery(&pool, &input.username))
         };
         let user = match found {
@@ -262,18 +258,14 @@ impl Service {
             .await?;
         let hides = client.hides_user_existence();
         let hidden_refusal = || async {
-            let counted = self
-                .count_missing_user_attempt(
-                    &pool,
-                    &input.username,
-                    "confirm_forgot_password",
-                    CONFIRM_FORGOT_PASSWORD_PER_HOUR,
-                )
-                .await;
-            self.timing
-                .pad(Mirrored::ConfirmForgotPassword, caller.started)
-                .await;
-            counted?;
+            self.hidden_missing_user(
+                caller,
+                &pool,
+                &input.username,
+                ("confirm_forgot_password", CONFIRM_FORGOT_PASSWORD_PER_HOUR),
+                Mirrored::ConfirmForgotPassword,
+            )
+            .await?;
             Err(DomainError::CodeMismatch)
         };
         let Some(user) = found else {

@@ -430,18 +430,14 @@ impl Service {
             if !client.hides_user_existence() {
                 return Err(DomainError::UserNotFound);
             }
-            let counted = self
-                .count_missing_user_attempt(
-                    pool,
-                    name,
-                    "confirm_sign_up",
-                    self.settings.confirm_attempts_per_hour,
-                )
-                .await;
-            self.timing
-                .pad(Mirrored::ConfirmSignUp, caller.started)
-                .await;
-            counted?;
+            self.hidden_missing_user(
+                caller,
+                pool,
+                name,
+                ("confirm_sign_up", self.settings.confirm_attempts_per_hour),
+                Mirrored::ConfirmSignUp,
+            )
+            .await?;
             return Err(DomainError::CodeMismatch);
         };
         let _real = self.timing.measure(Mirrored::ConfirmSignUp, caller.started);
@@ -513,18 +509,14 @@ impl Service {
         let ((client, pool), user) = self.named_user(client_id, secret_hash, username).await?;
         let Some(user) = user else {
             if client.hides_user_existence() {
-                let counted = self
-                    .count_missing_user_attempt(
-                        &pool,
-                        username,
-                        "resend_confirmation_code",
-                        self.settings.resend_per_hour,
-                    )
-                    .await;
-                self.timing
-                    .pad(Mirrored::ResendConfirmationCode, caller.started)
-                    .await;
-                counted?;
+                self.hidden_missing_user(
+                    caller,
+                    &pool,
+                    username,
+                    ("resend_confirmation_code", self.settings.resend_per_hour),
+                    Mirrored::ResendConfirmationCode,
+                )
+                .await?;
                 return Ok(self.simulated_delivery(&pool, username));
             }
             return Err(DomainError::UsernameClientNotFound);
@@ -578,7 +570,25 @@ impl Service {
     /// For a client that hides user existence: an attempt for a name of no user counts
     /// towards the same hourly limit a real user's does, so the limits do not tell which
     /// names exist (`LimitExceededException` past it).
-    pub(super) async fn count_missing_user_attempt(
+    /// A hiding client's answer for a name of no user: counted against the same hourly limit
+    /// (`action`, max per hour) as a real user's attempt, and answered no sooner than a real
+    /// answer would be.
+    pub(super) async fn hidden_missing_user(
+        &self,
+        caller: &Caller,
+        pool: &PoolSettings,
+        name: &str,
+        (action, max): (&str, i64),
+        timed_like: Mirrored,
+    ) -> DomainResult<()> {
+        let counted = self
+            .count_missing_user_attempt(pool, name, action, max)
+            .await;
+        self.timing.pad(timed_like, caller.started).await;
+        counted
+    }
+
+    async fn count_missing_user_attempt(
         &self,
         pool: &PoolSettings,
         name: &str,
