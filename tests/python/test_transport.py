@@ -237,3 +237,29 @@ def test_sigterm_with_a_stuck_client_exits_after_the_grace_period():
         s.close()
     finally:
         server.stop()
+
+
+def test_many_half_sent_requests_do_not_lock_out_real_clients(unique):
+    """The probe's attack: thousands of half-sent requests held open. The connection limit
+    keeps the server's descriptors bounded and the header timeout frees the slots, so a real
+    client is served within about one timeout."""
+    server = Server(extra_args=["--max-connections", "200", "--header-read-timeout-ms", "1000"])
+    attackers = []
+    try:
+        for _ in range(600):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Tar")
+            attackers.append(s)
+        idp = boto3.client("cognito-idp", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="AKIDTEST", aws_secret_access_key="secret",
+                           config=Config(retries={"max_attempts": 1}, read_timeout=30,
+                                         connect_timeout=30))
+        started = time.monotonic()
+        idp.create_user_pool(PoolName=unique())
+        assert time.monotonic() - started < 15
+        open_fds = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+        assert open_fds < 200 + 100, f"{open_fds} descriptors open in the server"
+    finally:
+        for s in attackers:
+            s.close()
+        server.stop()
