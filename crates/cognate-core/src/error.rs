@@ -17,6 +17,12 @@ pub enum DomainError {
     ClientNotFound { client_id: String },
     #[error("group not found")]
     GroupNotFound,
+    /// UpdateUserPoolDomain / DeleteUserPoolDomain naming a domain the pool does not hold
+    /// (or a pool that does not exist: AWS answers both alike).
+    #[error("no such domain or user pool")]
+    DomainNotFound,
+    #[error("resource server {identifier} not found")]
+    ResourceServerNotFound { identifier: String },
     /// Feedback on an event the user's history does not have.
     #[error("auth event not found")]
     EventNotFound,
@@ -147,6 +153,18 @@ pub enum DomainError {
     /// The user is in as many groups as a user may be.
     #[error("too many groups for the user")]
     TooManyGroups,
+    /// Another pool holds the domain name.
+    #[error("domain taken by another pool")]
+    DomainTaken,
+    /// The pool has a domain of that kind already.
+    #[error("pool already has a domain")]
+    PoolHasDomain,
+    /// A resource server with that identifier exists in the pool.
+    #[error("resource server {identifier} exists")]
+    ResourceServerExists { identifier: String },
+    /// The pool has as many resource servers as a pool may have.
+    #[error("too many resource servers")]
+    TooManyResourceServers,
     /// AdminCreateUser with a username that exists (AWS words it apart from SignUp's).
     #[error("user account exists")]
     UserAccountExists,
@@ -272,6 +290,15 @@ pub enum Invalid {
     /// An invitation asked for by a medium the user has no address for.
     NoDeliveryAddress {
         medium: crate::delivery::Medium,
+    },
+    // domains and resource servers
+    /// `ManagedLoginVersion` other than 1 or 2.
+    ManagedLoginVersion,
+    /// UpdateUserPoolDomain with a certificate for a prefix domain.
+    CertificateForPrefixDomain,
+    /// Two scopes of one resource server with the same name.
+    DuplicateScope {
+        name: String,
     },
 }
 

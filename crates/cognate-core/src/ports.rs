@@ -278,6 +278,40 @@ pub trait Directory: Send + Sync {
     /// The groups a user is in, ordered by lower-cased name.
     async fn user_groups(&self, pool_id: &str, username_key: &str)
         -> StoreResult<Vec<GroupRecord>>;
+    /// Stores a new domain, in one transaction that checks the pool exists, that no pool
+    /// holds the name and that the pool has no domain of the same kind (prefix or custom).
+    async fn insert_domain(&self, domain: &DomainRecord) -> StoreResult<DomainInsert>;
+    /// A domain by name, whichever pool holds it.
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<DomainRecord>>;
+    /// A pool's domains (at most one prefix and one custom domain).
+    async fn pool_domains(&self, pool_id: &str) -> StoreResult<Vec<DomainRecord>>;
+    /// Replaces a domain's certificate, security policy and managed-login version; false when
+    /// the pool holds no such domain.
+    async fn update_domain(&self, domain: &DomainRecord) -> StoreResult<bool>;
+    /// Deletes a pool's domain; false when the pool holds no such domain.
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool>;
+    /// Stores a new resource server, in one transaction that locks the pool, refuses a taken
+    /// identifier and keeps the pool's count within `max_per_pool`.
+    async fn insert_resource_server(
+        &self,
+        server: &ResourceServerRecord,
+        max_per_pool: i64,
+    ) -> StoreResult<ResourceServerInsert>;
+    async fn get_resource_server(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> StoreResult<Option<ResourceServerRecord>>;
+    /// Replaces a resource server's name and scopes; false when it is gone.
+    async fn update_resource_server(&self, server: &ResourceServerRecord) -> StoreResult<bool>;
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+    /// Resource servers ordered by identifier, after `after`.
+    async fn list_resource_servers(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<ResourceServerRecord>>;
     /// Enables or disables a user; disabling also signs the user out everywhere (refresh
     /// tokens revoked, access tokens issued before `now` refused). False: no such user.
     async fn set_user_enabled(

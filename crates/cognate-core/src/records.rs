@@ -572,3 +572,64 @@ pub enum MembershipOutcome {
     /// The user is in as many groups as a user may be.
     TooManyGroups,
 }
+
+/// A user-pool domain as stored: a prefix domain (`myapp`), or a custom domain when it has a
+/// certificate. Domain names are unique across the server (AWS: across a region).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainRecord {
+    pub domain: String,
+    pub pool_id: String,
+    /// `CustomDomainConfig.CertificateArn`; None for a prefix domain.
+    pub certificate_arn: Option<String>,
+    /// `CustomDomainConfig.SecurityPolicy`, as its wire value.
+    pub security_policy: Option<String>,
+    /// 1: the classic hosted UI, 2: managed login.
+    pub managed_login_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl DomainRecord {
+    pub fn is_custom(&self) -> bool {
+        self.certificate_arn.is_some()
+    }
+}
+
+/// What storing a new domain found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DomainInsert {
+    Created,
+    NoPool,
+    /// Another pool holds the name.
+    Taken,
+    /// The pool has a domain of that kind (prefix or custom) already.
+    PoolHasOne,
+}
+
+/// One custom scope of a resource server.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScopeRecord {
+    pub name: String,
+    pub description: String,
+}
+
+/// A resource server as stored: its identifier is unique per pool (letter case counts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceServerRecord {
+    pub pool_id: String,
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<ScopeRecord>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What storing a new resource server found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResourceServerInsert {
+    Created,
+    NoPool,
+    Exists,
+    /// The pool has as many resource servers as a pool may have.
+    TooMany,
+}

@@ -7,11 +7,14 @@
 use std::sync::Arc;
 
 use cognate_core::delivery::Medium;
-use cognate_core::records::{AuthEventRecord, GroupRecord, UserRecord};
+use cognate_core::records::{
+    AuthEventRecord, GroupRecord, ResourceServerRecord, ScopeRecord, UserRecord,
+};
 use cognate_core::service::{
     attribute_map, visible_attributes, AdminCreateUserInput, AuthFlow, AuthTokens, CodeDelivery,
-    ConfirmForgotPasswordInput, ConfirmSignUpInput, ForgotPasswordInput, GroupInput,
-    InitiateAuthInput, MessageAction, RespondInput, SignInStep, SignUpInput,
+    ConfirmForgotPasswordInput, ConfirmSignUpInput, DomainDescription, DomainInput,
+    ForgotPasswordInput, GroupInput, InitiateAuthInput, MessageAction, ResourceServerInput,
+    RespondInput, SignInStep, SignUpInput,
 };
 use cognate_core::{Caller, DomainError, Service};
 use cognate_wire::*;
@@ -206,6 +209,110 @@ fn auth_event_type(e: AuthEventRecord) -> AuthEventType {
             provider: e.feedback_provider.unwrap_or_default(),
             feedback_date: e.feedback_at.map(|t| t as f64),
         }),
+    }
+}
+
+fn domain_input(
+    pool_id: String,
+    domain: String,
+    managed_login_version: Option<i32>,
+    custom: Option<CustomDomainConfigType>,
+) -> DomainInput {
+    let (certificate_arn, security_policy) = custom
+        .map(|c| {
+            (
+                Some(c.certificate_arn),
+                c.security_policy.map(|p| p.as_str().to_string()),
+            )
+        })
+        .unwrap_or_default();
+    DomainInput {
+        pool_id,
+        domain,
+        managed_login_version,
+        certificate_arn,
+        security_policy,
+    }
+}
+
+fn custom_domain_config(d: &DomainDescription) -> Option<CustomDomainConfigType> {
+    d.record
+        .certificate_arn
+        .clone()
+        .map(|certificate_arn| CustomDomainConfigType {
+            certificate_arn,
+            security_policy: d
+                .record
+                .security_policy
+                .as_deref()
+                .and_then(SecurityPolicyType::from_wire),
+        })
+}
+
+fn managed_login_version(d: &DomainDescription) -> Option<i32> {
+    i32::try_from(d.record.managed_login_version).ok()
+}
+
+/// What Create/UpdateUserPoolDomain answer: the managed-login version, and the CloudFront
+/// host only for a custom domain (spec vii.1).
+fn domain_answer(d: &DomainDescription) -> (Option<i32>, Option<String>) {
+    (
+        managed_login_version(d),
+        d.record
+            .is_custom()
+            .then(|| d.cloudfront_distribution.clone()),
+    )
+}
+
+fn domain_description(d: DomainDescription) -> DomainDescriptionType {
+    DomainDescriptionType {
+        custom_domain_config: custom_domain_config(&d),
+        managed_login_version: managed_login_version(&d),
+        user_pool_id: Some(d.record.pool_id),
+        aws_account_id: Some(d.account_id),
+        domain: Some(d.record.domain),
+        cloud_front_distribution: Some(d.cloudfront_distribution),
+        version: Some(d.version),
+        status: Some(DomainStatusType::Active),
+        ..Default::default()
+    }
+}
+
+fn resource_server_input(
+    pool_id: String,
+    identifier: String,
+    name: String,
+    scopes: Option<Vec<ResourceServerScopeType>>,
+) -> ResourceServerInput {
+    ResourceServerInput {
+        pool_id,
+        identifier,
+        name,
+        scopes: scopes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| ScopeRecord {
+                name: s.scope_name,
+                description: s.scope_description,
+            })
+            .collect(),
+    }
+}
+
+fn resource_server_type(s: ResourceServerRecord) -> ResourceServerType {
+    ResourceServerType {
+        user_pool_id: Some(s.pool_id),
+        identifier: Some(s.identifier),
+        name: Some(s.name),
+        scopes: Some(
+            s.scopes
+                .into_iter()
+                .map(|s| ResourceServerScopeType {
+                    scope_name: s.name,
+                    scope_description: s.description,
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -1071,6 +1178,92 @@ operations! {
             .await?;
         Ok(AdminListGroupsForUserResponse {
             groups: Some(groups.into_iter().map(group_type).collect()),
+            next_token: next,
+        })
+    }
+
+    fn create_user_pool_domain(&self, _ctx, input: CreateUserPoolDomainRequest) -> CreateUserPoolDomainResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let d = self.service.create_user_pool_domain(domain_input(
+            input.user_pool_id, input.domain, input.managed_login_version, input.custom_domain_config,
+        )).await?;
+        let (managed_login_version, cloud_front_domain) = domain_answer(&d);
+        Ok(CreateUserPoolDomainResponse { managed_login_version, cloud_front_domain, routing: None })
+    }
+
+    fn describe_user_pool_domain(&self, _ctx, input: DescribeUserPoolDomainRequest) -> DescribeUserPoolDomainResponse;
+        errors []
+    {
+        // A name no pool holds is described as empty, as AWS does (no error).
+        let d = self.service.describe_user_pool_domain(&input.domain).await?;
+        Ok(DescribeUserPoolDomainResponse {
+            domain_description: Some(d.map(domain_description).unwrap_or_default()),
+        })
+    }
+
+    fn update_user_pool_domain(&self, _ctx, input: UpdateUserPoolDomainRequest) -> UpdateUserPoolDomainResponse;
+        errors [InvalidParameterException]
+    {
+        let d = self.service.update_user_pool_domain(domain_input(
+            input.user_pool_id, input.domain, input.managed_login_version, input.custom_domain_config,
+        )).await?;
+        let (managed_login_version, cloud_front_domain) = domain_answer(&d);
+        Ok(UpdateUserPoolDomainResponse { managed_login_version, cloud_front_domain, routing: None })
+    }
+
+    fn delete_user_pool_domain(&self, _ctx, input: DeleteUserPoolDomainRequest) -> DeleteUserPoolDomainResponse;
+        errors [InvalidParameterException]
+    {
+        self.service.delete_user_pool_domain(&input.user_pool_id, &input.domain).await?;
+        Ok(DeleteUserPoolDomainResponse::default())
+    }
+
+    fn create_resource_server(&self, _ctx, input: CreateResourceServerRequest) -> CreateResourceServerResponse;
+        errors [InvalidParameterException, ResourceNotFoundException, LimitExceededException]
+    {
+        let server = self.service.create_resource_server(resource_server_input(
+            input.user_pool_id, input.identifier, input.name, input.scopes,
+        )).await?;
+        Ok(CreateResourceServerResponse { resource_server: resource_server_type(server) })
+    }
+
+    fn describe_resource_server(&self, _ctx, input: DescribeResourceServerRequest) -> DescribeResourceServerResponse;
+        errors [ResourceNotFoundException]
+    {
+        let server = self
+            .service
+            .describe_resource_server(&input.user_pool_id, &input.identifier)
+            .await?;
+        Ok(DescribeResourceServerResponse { resource_server: resource_server_type(server) })
+    }
+
+    fn update_resource_server(&self, _ctx, input: UpdateResourceServerRequest) -> UpdateResourceServerResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let server = self.service.update_resource_server(resource_server_input(
+            input.user_pool_id, input.identifier, input.name, input.scopes,
+        )).await?;
+        Ok(UpdateResourceServerResponse { resource_server: resource_server_type(server) })
+    }
+
+    fn delete_resource_server(&self, _ctx, input: DeleteResourceServerRequest) -> ();
+        errors [ResourceNotFoundException]
+    {
+        self.service
+            .delete_resource_server(&input.user_pool_id, &input.identifier)
+            .await
+    }
+
+    fn list_resource_servers(&self, _ctx, input: ListResourceServersRequest) -> ListResourceServersResponse;
+        errors [InvalidParameterException, ResourceNotFoundException]
+    {
+        let (servers, next) = self
+            .service
+            .list_resource_servers(&input.user_pool_id, input.max_results, input.next_token.as_deref())
+            .await?;
+        Ok(ListResourceServersResponse {
+            resource_servers: servers.into_iter().map(resource_server_type).collect(),
             next_token: next,
         })
     }

@@ -38,6 +38,34 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         DomainError::GroupNotFound => {
             ApiError::new(K::ResourceNotFoundException, "Group not found.")
         }
+        // Spec vii.1 and captured answers: AWS says the same whether the pool or the
+        // domain is missing.
+        DomainError::DomainNotFound => ApiError::new(
+            K::InvalidParameterException,
+            "No such domain or user pool exists.",
+        ),
+        DomainError::DomainTaken => ApiError::new(
+            K::InvalidParameterException,
+            "Domain already associated with another user pool.",
+        ),
+        DomainError::PoolHasDomain => ApiError::new(
+            K::InvalidParameterException,
+            "User pool already has a domain configured.",
+        ),
+        DomainError::ResourceServerNotFound { identifier } => ApiError::new(
+            K::ResourceNotFoundException,
+            format!("Resource server {identifier} does not exist."),
+        ),
+        DomainError::ResourceServerExists { identifier } => ApiError::new(
+            K::InvalidParameterException,
+            format!(
+                "A resource server with identifier {identifier} already exists in the user pool."
+            ),
+        ),
+        DomainError::TooManyResourceServers => ApiError::new(
+            K::LimitExceededException,
+            "A user pool cannot have more than 25 resource servers.",
+        ),
         DomainError::GroupExists => ApiError::new(
             K::GroupExistsException,
             "A group with the name already exists.",
@@ -301,6 +329,13 @@ fn invalid_message(reason: Invalid) -> String {
             "ClientSecret cannot be set when GenerateSecret is false.".into()
         }
         Invalid::PaginationToken => "Invalid pagination token.".into(),
+        Invalid::ManagedLoginVersion => "ManagedLoginVersion must be 1 or 2.".into(),
+        Invalid::CertificateForPrefixDomain => {
+            "CustomDomainConfig can only be set for a custom domain.".into()
+        }
+        Invalid::DuplicateScope { name } => {
+            format!("Duplicate scope name {name} in the resource server.")
+        }
         Invalid::FilterSyntax => "Error while parsing filter.".into(),
         Invalid::SearchAttribute { name } => format!("Invalid search attribute: {name}"),
         Invalid::PasswordRequired => {
@@ -551,6 +586,63 @@ mod tests {
                 ErrorKind::UserNotFoundException,
                 "Username/client id combination not found.".into()
             )
+        );
+    }
+
+    #[test]
+    fn domains_and_resource_servers() {
+        let invalid_parameter = |e| {
+            let (kind, message) = wire(e);
+            assert_eq!(kind, ErrorKind::InvalidParameterException);
+            message
+        };
+        assert_eq!(
+            invalid_parameter(DomainError::DomainNotFound),
+            "No such domain or user pool exists."
+        );
+        assert_eq!(
+            invalid_parameter(DomainError::DomainTaken),
+            "Domain already associated with another user pool."
+        );
+        assert_eq!(
+            invalid_parameter(DomainError::PoolHasDomain),
+            "User pool already has a domain configured."
+        );
+        assert_eq!(
+            invalid_parameter(DomainError::ResourceServerExists {
+                identifier: "https://api".into()
+            }),
+            "A resource server with identifier https://api already exists in the user pool."
+        );
+        assert_eq!(
+            wire(DomainError::ResourceServerNotFound {
+                identifier: "https://api".into()
+            }),
+            (
+                ErrorKind::ResourceNotFoundException,
+                "Resource server https://api does not exist.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::TooManyResourceServers),
+            (
+                ErrorKind::LimitExceededException,
+                "A user pool cannot have more than 25 resource servers.".into()
+            )
+        );
+        assert_eq!(
+            invalid(Invalid::ManagedLoginVersion),
+            "ManagedLoginVersion must be 1 or 2."
+        );
+        assert_eq!(
+            invalid(Invalid::CertificateForPrefixDomain),
+            "CustomDomainConfig can only be set for a custom domain."
+        );
+        assert_eq!(
+            invalid(Invalid::DuplicateScope {
+                name: "read".into()
+            }),
+            "Duplicate scope name read in the resource server."
         );
     }
 

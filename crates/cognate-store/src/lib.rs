@@ -1187,6 +1187,227 @@ impl Directory for Store {
             .collect()
     }
 
+    // ---------------------------------------------------------------- domains
+
+    async fn insert_domain(&self, d: &DomainRecord) -> Result<DomainInsert> {
+        let d = d.clone();
+        self.db
+            .transact(move |tx, dialect| {
+                // Locks the pool, so that a concurrent deletion cannot leave a stray domain.
+                let pool = tx.fetch_optional(
+                    &format!(
+                        "SELECT 1 AS one FROM user_pools WHERE id = $1{}",
+                        for_update(dialect)
+                    ),
+                    params![&d.pool_id],
+                )?;
+                if pool.is_none() {
+                    return Ok(DomainInsert::NoPool);
+                }
+                // Either key (the name, or the pool and kind) refuses the row; which one is
+                // read afterwards.
+                let inserted = tx.execute(
+                    "INSERT INTO user_pool_domains (domain, pool_id, kind, certificate_arn, security_policy, managed_login_version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    params![
+                        &d.domain,
+                        &d.pool_id,
+                        domain_kind(&d),
+                        d.certificate_arn.as_deref(),
+                        d.security_policy.as_deref(),
+                        d.managed_login_version,
+                        d.created_at,
+                        d.updated_at
+                    ],
+                )?;
+                if inserted == 1 {
+                    return Ok(DomainInsert::Created);
+                }
+                let holder = tx.fetch_optional(
+                    "SELECT pool_id FROM user_pool_domains WHERE domain = $1",
+                    params![&d.domain],
+                )?;
+                match holder {
+                    Some(row) if row.get::<String>("pool_id")? != d.pool_id => {
+                        Ok(DomainInsert::Taken)
+                    }
+                    _ => Ok(DomainInsert::PoolHasOne),
+                }
+            })
+            .await
+    }
+
+    async fn get_domain(&self, domain: &str) -> Result<Option<DomainRecord>> {
+        self.db
+            .fetch_optional(
+                &format!("SELECT {DOMAIN_COLUMNS} FROM user_pool_domains WHERE domain = $1"),
+                params![domain],
+            )
+            .await?
+            .map(|r| domain_from_row(&r))
+            .transpose()
+    }
+
+    async fn pool_domains(&self, pool_id: &str) -> Result<Vec<DomainRecord>> {
+        self.db
+            .fetch_all(
+                &format!(
+                    "SELECT {DOMAIN_COLUMNS} FROM user_pool_domains WHERE pool_id = $1 ORDER BY kind"
+                ),
+                params![pool_id],
+            )
+            .await?
+            .iter()
+            .map(domain_from_row)
+            .collect()
+    }
+
+    async fn update_domain(&self, d: &DomainRecord) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE user_pool_domains SET certificate_arn = $3, security_policy = $4, \
+                 managed_login_version = $5, updated_at = $6 WHERE domain = $1 AND pool_id = $2",
+                params![
+                    &d.domain,
+                    &d.pool_id,
+                    d.certificate_arn.as_deref(),
+                    d.security_policy.as_deref(),
+                    d.managed_login_version,
+                    d.updated_at
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "DELETE FROM user_pool_domains WHERE domain = $1 AND pool_id = $2",
+                params![domain, pool_id],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    // ---------------------------------------------------------------- resource servers
+
+    async fn insert_resource_server(
+        &self,
+        s: &ResourceServerRecord,
+        max_per_pool: i64,
+    ) -> Result<ResourceServerInsert> {
+        let s = s.clone();
+        let scopes = scopes_to_json(&s.scopes)?;
+        self.db
+            .transact(move |tx, dialect| {
+                // Locks the pool, so that two creations cannot both pass the count.
+                let pool = tx.fetch_optional(
+                    &format!(
+                        "SELECT 1 AS one FROM user_pools WHERE id = $1{}",
+                        for_update(dialect)
+                    ),
+                    params![&s.pool_id],
+                )?;
+                if pool.is_none() {
+                    return Ok(ResourceServerInsert::NoPool);
+                }
+                let counts = tx
+                    .fetch_optional(
+                        "SELECT COUNT(*) AS n, SUM(CASE WHEN identifier = $2 THEN 1 ELSE 0 END) AS here \
+                         FROM resource_servers WHERE pool_id = $1",
+                        params![&s.pool_id, &s.identifier],
+                    )?
+                    .ok_or_else(|| StoreError::Database("COUNT returned no row".to_string()))?;
+                let (n, here) = (counts.get::<i64>("n")?, counts.get::<Option<i64>>("here")?);
+                if here.unwrap_or(0) > 0 {
+                    return Ok(ResourceServerInsert::Exists);
+                }
+                if n >= max_per_pool {
+                    return Ok(ResourceServerInsert::TooMany);
+                }
+                let inserted = tx.execute(
+                    "INSERT INTO resource_servers (pool_id, identifier, name, scopes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    params![&s.pool_id, &s.identifier, &s.name, scopes, s.created_at, s.updated_at],
+                )?;
+                Ok(if inserted == 1 {
+                    ResourceServerInsert::Created
+                } else {
+                    ResourceServerInsert::Exists
+                })
+            })
+            .await
+    }
+
+    async fn get_resource_server(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> Result<Option<ResourceServerRecord>> {
+        self.db
+            .fetch_optional(
+                &format!(
+                    "SELECT {RESOURCE_SERVER_COLUMNS} FROM resource_servers WHERE pool_id = $1 AND identifier = $2"
+                ),
+                params![pool_id, identifier],
+            )
+            .await?
+            .map(|r| resource_server_from_row(&r))
+            .transpose()
+    }
+
+    async fn update_resource_server(&self, s: &ResourceServerRecord) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE resource_servers SET name = $3, scopes = $4, updated_at = $5 \
+                 WHERE pool_id = $1 AND identifier = $2",
+                params![
+                    &s.pool_id,
+                    &s.identifier,
+                    &s.name,
+                    scopes_to_json(&s.scopes)?,
+                    s.updated_at
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "DELETE FROM resource_servers WHERE pool_id = $1 AND identifier = $2",
+                params![pool_id, identifier],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn list_resource_servers(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ResourceServerRecord>> {
+        self.db
+            .fetch_all(
+                &format!(
+                    "SELECT {RESOURCE_SERVER_COLUMNS} FROM resource_servers WHERE pool_id = $1 AND identifier > $2 \
+                     ORDER BY identifier LIMIT $3"
+                ),
+                params![pool_id, after.unwrap_or(""), limit],
+            )
+            .await?
+            .iter()
+            .map(resource_server_from_row)
+            .collect()
+    }
+
     async fn set_user_enabled(
         &self,
         pool_id: &str,
@@ -1795,6 +2016,48 @@ fn user_row(u: &UserRecord) -> Vec<db::Param> {
         db::Param::Int(u.signed_out_at),
         account::pending_to_json(&u.pending_attributes)
     ]
+}
+
+const DOMAIN_COLUMNS: &str = "domain, pool_id, certificate_arn, security_policy, managed_login_version, created_at, updated_at";
+
+/// A pool has at most one domain of each kind: the unique (pool_id, kind) index keeps that.
+fn domain_kind(d: &DomainRecord) -> &'static str {
+    if d.is_custom() {
+        "custom"
+    } else {
+        "prefix"
+    }
+}
+
+fn domain_from_row(r: &Row) -> Result<DomainRecord> {
+    Ok(DomainRecord {
+        domain: r.get("domain")?,
+        pool_id: r.get("pool_id")?,
+        certificate_arn: r.get("certificate_arn")?,
+        security_policy: r.get("security_policy")?,
+        managed_login_version: r.get("managed_login_version")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+const RESOURCE_SERVER_COLUMNS: &str = "pool_id, identifier, name, scopes, created_at, updated_at";
+
+fn scopes_to_json(scopes: &[ScopeRecord]) -> Result<String> {
+    serde_json::to_string(scopes).map_err(|e| StoreError::Database(format!("scopes: {e}")))
+}
+
+fn resource_server_from_row(r: &Row) -> Result<ResourceServerRecord> {
+    let scopes: String = r.get("scopes")?;
+    Ok(ResourceServerRecord {
+        pool_id: r.get("pool_id")?,
+        identifier: r.get("identifier")?,
+        name: r.get("name")?,
+        scopes: serde_json::from_str(&scopes)
+            .map_err(|e| StoreError::Corrupt(format!("resource server scopes: {e}")))?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
 }
 
 const GROUP_COLUMNS: &str =

@@ -41,6 +41,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0009_name_attempts",
         include_str!("migrations/sqlite/0009_name_attempts.sql"),
     ),
+    (
+        "0010_oauth_config",
+        include_str!("migrations/sqlite/0010_oauth_config.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -74,6 +78,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0008_name_attempts",
         include_str!("migrations/postgres/0008_name_attempts.sql"),
+    ),
+    (
+        "0009_oauth_config",
+        include_str!("migrations/postgres/0009_oauth_config.sql"),
     ),
 ];
 

@@ -16,6 +16,7 @@ mod invitations;
 mod messaging;
 mod migration;
 mod newpassword;
+mod oauth_config;
 mod pools;
 mod profile;
 mod recovery;
@@ -35,6 +36,9 @@ pub use groups::{group_claims, GroupInput};
 pub use hooks::Metadata;
 pub use invitations::{AdminCreateUserInput, MessageAction};
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
+pub use oauth_config::{
+    cloudfront_distribution, domain_version, DomainDescription, DomainInput, ResourceServerInput,
+};
 pub use recovery::{ConfirmForgotPasswordInput, ForgotPasswordInput, FORGOT_PASSWORD_PURPOSE};
 pub use signin::{AuthFlow, Challenge, InitiateAuthInput, RespondInput, SignInStep};
 pub use signup::{ConfirmSignUpInput, SignUpInput, SignUpOutput, SIGN_UP_PURPOSE};

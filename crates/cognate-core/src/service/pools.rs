@@ -65,6 +65,14 @@ impl Service {
         let (_, mut pool) = self.load_pool(pool_id).await?;
         let users = self.store.count_users(pool_id).await?;
         pool.estimated_number_of_users = Some(i32::try_from(users).unwrap_or(i32::MAX));
+        // The domains live in their own table (unique across pools), not in the settings.
+        for domain in self.store.pool_domains(pool_id).await? {
+            if domain.is_custom() {
+                pool.custom_domain = Some(domain.domain);
+            } else {
+                pool.domain = Some(domain.domain);
+            }
+        }
         Ok(pool)
     }
 
