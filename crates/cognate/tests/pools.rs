@@ -386,3 +386,78 @@ async fn settings_changes_apply_to_the_next_request() {
     let c = server.client();
     common::settings_changes_apply_to_the_next_request(&c, &c).await;
 }
+
+#[tokio::test]
+async fn resource_servers_are_created_and_listed_in_pages() {
+    use aws_sdk_cognitoidentityprovider::types::ResourceServerScopeType;
+    let server = Server::start().await;
+    let c = server.client();
+    let pool = c
+        .create_user_pool()
+        .pool_name("resource-servers")
+        .send()
+        .await
+        .unwrap();
+    let pool = pool.user_pool().unwrap().id().unwrap().to_string();
+    let read = ResourceServerScopeType::builder()
+        .scope_name("read")
+        .scope_description("Read the orders")
+        .build()
+        .unwrap();
+    for identifier in ["c-api", "a-api", "https://b.example"] {
+        let created = c
+            .create_resource_server()
+            .user_pool_id(&pool)
+            .identifier(identifier)
+            .name("Orders")
+            .scopes(read.clone())
+            .send()
+            .await
+            .unwrap();
+        let s = created.resource_server().unwrap();
+        assert_eq!(s.user_pool_id(), Some(pool.as_str()));
+        assert_eq!(s.identifier(), Some(identifier));
+        assert_eq!(s.name(), Some("Orders"));
+        assert_eq!(s.scopes(), [read.clone()]);
+    }
+    let (code, msg) = err_of(
+        c.create_resource_server()
+            .user_pool_id(&pool)
+            .identifier("a-api")
+            .name("Again")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+    assert_eq!(
+        msg,
+        "A resource server with identifier a-api already exists in the user pool."
+    );
+
+    let mut seen = Vec::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        let page = c
+            .list_resource_servers()
+            .user_pool_id(&pool)
+            .max_results(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.resource_servers().len() <= 2);
+        seen.extend(
+            page.resource_servers()
+                .iter()
+                .map(|s| s.identifier().unwrap().to_string()),
+        );
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(seen, ["a-api", "c-api", "https://b.example"]);
+}
