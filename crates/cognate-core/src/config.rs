@@ -17,7 +17,7 @@ use cognate_wire::{
     VerificationMessageTemplateType,
 };
 
-use crate::error::{DomainError, DomainResult, Invalid};
+use crate::error::{DomainError, DomainResult, Invalid, UrlList, UrlProblem};
 
 /// AWS's defaults, in one place.
 pub mod defaults {
@@ -774,6 +774,149 @@ fn check_auth_flows(flows: Option<&[ExplicitAuthFlowsType]>) -> DomainResult<()>
     Ok(())
 }
 
+/// The scopes every pool has (spec vii.1); others are `<identifier>/<scope>` of a resource
+/// server of the pool.
+pub const STANDARD_SCOPES: [&str; 5] = [
+    "openid",
+    "email",
+    "phone",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
+
+pub fn is_standard_scope(scope: &str) -> bool {
+    STANDARD_SCOPES.contains(&scope)
+}
+
+/// The one identity provider a pool has here.
+pub const COGNITO_PROVIDER: &str = "COGNITO";
+
+/// Checks a client's OAuth settings as AWS does (spec vii.1): the OAuth switch needs flows
+/// and scopes, `client_credentials` stands alone and needs a secret, every scope exists
+/// (`custom_scope_exists` answers for `<identifier>/<scope>` values), callback and logout URLs
+/// are absolute, without fragment and HTTPS unless to a loopback host, `DefaultRedirectURI`
+/// is a callback URL, and every identity provider exists.
+pub fn check_oauth_settings(
+    client: &UserPoolClientType,
+    pool_id: &str,
+    custom_scope_exists: impl Fn(&str) -> bool,
+) -> DomainResult<()> {
+    use cognate_wire::OAuthFlowType;
+    let flows = client.allowed_oauth_flows.as_deref().unwrap_or_default();
+    let scopes = client.allowed_oauth_scopes.as_deref().unwrap_or_default();
+    if client.allowed_oauth_flows_user_pool_client == Some(true)
+        && (flows.is_empty() || scopes.is_empty())
+    {
+        return Err(DomainError::Invalid(Invalid::OAuthFlowsAndScopesRequired));
+    }
+    if flows.contains(&OAuthFlowType::ClientCredentials) {
+        if flows.iter().any(|f| *f != OAuthFlowType::ClientCredentials) {
+            return Err(DomainError::ClientCredentialsNotAlone);
+        }
+        if client.client_secret.is_none() {
+            return Err(DomainError::ClientCredentialsWithoutSecret);
+        }
+    }
+    if let Some(scope) = scopes
+        .iter()
+        .find(|s| !is_standard_scope(s) && !custom_scope_exists(s))
+    {
+        return Err(DomainError::ScopeDoesNotExist {
+            scope: scope.clone(),
+        });
+    }
+    let callbacks = client.callback_urls.as_deref().unwrap_or_default();
+    for url in callbacks {
+        check_redirect_url(UrlList::Callback, url)?;
+    }
+    for url in client.logout_urls.as_deref().unwrap_or_default() {
+        check_redirect_url(UrlList::Logout, url)?;
+    }
+    if let Some(default) = &client.default_redirect_uri {
+        if !callbacks.contains(default) {
+            return Err(DomainError::Invalid(Invalid::DefaultRedirectNotCallback));
+        }
+    }
+    if let Some(name) = client
+        .supported_identity_providers
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|p| p.as_str() != COGNITO_PROVIDER)
+    {
+        return Err(DomainError::Invalid(Invalid::UnknownIdentityProvider {
+            name: name.clone(),
+            pool_id: pool_id.to_string(),
+        }));
+    }
+    Ok(())
+}
+
+/// A callback or logout URL: absolute (a scheme and something after it), no fragment, and
+/// `http:` only to `localhost`, `127.0.0.1` or `[::1]` (any port). App schemes
+/// (`myapp://…`) pass.
+fn check_redirect_url(list: UrlList, url: &str) -> DomainResult<()> {
+    let fail = |problem| {
+        Err(DomainError::Invalid(Invalid::RedirectUrl {
+            list,
+            url: url.to_string(),
+            problem,
+        }))
+    };
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return fail(UrlProblem::NotAbsolute);
+    };
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() || url.chars().any(char::is_whitespace) {
+        return fail(UrlProblem::NotAbsolute);
+    }
+    if url.contains('#') {
+        return fail(UrlProblem::Fragment);
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme == "http" || scheme == "https" {
+        let Some(after) = rest.strip_prefix("//") else {
+            return fail(UrlProblem::NotAbsolute);
+        };
+        let authority = after.split(['/', '?']).next().unwrap_or_default();
+        let host_port = authority.rsplit('@').next().unwrap_or_default();
+        if host_port.is_empty() {
+            return fail(UrlProblem::NotAbsolute);
+        }
+        if scheme == "http" && !is_loopback_host(host_port) {
+            return fail(UrlProblem::Insecure);
+        }
+    }
+    Ok(())
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_host(host_port: &str) -> bool {
+    let host = if host_port.starts_with('[') {
+        host_port
+            .find(']')
+            .map_or(host_port, |end| &host_port[..=end])
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let port = &host_port[host.len()..];
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    port_ok
+        && matches!(
+            host.to_ascii_lowercase().as_str(),
+            "localhost" | "127.0.0.1" | "[::1]"
+        )
+}
+
 /// A pool's LambdaConfig as ListUserPools shows it (empty when none is set).
 pub fn lambda_config_of(pool: &UserPoolType) -> LambdaConfigType {
     pool.lambda_config.clone().unwrap_or_default()
@@ -899,6 +1042,79 @@ mod tests {
         assert_eq!(
             updated_client(updated, mixed, 10).unwrap_err(),
             DomainError::Invalid(Invalid::MixedAuthFlows)
+        );
+    }
+
+    fn oauth_client(json: serde_json::Value) -> UserPoolClientType {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn oauth_settings_are_checked_as_aws_does() {
+        let ok = |json| check_oauth_settings(&oauth_client(json), "p", |s| s == "api/read");
+        assert_eq!(
+            ok(serde_json::json!({"AllowedOAuthFlowsUserPoolClient": true,
+                "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid", "api/read"],
+                "CallbackURLs": ["https://a.example/cb", "http://localhost:3000/cb",
+                    "http://127.0.0.1/x", "http://[::1]:8080", "myapp://cb"],
+                "DefaultRedirectURI": "myapp://cb", "LogoutURLs": ["https://a.example/out"],
+                "SupportedIdentityProviders": ["COGNITO"]})),
+            Ok(())
+        );
+        assert_eq!(
+            ok(serde_json::json!({"AllowedOAuthFlowsUserPoolClient": true,
+                "AllowedOAuthFlows": ["code"]})),
+            Err(DomainError::Invalid(Invalid::OAuthFlowsAndScopesRequired))
+        );
+        assert_eq!(
+            ok(serde_json::json!({"AllowedOAuthFlows": ["client_credentials", "code"]})),
+            Err(DomainError::ClientCredentialsNotAlone)
+        );
+        assert_eq!(
+            ok(serde_json::json!({"AllowedOAuthFlows": ["client_credentials"]})),
+            Err(DomainError::ClientCredentialsWithoutSecret)
+        );
+        assert_eq!(
+            ok(serde_json::json!({"AllowedOAuthScopes": ["api/write"]})),
+            Err(DomainError::ScopeDoesNotExist {
+                scope: "api/write".into()
+            })
+        );
+        let url = |list, url: &str, problem| {
+            Err(DomainError::Invalid(Invalid::RedirectUrl {
+                list,
+                url: url.into(),
+                problem,
+            }))
+        };
+        for (given, problem) in [
+            ("http://example.com/cb", UrlProblem::Insecure),
+            ("http://localhost.example.com/cb", UrlProblem::Insecure),
+            ("https://a.example/cb#x", UrlProblem::Fragment),
+            ("/relative", UrlProblem::NotAbsolute),
+            ("https:/a", UrlProblem::NotAbsolute),
+        ] {
+            assert_eq!(
+                ok(serde_json::json!({"CallbackURLs": [given]})),
+                url(UrlList::Callback, given, problem)
+            );
+        }
+        assert_eq!(
+            ok(serde_json::json!({"LogoutURLs": ["http://example.com"]})),
+            url(UrlList::Logout, "http://example.com", UrlProblem::Insecure)
+        );
+        assert_eq!(
+            ok(
+                serde_json::json!({"CallbackURLs": ["https://a"], "DefaultRedirectURI": "https://b"})
+            ),
+            Err(DomainError::Invalid(Invalid::DefaultRedirectNotCallback))
+        );
+        assert_eq!(
+            ok(serde_json::json!({"SupportedIdentityProviders": ["COGNITO", "Google"]})),
+            Err(DomainError::Invalid(Invalid::UnknownIdentityProvider {
+                name: "Google".into(),
+                pool_id: "p".into()
+            }))
         );
     }
 }

@@ -143,6 +143,18 @@ pub enum DomainError {
     #[error("client credentials do not match")]
     ClientCredentials,
 
+    // ------------------------------------------------------------- a client's OAuth settings
+    /// An `AllowedOAuthScopes` value that is neither a standard scope nor a scope of one of
+    /// the pool's resource servers.
+    #[error("scope {scope} does not exist")]
+    ScopeDoesNotExist { scope: String },
+    /// `client_credentials` on a client without a secret.
+    #[error("client_credentials needs a client secret")]
+    ClientCredentialsWithoutSecret,
+    /// `client_credentials` together with `code` or `implicit`.
+    #[error("client_credentials must be the only OAuth flow")]
+    ClientCredentialsNotAlone,
+
     // ------------------------------------------------------------- uniqueness
     /// `alias` names the alias (used as a sign-in name) that is taken; `None`: the username.
     #[error("username exists")]
@@ -237,6 +249,21 @@ pub enum Invalid {
     // clients
     MixedAuthFlows,
     ClientSecretWithoutGenerate,
+    /// `AllowedOAuthFlowsUserPoolClient=true` without flows or without scopes.
+    OAuthFlowsAndScopesRequired,
+    /// A callback or logout URL that breaks a rule of spec vii.1.
+    RedirectUrl {
+        list: UrlList,
+        url: String,
+        problem: UrlProblem,
+    },
+    /// `DefaultRedirectURI` that is not one of the `CallbackURLs`.
+    DefaultRedirectNotCallback,
+    /// A `SupportedIdentityProviders` name that is not `COGNITO` (the only provider here).
+    UnknownIdentityProvider {
+        name: String,
+        pool_id: String,
+    },
     // paging and searching
     PaginationToken,
     FilterSyntax,
@@ -337,4 +364,20 @@ impl From<crate::ports::StoreError> for DomainError {
             }
         }
     }
+}
+
+/// Which of a client's URL lists a URL belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlList {
+    Callback,
+    Logout,
+}
+
+/// What is wrong with a callback or logout URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlProblem {
+    NotAbsolute,
+    Fragment,
+    /// `http:` to a host other than `localhost`, `127.0.0.1` or `[::1]`.
+    Insecure,
 }

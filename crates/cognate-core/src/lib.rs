@@ -17,5 +17,7 @@ pub mod settings;
 pub mod template;
 pub mod triggers;
 
-pub use error::{DomainError, DomainResult, Invalid, PasswordRule, SchemaProblem};
+pub use error::{
+    DomainError, DomainResult, Invalid, PasswordRule, SchemaProblem, UrlList, UrlProblem,
+};
 pub use service::{Caller, Service, ServiceSettings};

@@ -419,7 +419,7 @@ operations! {
     }
 
     fn create_user_pool_client(&self, _ctx, input: CreateUserPoolClientRequest) -> CreateUserPoolClientResponse;
-        errors [InvalidParameterException, ResourceNotFoundException]
+        errors [InvalidParameterException, ResourceNotFoundException, ScopeDoesNotExistException, InvalidOAuthFlowException]
     {
         let client = self.service.create_user_pool_client(input).await?;
         Ok(CreateUserPoolClientResponse { user_pool_client: Some(client) })
@@ -436,7 +436,7 @@ operations! {
     }
 
     fn update_user_pool_client(&self, _ctx, input: UpdateUserPoolClientRequest) -> UpdateUserPoolClientResponse;
-        errors [ResourceNotFoundException, InvalidParameterException]
+        errors [ResourceNotFoundException, InvalidParameterException, ScopeDoesNotExistException, InvalidOAuthFlowException]
     {
         let client = self.service.update_user_pool_client(input).await?;
         Ok(UpdateUserPoolClientResponse { user_pool_client: Some(client) })

@@ -7,7 +7,7 @@ use cognate_core::delivery::Medium;
 use cognate_core::records::AliasKind;
 use cognate_core::service::AuthFlow;
 use cognate_core::triggers::{TriggerError, TriggerKind};
-use cognate_core::{DomainError, Invalid, PasswordRule, SchemaProblem};
+use cognate_core::{DomainError, Invalid, PasswordRule, SchemaProblem, UrlList, UrlProblem};
 use cognate_wire::{ApiError, ErrorKind};
 
 const INTERNAL_MESSAGE: &str = "An internal error occurred while processing the request.";
@@ -65,6 +65,19 @@ pub fn to_wire(e: DomainError, request_id: &str) -> ApiError {
         DomainError::TooManyResourceServers => ApiError::new(
             K::LimitExceededException,
             "A user pool cannot have more than 25 resource servers.",
+        ),
+        // Spec vii.1: AWS's message as captured (`Invalid scope requested: Cognito`).
+        DomainError::ScopeDoesNotExist { scope } => ApiError::new(
+            K::ScopeDoesNotExistException,
+            format!("Invalid scope requested: {scope}"),
+        ),
+        DomainError::ClientCredentialsWithoutSecret => ApiError::new(
+            K::InvalidOAuthFlowException,
+            "client_credentials flow can not be selected if client does not have a client secret.",
+        ),
+        DomainError::ClientCredentialsNotAlone => ApiError::new(
+            K::InvalidOAuthFlowException,
+            "client_credentials flow can not be selected along with code flow or implicit flow.",
         ),
         DomainError::GroupExists => ApiError::new(
             K::GroupExistsException,
@@ -327,6 +340,22 @@ fn invalid_message(reason: Invalid) -> String {
         }
         Invalid::ClientSecretWithoutGenerate => {
             "ClientSecret cannot be set when GenerateSecret is false.".into()
+        }
+        Invalid::OAuthFlowsAndScopesRequired => "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.".into(),
+        Invalid::RedirectUrl { list, url, problem } => {
+            let list = match list {
+                UrlList::Callback => "Callback",
+                UrlList::Logout => "Logout",
+            };
+            match problem {
+                UrlProblem::NotAbsolute => format!("{list} URL {url} is not an absolute URI."),
+                UrlProblem::Fragment => format!("{list} URL {url} must not contain a fragment."),
+                UrlProblem::Insecure => format!("{list} URL {url} must use HTTPS; HTTP is allowed only for http://localhost, http://127.0.0.1 and http://[::1]."),
+            }
+        }
+        Invalid::DefaultRedirectNotCallback => "DefaultRedirectURI must be one of the CallbackURLs.".into(),
+        Invalid::UnknownIdentityProvider { name, pool_id } => {
+            format!("The provider {name} does not exist for User Pool {pool_id}")
         }
         Invalid::PaginationToken => "Invalid pagination token.".into(),
         Invalid::ManagedLoginVersion => "ManagedLoginVersion must be 1 or 2.".into(),
@@ -643,6 +672,72 @@ mod tests {
                 name: "read".into()
             }),
             "Duplicate scope name read in the resource server."
+        );
+    }
+
+    #[test]
+    fn client_oauth_settings() {
+        assert_eq!(
+            wire(DomainError::ScopeDoesNotExist {
+                scope: "Cognito".into()
+            }),
+            (
+                ErrorKind::ScopeDoesNotExistException,
+                "Invalid scope requested: Cognito".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::ClientCredentialsWithoutSecret),
+            (
+                ErrorKind::InvalidOAuthFlowException,
+                "client_credentials flow can not be selected if client does not have a client secret.".into()
+            )
+        );
+        assert_eq!(
+            wire(DomainError::ClientCredentialsNotAlone),
+            (
+                ErrorKind::InvalidOAuthFlowException,
+                "client_credentials flow can not be selected along with code flow or implicit flow.".into()
+            )
+        );
+        assert_eq!(
+            invalid(Invalid::OAuthFlowsAndScopesRequired),
+            "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows."
+        );
+        assert_eq!(
+            invalid(Invalid::RedirectUrl {
+                list: UrlList::Logout,
+                url: "http://a".into(),
+                problem: UrlProblem::Insecure
+            }),
+            "Logout URL http://a must use HTTPS; HTTP is allowed only for http://localhost, http://127.0.0.1 and http://[::1]."
+        );
+        assert_eq!(
+            invalid(Invalid::RedirectUrl {
+                list: UrlList::Callback,
+                url: "https://a#b".into(),
+                problem: UrlProblem::Fragment
+            }),
+            "Callback URL https://a#b must not contain a fragment."
+        );
+        assert_eq!(
+            invalid(Invalid::RedirectUrl {
+                list: UrlList::Callback,
+                url: "a".into(),
+                problem: UrlProblem::NotAbsolute
+            }),
+            "Callback URL a is not an absolute URI."
+        );
+        assert_eq!(
+            invalid(Invalid::DefaultRedirectNotCallback),
+            "DefaultRedirectURI must be one of the CallbackURLs."
+        );
+        assert_eq!(
+            invalid(Invalid::UnknownIdentityProvider {
+                name: "Google".into(),
+                pool_id: "us-east-1_x".into()
+            }),
+            "The provider Google does not exist for User Pool us-east-1_x"
         );
     }
 

@@ -285,6 +285,36 @@ impl Service {
         Ok(())
     }
 
+    /// Checks a client's OAuth settings (`config::check_oauth_settings`) against the pool's
+    /// resource servers, read only when a scope is not a standard one.
+    pub(crate) async fn check_client_oauth(
+        &self,
+        pool_id: &str,
+        client: &cognate_wire::UserPoolClientType,
+    ) -> DomainResult<()> {
+        let scopes = client.allowed_oauth_scopes.as_deref().unwrap_or_default();
+        let custom: std::collections::HashSet<String> =
+            if scopes.iter().all(|s| crate::config::is_standard_scope(s)) {
+                Default::default()
+            } else {
+                self.store
+                    .list_resource_servers(pool_id, None, MAX_RESOURCE_SERVERS + 1)
+                    .await?
+                    .into_iter()
+                    .flat_map(
+                        |ResourceServerRecord {
+                             identifier, scopes, ..
+                         }| {
+                            scopes
+                                .into_iter()
+                                .map(move |scope| format!("{identifier}/{}", scope.name))
+                        },
+                    )
+                    .collect()
+            };
+        crate::config::check_oauth_settings(client, pool_id, |s| custom.contains(s))
+    }
+
     pub async fn list_resource_servers(
         &self,
         pool_id: &str,

@@ -162,6 +162,7 @@ impl Service {
             cognate_crypto::ids::client_secret,
             now,
         )?;
+        self.check_client_oauth(&pool_id, &client).await?;
         self.store
             .insert_client(&ClientRecord {
                 client_id,
@@ -210,6 +211,7 @@ impl Service {
             .await?;
         let now = self.clock.now();
         let client = config::updated_client(old, input, now)?;
+        self.check_client_oauth(&record.pool_id, &client).await?;
         record.config = config::encode_client(&client);
         record.updated_at = now;
         if !self.store.update_client(&record).await? {
