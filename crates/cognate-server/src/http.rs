@@ -90,7 +90,7 @@ impl AppState {
         self
     }
 
-    fn service(&self) -> &cognate_core::Service {
+    pub(crate) fn service(&self) -> &cognate_core::Service {
         self.api.service()
     }
 
@@ -122,6 +122,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_cognate/test/clock", post(test_clock))
         .route("/confirmUser", get(confirm_link))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route("/oauth2/token", post(crate::oauth::token_by_host))
+        // The segment is a domain prefix, not a pool id; the router wants one name per
+        // position, so it shares the well-known routes' name.
+        .route("/{pool_id}/oauth2/token", post(crate::oauth::token_by_path))
         .route(
             "/{pool_id}/.well-known/openid-configuration",
             get(openid_configuration),

@@ -8,6 +8,7 @@ pub mod http;
 pub mod inbox;
 pub mod listen;
 pub mod metrics;
+mod oauth;
 pub mod quota;
 pub mod sigv4;
 

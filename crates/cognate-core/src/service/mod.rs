@@ -16,6 +16,7 @@ mod invitations;
 mod messaging;
 mod migration;
 mod newpassword;
+mod oauth;
 mod oauth_config;
 mod pools;
 mod profile;
@@ -36,6 +37,7 @@ pub use groups::{group_claims, GroupInput};
 pub use hooks::Metadata;
 pub use invitations::{AdminCreateUserInput, MessageAction};
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
+pub use oauth::{ClientCredentialsToken, OAuthError, OAuthFailure, TokenRequest};
 pub use oauth_config::{
     cloudfront_distribution, domain_version, DomainDescription, DomainInput, ResourceServerInput,
 };

@@ -305,6 +305,19 @@ impl Service {
         })
     }
 
+    /// Signs access-token claims with the pool's current access key (the OAuth endpoints'
+    /// tokens).
+    pub(super) async fn sign_access_claims(
+        &self,
+        pool_id: &str,
+        claims: &Map<String, Value>,
+    ) -> DomainResult<String> {
+        let keys = self.pool_keys(pool_id, false).await?;
+        keys.access
+            .sign(claims)
+            .map_err(|e| DomainError::internal("signing a token", e))
+    }
+
     /// The keyed digest a refresh token is stored and found by.
     pub(super) fn refresh_digest(&self, token: &str) -> Vec<u8> {
         cognate_crypto::codes::digest(&self.code_key, "refresh_token", "", token)

@@ -1,0 +1,220 @@
+//! The OAuth 2.0 endpoints of a user-pool domain (spec vii): for now `POST /oauth2/token`
+//! with `grant_type=client_credentials` (vii.3). The server parses HTTP (form, Basic
+//! authentication, the domain from the path or the host); this module resolves the domain,
+//! authenticates the client, checks the grant and the scopes and signs the access token.
+
+use serde_json::{json, Map};
+
+use super::Service;
+use crate::config;
+use crate::error::DomainError;
+use crate::records::ResourceServerRecord;
+use crate::settings::ClientSettings;
+
+/// The token endpoint's error codes (spec vii.3), answered as `{"error": "<code>"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    InvalidScope,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+}
+
+impl OAuthError {
+    pub fn code(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant => "invalid_grant",
+            OAuthError::InvalidScope => "invalid_scope",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+        }
+    }
+}
+
+/// Why a token request failed: the protocol's answer, no pool holds the domain, or a failure
+/// of the server itself (store, signing), which the caller logs and answers as a server error.
+#[derive(Debug, PartialEq)]
+pub enum OAuthFailure {
+    OAuth(OAuthError),
+    UnknownDomain,
+    Domain(DomainError),
+}
+
+impl From<DomainError> for OAuthFailure {
+    fn from(e: DomainError) -> Self {
+        OAuthFailure::Domain(e)
+    }
+}
+
+impl From<crate::ports::StoreError> for OAuthFailure {
+    fn from(e: crate::ports::StoreError) -> Self {
+        OAuthFailure::Domain(e.into())
+    }
+}
+
+impl From<OAuthError> for OAuthFailure {
+    fn from(e: OAuthError) -> Self {
+        OAuthFailure::OAuth(e)
+    }
+}
+
+/// A token request as the server parsed it: the domain prefix it came to, the form fields,
+/// and the client's credentials from Basic authentication or the form (the server refuses a
+/// request that uses both).
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    pub domain: String,
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// What a client-credentials grant answers.
+#[derive(Clone, Debug)]
+pub struct ClientCredentialsToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+impl Service {
+    /// `POST /oauth2/token` (spec vii.3). Checks, in order: the grant type (missing →
+    /// `invalid_request`; `authorization_code` and `refresh_token` are not served yet and,
+    /// like any other, → `unsupported_grant_type`), the domain, the client's authentication
+    /// (unknown client, a client of another pool, a wrong or missing secret, a secret sent
+    /// for a client without one → `invalid_client`), the grant (`client_credentials` not
+    /// allowed, or OAuth off for the client → `unauthorized_client`) and the scopes (one the
+    /// client may not ask for, or none at all → `invalid_scope`).
+    pub async fn oauth_token(
+        &self,
+        request: TokenRequest,
+    ) -> Result<ClientCredentialsToken, OAuthFailure> {
+        match request.grant_type.as_deref() {
+            None | Some("") => return Err(OAuthError::InvalidRequest.into()),
+            Some("client_credentials") => {}
+            Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
+        }
+        let domain = self
+            .store
+            .get_domain(&request.domain)
+            .await?
+            .filter(|d| !d.is_custom())
+            .ok_or(OAuthFailure::UnknownDomain)?;
+        let client_id = request
+            .client_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .ok_or(OAuthError::InvalidClient)?;
+        let record = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| c.pool_id == domain.pool_id)
+            .ok_or(OAuthError::InvalidClient)?;
+        let client = config::decode_client(&record.config)
+            .map_err(|e| DomainError::internal("stored client", e))?;
+        match (&client.client_secret, &request.client_secret) {
+            (Some(secret), Some(given)) => {
+                if !self.secrets_equal(client_id, secret, given) {
+                    return Err(OAuthError::InvalidClient.into());
+                }
+            }
+            (Some(_), None) | (None, Some(_)) => return Err(OAuthError::InvalidClient.into()),
+            (None, None) => {}
+        }
+        let allowed_flow = client.allowed_oauth_flows_user_pool_client == Some(true)
+            && client
+                .allowed_oauth_flows
+                .iter()
+                .flatten()
+                .any(|f| *f == cognate_wire::OAuthFlowType::ClientCredentials);
+        if !allowed_flow || client.client_secret.is_none() {
+            return Err(OAuthError::UnauthorizedClient.into());
+        }
+        let allowed: Vec<&String> = client
+            .allowed_oauth_scopes
+            .iter()
+            .flatten()
+            .filter(|s| !config::is_standard_scope(s))
+            .collect();
+        let existing = self.custom_scopes(&domain.pool_id).await?;
+        let requested: Vec<String> = match request.scope.as_deref().map(str::trim) {
+            None | Some("") => allowed
+                .iter()
+                .filter(|s| existing.contains(s.as_str()))
+                .map(|s| s.to_string())
+                .collect(),
+            Some(scope) => {
+                let mut requested: Vec<String> = Vec::new();
+                for s in scope.split_whitespace() {
+                    if !allowed.iter().any(|a| a.as_str() == s) || !existing.contains(s) {
+                        return Err(OAuthError::InvalidScope.into());
+                    }
+                    if !requested.iter().any(|r| r == s) {
+                        requested.push(s.to_string());
+                    }
+                }
+                requested
+            }
+        };
+        if requested.is_empty() {
+            return Err(OAuthError::InvalidScope.into());
+        }
+
+        let settings = ClientSettings::from(&client);
+        let now = self.clock.now();
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(client_id));
+        claims.insert("token_use".into(), json!("access"));
+        claims.insert("scope".into(), json!(requested.join(" ")));
+        claims.insert("auth_time".into(), json!(now));
+        claims.insert("iss".into(), json!(self.issuer(&domain.pool_id)));
+        claims.insert(
+            "exp".into(),
+            json!(now + settings.access_token_validity_secs),
+        );
+        claims.insert("iat".into(), json!(now));
+        claims.insert("version".into(), json!(2));
+        claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        claims.insert("client_id".into(), json!(client_id));
+        let access_token = self.sign_access_claims(&domain.pool_id, &claims).await?;
+        Ok(ClientCredentialsToken {
+            access_token,
+            expires_in: settings.access_token_validity_secs,
+        })
+    }
+
+    /// The `<identifier>/<scope>` values of the pool's resource servers as they are now.
+    async fn custom_scopes(
+        &self,
+        pool_id: &str,
+    ) -> Result<std::collections::HashSet<String>, DomainError> {
+        Ok(self
+            .store
+            .list_resource_servers(pool_id, None, i64::MAX)
+            .await?
+            .into_iter()
+            .flat_map(
+                |ResourceServerRecord {
+                     identifier, scopes, ..
+                 }| {
+                    scopes
+                        .into_iter()
+                        .map(move |scope| format!("{identifier}/{}", scope.name))
+                },
+            )
+            .collect())
+    }
+
+    /// The stored and the given client secret compared in constant time: both are first
+    /// reduced to keyed digests of one length, so neither content nor length shows.
+    fn secrets_equal(&self, client_id: &str, stored: &str, given: &str) -> bool {
+        let digest =
+            |s: &str| cognate_crypto::codes::digest(&self.code_key, "client_secret", client_id, s);
+        cognate_crypto::codes::digests_equal(&digest(stored), &digest(given))
+    }
+}
