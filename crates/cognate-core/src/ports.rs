@@ -170,6 +170,20 @@ pub trait Directory: Send + Sync {
     /// finds it (`rules::sessions::take`), so it is answered once across instances.
     async fn take_auth_session(&self, digest: &[u8], now: i64) -> StoreResult<SessionTake>;
 
+    async fn insert_authorization_code(&self, code: AuthorizationCodeRecord) -> StoreResult<()>;
+    /// Takes an authorization code for its exchange: marks it consumed with an update that
+    /// requires it unconsumed, so one exchange wins across instances. An expired code is
+    /// not consumed; an unknown one is `Unknown`.
+    async fn take_authorization_code(&self, digest: &[u8], now: i64) -> StoreResult<CodeTake>;
+    async fn insert_login_session(&self, session: LoginSessionRecord) -> StoreResult<()>;
+    /// A managed-login session that has not expired at `now`.
+    async fn login_session(
+        &self,
+        digest: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<LoginSessionRecord>>;
+    async fn delete_login_session(&self, digest: &[u8]) -> StoreResult<()>;
+
     /// A user's (or a name's) failed password checks in a row.
     async fn sign_in_failures(
         &self,

@@ -633,3 +633,46 @@ pub enum ResourceServerInsert {
     /// The pool has as many resource servers as a pool may have.
     TooMany,
 }
+
+/// An OAuth 2.0 authorization code (spec vii.2), stored by the keyed digest of the code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationCodeRecord {
+    pub digest: Vec<u8>,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    /// The `redirect_uri` given at authorize; the exchange must name the same.
+    pub redirect_uri: String,
+    /// The granted scopes, space-separated.
+    pub scopes: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    /// `S256` or `plain`.
+    pub code_challenge_method: Option<String>,
+    /// When the user authenticated (the managed-login session's sign-in).
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+/// What taking an authorization code found: the code, now consumed by this caller, or why not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeTake {
+    Taken(AuthorizationCodeRecord),
+    Unknown,
+    Expired,
+    AlreadyUsed,
+}
+
+/// A managed-login session (the hosted sign-in page's cookie), stored by the keyed digest of
+/// the cookie's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginSessionRecord {
+    pub digest: Vec<u8>,
+    pub pool_id: String,
+    pub username_key: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}

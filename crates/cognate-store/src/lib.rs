@@ -754,6 +754,129 @@ impl Directory for Store {
             .await
     }
 
+    // ---------------------------------------------------------------- OAuth codes, sessions
+
+    async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO oauth_codes (digest, pool_id, client_id, username_key, redirect_uri, scopes, nonce, \
+                 code_challenge, code_challenge_method, auth_time, created_at, expires_at, consumed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                params![
+                    c.digest.as_slice(),
+                    &c.pool_id,
+                    &c.client_id,
+                    &c.username_key,
+                    &c.redirect_uri,
+                    &c.scopes,
+                    c.nonce.clone(),
+                    c.code_challenge.clone(),
+                    c.code_challenge_method.clone(),
+                    c.auth_time,
+                    c.created_at,
+                    c.expires_at,
+                    db::Param::Int(c.consumed_at)
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn take_authorization_code(&self, digest: &[u8], now: i64) -> Result<CodeTake> {
+        let digest = digest.to_vec();
+        self.db
+            .transact(move |tx, _dialect| {
+                // The update decides: of two racing exchanges one changes the row, the other
+                // (waiting on its lock on PostgreSQL, after it on SQLite's one writer) none.
+                let consumed = tx.execute(
+                    "UPDATE oauth_codes SET consumed_at = $2 \
+                     WHERE digest = $1 AND consumed_at IS NULL AND expires_at > $2",
+                    params![digest.as_slice(), now],
+                )?;
+                let found = tx
+                    .fetch_optional(
+                        "SELECT digest, pool_id, client_id, username_key, redirect_uri, scopes, nonce, \
+                         code_challenge, code_challenge_method, auth_time, created_at, expires_at, consumed_at \
+                         FROM oauth_codes WHERE digest = $1",
+                        params![digest.as_slice()],
+                    )?
+                    .map(|r| -> Result<AuthorizationCodeRecord> {
+                        Ok(AuthorizationCodeRecord {
+                            digest: r.get("digest")?,
+                            pool_id: r.get("pool_id")?,
+                            client_id: r.get("client_id")?,
+                            username_key: r.get("username_key")?,
+                            redirect_uri: r.get("redirect_uri")?,
+                            scopes: r.get("scopes")?,
+                            nonce: r.get("nonce")?,
+                            code_challenge: r.get("code_challenge")?,
+                            code_challenge_method: r.get("code_challenge_method")?,
+                            auth_time: r.get("auth_time")?,
+                            created_at: r.get("created_at")?,
+                            expires_at: r.get("expires_at")?,
+                            consumed_at: r.get("consumed_at")?,
+                        })
+                    })
+                    .transpose()?;
+                Ok(match found {
+                    None => CodeTake::Unknown,
+                    Some(code) if consumed == 1 => CodeTake::Taken(code),
+                    Some(code) if code.consumed_at.is_some() => CodeTake::AlreadyUsed,
+                    Some(_) => CodeTake::Expired,
+                })
+            })
+            .await
+    }
+
+    async fn insert_login_session(&self, s: LoginSessionRecord) -> Result<()> {
+        self.db
+            .execute(
+                "INSERT INTO login_sessions (digest, pool_id, username_key, auth_time, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                params![
+                    s.digest.as_slice(),
+                    &s.pool_id,
+                    &s.username_key,
+                    s.auth_time,
+                    s.created_at,
+                    s.expires_at
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn login_session(&self, digest: &[u8], now: i64) -> Result<Option<LoginSessionRecord>> {
+        self.db
+            .fetch_optional(
+                "SELECT digest, pool_id, username_key, auth_time, created_at, expires_at \
+                 FROM login_sessions WHERE digest = $1 AND expires_at > $2",
+                params![digest, now],
+            )
+            .await?
+            .map(|r| {
+                Ok(LoginSessionRecord {
+                    digest: r.get("digest")?,
+                    pool_id: r.get("pool_id")?,
+                    username_key: r.get("username_key")?,
+                    auth_time: r.get("auth_time")?,
+                    created_at: r.get("created_at")?,
+                    expires_at: r.get("expires_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn delete_login_session(&self, digest: &[u8]) -> Result<()> {
+        self.db
+            .execute(
+                "DELETE FROM login_sessions WHERE digest = $1",
+                params![digest],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn sign_in_failures(
         &self,
         pool_id: &str,

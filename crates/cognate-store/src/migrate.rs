@@ -45,6 +45,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0010_oauth_config",
         include_str!("migrations/sqlite/0010_oauth_config.sql"),
     ),
+    (
+        "0011_oauth_codes",
+        include_str!("migrations/sqlite/0011_oauth_codes.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -82,6 +86,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0009_oauth_config",
         include_str!("migrations/postgres/0009_oauth_config.sql"),
+    ),
+    (
+        "0010_oauth_codes",
+        include_str!("migrations/postgres/0010_oauth_codes.sql"),
     ),
 ];
 

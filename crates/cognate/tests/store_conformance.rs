@@ -681,6 +681,76 @@ async fn sweep_suite(store: &Store) {
     assert!(store.delete_pool(&p).await.unwrap());
 }
 
+/// Authorization codes are taken once, even by racing exchanges; expired and unknown codes
+/// are told apart; managed-login sessions expire and are deleted.
+async fn oauth_codes_suite(store: &Store) {
+    let p = format!(
+        "us-east-1_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..9]
+    );
+    store.insert_pool(&pool(&p)).await.unwrap();
+    let code = |digest: u8, expires_at: i64| AuthorizationCodeRecord {
+        digest: vec![7, digest],
+        pool_id: p.clone(),
+        client_id: "c".into(),
+        username_key: "sam".into(),
+        redirect_uri: "https://app.example.com/cb".into(),
+        scopes: "openid email".into(),
+        nonce: Some("n".into()),
+        code_challenge: Some("x".into()),
+        code_challenge_method: Some("S256".into()),
+        auth_time: 10,
+        created_at: 10,
+        expires_at,
+        consumed_at: None,
+    };
+    store.insert_authorization_code(code(1, 310)).await.unwrap();
+    store.insert_authorization_code(code(2, 310)).await.unwrap();
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_authorization_code(&[7, 1], 20).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for racer in racers {
+        match racer.await.unwrap().unwrap() {
+            CodeTake::Taken(c) => {
+                taken += 1;
+                assert_eq!(c.consumed_at, Some(20));
+                assert_eq!(c.nonce.as_deref(), Some("n"));
+                assert_eq!(c.scopes, "openid email");
+            }
+            other => assert_eq!(other, CodeTake::AlreadyUsed),
+        }
+    }
+    assert_eq!(taken, 1);
+    assert_eq!(
+        store.take_authorization_code(&[7, 2], 310).await.unwrap(),
+        CodeTake::Expired
+    );
+    assert_eq!(
+        store.take_authorization_code(&[7, 3], 20).await.unwrap(),
+        CodeTake::Unknown
+    );
+    store
+        .insert_login_session(LoginSessionRecord {
+            digest: vec![8, 1],
+            pool_id: p.clone(),
+            username_key: "sam".into(),
+            auth_time: 10,
+            created_at: 10,
+            expires_at: 3610,
+        })
+        .await
+        .unwrap();
+    assert!(store.login_session(&[8, 1], 3609).await.unwrap().is_some());
+    assert!(store.login_session(&[8, 1], 3610).await.unwrap().is_none());
+    store.delete_login_session(&[8, 1]).await.unwrap();
+    assert!(store.login_session(&[8, 1], 20).await.unwrap().is_none());
+    assert!(store.delete_pool(&p).await.unwrap());
+}
+
 #[tokio::test]
 async fn sqlite_conforms() {
     let dir = tempfile::tempdir().unwrap();
@@ -690,6 +760,7 @@ async fn sqlite_conforms() {
     assert_eq!(store.backend(), Backend::Sqlite);
     suite(store.clone()).await;
     sweep_suite(&store).await;
+    oauth_codes_suite(&store).await;
     store.close().await;
 }
 
@@ -704,6 +775,7 @@ async fn postgres_conforms() {
     assert_eq!(store.backend(), Backend::Postgres);
     suite(store.clone()).await;
     sweep_suite(&store).await;
+    oauth_codes_suite(&store).await;
     store.close().await;
     db.drop_database().await;
 }
