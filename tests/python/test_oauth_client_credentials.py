@@ -155,9 +155,12 @@ def test_a_client_without_the_grant_is_unauthorized_client(setup, idp):
 
 def test_other_grant_types_and_malformed_requests(setup):
     auth = basic(setup["id"], setup["secret"])
-    for grant in ["password", "urn:ietf:params:oauth:grant-type:jwt-bearer", "authorization_code"]:
+    for grant in ["password", "urn:ietf:params:oauth:grant-type:jwt-bearer"]:
         refused(requests.post(setup["url"], data={"grant_type": grant}, headers=auth),
                 400, "unsupported_grant_type")
+    # A machine client has no code flow.
+    refused(requests.post(setup["url"], data={"grant_type": "authorization_code"},
+                          headers=auth), 400, "unauthorized_client")
     refused(requests.post(setup["url"], data={}, headers=auth), 400, "invalid_request")
     refused(requests.post(setup["url"], json={"grant_type": "client_credentials"},
                           headers={"Authorization": auth["Authorization"]}),

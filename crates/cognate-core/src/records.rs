@@ -659,7 +659,7 @@ pub struct AuthorizationCodeRecord {
 /// What taking an authorization code found: the code, now consumed by this caller, or why not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeTake {
-    Taken(AuthorizationCodeRecord),
+    Taken(Box<AuthorizationCodeRecord>),
     Unknown,
     Expired,
     AlreadyUsed,

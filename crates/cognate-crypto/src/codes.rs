@@ -185,3 +185,46 @@ mod tests {
         assert_ne!(digest(&key, "", "", ""), digest(&key, "", "", "\0"));
     }
 }
+
+/// RFC 7636: whether a PKCE `code_verifier` matches the `code_challenge` for its method
+/// (`S256`: the unpadded base64url SHA-256 of the verifier; `plain`: the verifier itself),
+/// compared in constant time. A verifier outside 43 to 128 unreserved characters never
+/// matches, nor does an unknown method.
+pub fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
+    use base64::Engine;
+    use sha2::Digest;
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if !well_formed {
+        return false;
+    }
+    let derived = match method {
+        "S256" => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes())),
+        "plain" => verifier.to_string(),
+        _ => return false,
+    };
+    digests_equal(derived.as_bytes(), challenge.as_bytes())
+}
+
+#[cfg(test)]
+mod pkce_tests {
+    use super::pkce_matches;
+
+    #[test]
+    fn rfc7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches("S256", challenge, verifier));
+        assert!(!pkce_matches(
+            "S256",
+            challenge,
+            &verifier.replace('d', "e")
+        ));
+        assert!(pkce_matches("plain", verifier, verifier));
+        assert!(!pkce_matches("plain", "short", "short"));
+        assert!(!pkce_matches("S384", challenge, verifier));
+    }
+}

@@ -123,9 +123,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/confirmUser", get(confirm_link))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/oauth2/token", post(crate::oauth::token_by_host))
+        .route(
+            "/oauth2/authorize",
+            get(crate::hosted::authorize_by_host).post(crate::hosted::login_by_host),
+        )
         // The segment is a domain prefix, not a pool id; the router wants one name per
         // position, so it shares the well-known routes' name.
         .route("/{pool_id}/oauth2/token", post(crate::oauth::token_by_path))
+        .route(
+            "/{pool_id}/oauth2/authorize",
+            get(crate::hosted::authorize_by_path).post(crate::hosted::login_by_path),
+        )
         .route(
             "/{pool_id}/.well-known/openid-configuration",
             get(openid_configuration),

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod errors;
+mod hosted;
 pub mod http;
 pub mod inbox;
 pub mod listen;

@@ -62,14 +62,18 @@ async fn token(
     tracing::info!(request_id, client_id, answer, "POST /oauth2/token");
     match outcome {
         Ok(token) => {
-            let mut resp = json_response(
-                StatusCode::OK,
-                json!({
-                    "access_token": token.access_token,
-                    "expires_in": token.expires_in,
-                    "token_type": "Bearer",
-                }),
-            );
+            let mut body = json!({
+                "access_token": token.access_token,
+                "expires_in": token.expires_in,
+                "token_type": "Bearer",
+            });
+            if let Some(id_token) = token.id_token {
+                body["id_token"] = json!(id_token);
+            }
+            if let Some(refresh_token) = token.refresh_token {
+                body["refresh_token"] = json!(refresh_token);
+            }
+            let mut resp = json_response(StatusCode::OK, body);
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp.headers_mut()
@@ -123,6 +127,10 @@ fn parse_request(
             "client_id" => &mut request.client_id,
             "client_secret" => &mut request.client_secret,
             "scope" => &mut request.scope,
+            "code" => &mut request.code,
+            "redirect_uri" => &mut request.redirect_uri,
+            "code_verifier" => &mut request.code_verifier,
+            "refresh_token" => &mut request.refresh_token,
             _ => continue,
         };
         if slot.is_some() {
@@ -161,7 +169,7 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
 
 /// `application/x-www-form-urlencoded` decoding of one name or value: `+` is a space,
 /// `%XX` a byte; None for a bad escape or bytes that are not UTF-8.
-fn form_decode(s: &str) -> Option<String> {
+pub(crate) fn form_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -182,7 +190,7 @@ fn form_decode(s: &str) -> Option<String> {
 
 /// The domain prefix a `Host` names: its first label (`{prefix}.auth.{region}.amazoncognito.com`
 /// or any `{prefix}.…` name), without the port. None for a host without a dot.
-fn domain_of_host(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn domain_of_host(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let (label, _) = host.split_once('.')?;
     let label = label.to_ascii_lowercase();

@@ -820,7 +820,7 @@ impl Directory for Store {
                     .transpose()?;
                 Ok(match found {
                     None => CodeTake::Unknown,
-                    Some(code) if consumed == 1 => CodeTake::Taken(code),
+                    Some(code) if consumed == 1 => CodeTake::Taken(Box::new(code)),
                     Some(code) if code.consumed_at.is_some() => CodeTake::AlreadyUsed,
                     Some(_) => CodeTake::Expired,
                 })

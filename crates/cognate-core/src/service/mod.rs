@@ -6,6 +6,7 @@
 mod account;
 mod attributes;
 mod auth_events;
+mod authorize;
 mod choice;
 mod custom;
 mod groups;
@@ -33,11 +34,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
+pub use authorize::{
+    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, HostedSignIn, UserGrantTokens,
+    CODE_VALIDITY_SECS, LOGIN_SESSION_SECS,
+};
 pub use groups::{group_claims, GroupInput};
 pub use hooks::Metadata;
 pub use invitations::{AdminCreateUserInput, MessageAction};
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
-pub use oauth::{ClientCredentialsToken, OAuthError, OAuthFailure, TokenRequest};
+pub use oauth::{OAuthError, OAuthFailure, OAuthTokens, TokenRequest};
 pub use oauth_config::{
     cloudfront_distribution, domain_version, DomainDescription, DomainInput, ResourceServerInput,
 };

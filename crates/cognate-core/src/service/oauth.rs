@@ -20,6 +20,8 @@ pub enum OAuthError {
     InvalidScope,
     UnauthorizedClient,
     UnsupportedGrantType,
+    UnsupportedResponseType,
+    UnsupportedTokenType,
 }
 
 impl OAuthError {
@@ -31,6 +33,8 @@ impl OAuthError {
             OAuthError::InvalidScope => "invalid_scope",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::UnsupportedResponseType => "unsupported_response_type",
+            OAuthError::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }
@@ -72,32 +76,42 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub scope: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
-/// What a client-credentials grant answers.
+/// What the token endpoint answers: an access token, and for a user's grant an ID token
+/// (with `openid`) and a refresh token (for a code, not for a refresh).
 #[derive(Clone, Debug)]
-pub struct ClientCredentialsToken {
+pub struct OAuthTokens {
     pub access_token: String,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
     pub expires_in: i64,
 }
 
 impl Service {
     /// `POST /oauth2/token` (spec vii.3). Checks, in order: the grant type (missing →
-    /// `invalid_request`; `authorization_code` and `refresh_token` are not served yet and,
-    /// like any other, → `unsupported_grant_type`), the domain, the client's authentication
+    /// `invalid_request`; other than `client_credentials`, `authorization_code` and
+    /// `refresh_token` → `unsupported_grant_type`), the domain, the client's authentication
     /// (unknown client, a client of another pool, a wrong or missing secret, a secret sent
     /// for a client without one → `invalid_client`), the grant (`client_credentials` not
     /// allowed, or OAuth off for the client → `unauthorized_client`) and the scopes (one the
-    /// client may not ask for, or none at all → `invalid_scope`).
-    pub async fn oauth_token(
-        &self,
-        request: TokenRequest,
-    ) -> Result<ClientCredentialsToken, OAuthFailure> {
-        match request.grant_type.as_deref() {
+    /// client may not ask for, or none at all → `invalid_scope`). A public client sends only
+    /// its `client_id`. `authorization_code` then needs the code flow allowed
+    /// (`unauthorized_client`) and is `exchange_code`; `refresh_token` is
+    /// GetTokensFromRefreshToken's refresh (an unknown, revoked, expired or reused token,
+    /// or a disabled user → `invalid_grant`).
+    pub async fn oauth_token(&self, request: TokenRequest) -> Result<OAuthTokens, OAuthFailure> {
+        let grant = match request.grant_type.as_deref() {
             None | Some("") => return Err(OAuthError::InvalidRequest.into()),
-            Some("client_credentials") => {}
+            Some(grant @ ("client_credentials" | "authorization_code" | "refresh_token")) => {
+                grant.to_string()
+            }
             Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
-        }
+        };
         let domain = self
             .store
             .get_domain(&request.domain)
@@ -126,12 +140,70 @@ impl Service {
             (Some(_), None) | (None, Some(_)) => return Err(OAuthError::InvalidClient.into()),
             (None, None) => {}
         }
-        let allowed_flow = client.allowed_oauth_flows_user_pool_client == Some(true)
-            && client
-                .allowed_oauth_flows
-                .iter()
-                .flatten()
-                .any(|f| *f == cognate_wire::OAuthFlowType::ClientCredentials);
+        let has_flow = |flow| {
+            client.allowed_oauth_flows_user_pool_client == Some(true)
+                && client
+                    .allowed_oauth_flows
+                    .iter()
+                    .flatten()
+                    .any(|f| *f == flow)
+        };
+        match grant.as_str() {
+            "authorization_code" => {
+                if !has_flow(cognate_wire::OAuthFlowType::Code) {
+                    return Err(OAuthError::UnauthorizedClient.into());
+                }
+                let granted = self
+                    .exchange_code(
+                        client_id,
+                        request.code.as_deref(),
+                        request.redirect_uri.as_deref(),
+                        request.code_verifier.as_deref(),
+                    )
+                    .await?;
+                return Ok(OAuthTokens {
+                    access_token: granted.tokens.access_token,
+                    id_token: granted.openid.then_some(granted.tokens.id_token),
+                    refresh_token: granted.tokens.refresh_token,
+                    expires_in: granted.tokens.expires_in,
+                });
+            }
+            "refresh_token" => {
+                let token = request
+                    .refresh_token
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .ok_or(OAuthError::InvalidRequest)?;
+                let refreshed = self
+                    .get_tokens_from_refresh_token(
+                        &super::Caller::default(),
+                        token,
+                        client_id,
+                        request.client_secret.as_deref(),
+                        None,
+                    )
+                    .await;
+                let tokens = match refreshed {
+                    Ok(tokens) => tokens,
+                    Err(
+                        DomainError::InvalidRefreshToken
+                        | DomainError::RefreshTokenRevoked
+                        | DomainError::RefreshTokenExpired
+                        | DomainError::RefreshTokenReused
+                        | DomainError::UserDisabled,
+                    ) => return Err(OAuthError::InvalidGrant.into()),
+                    Err(e) => return Err(e.into()),
+                };
+                return Ok(OAuthTokens {
+                    access_token: tokens.access_token,
+                    id_token: Some(tokens.id_token),
+                    refresh_token: tokens.refresh_token,
+                    expires_in: tokens.expires_in,
+                });
+            }
+            _ => {}
+        }
+        let allowed_flow = has_flow(cognate_wire::OAuthFlowType::ClientCredentials);
         if !allowed_flow || client.client_secret.is_none() {
             return Err(OAuthError::UnauthorizedClient.into());
         }
@@ -182,14 +254,16 @@ impl Service {
         claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
         claims.insert("client_id".into(), json!(client_id));
         let access_token = self.sign_access_claims(&domain.pool_id, &claims).await?;
-        Ok(ClientCredentialsToken {
+        Ok(OAuthTokens {
             access_token,
+            id_token: None,
+            refresh_token: None,
             expires_in: settings.access_token_validity_secs,
         })
     }
 
     /// The `<identifier>/<scope>` values of the pool's resource servers as they are now.
-    async fn custom_scopes(
+    pub(super) async fn custom_scopes(
         &self,
         pool_id: &str,
     ) -> Result<std::collections::HashSet<String>, DomainError> {

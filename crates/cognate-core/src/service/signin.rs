@@ -284,13 +284,32 @@ impl Service {
         password: &str,
         secret_hash: Option<&str>,
     ) -> DomainResult<SignInStep> {
+        let user = self
+            .check_user_password(sign_in, username, password, Some(secret_hash))
+            .await?;
+        self.tokens_for_status(sign_in, &user).await
+    }
+
+    /// The password check of USER_PASSWORD_AUTH and of the managed-login page: SecretHash
+    /// (unless `secret_hash` is None: the page's client is authenticated at the token
+    /// endpoint), UserMigration, PreAuthentication, the lockout, a disabled or unconfirmed
+    /// user, the password. Answers the user whose password it is, whatever their status.
+    pub(super) async fn check_user_password(
+        &self,
+        sign_in: &SignIn<'_>,
+        username: &str,
+        password: &str,
+        secret_hash: Option<Option<&str>>,
+    ) -> DomainResult<UserRecord> {
         let (client, pool) = (sign_in.client, sign_in.pool);
         let mut user = self.find_user(pool, username).await?;
         let internal = user
             .as_ref()
             .map(|u| u.username.as_str())
             .unwrap_or(username);
-        self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        if let Some(secret_hash) = secret_hash {
+            self.check_secret_hash(client, secret_hash, &[username, internal])?;
+        }
         if user.is_none() {
             // A user the pool's migration function knows is created now, with this password,
             // and signs in like any other.
@@ -347,7 +366,7 @@ impl Service {
                 .clear_sign_in_failures(&pool.id, &name_key)
                 .await?;
         }
-        self.tokens_for_status(sign_in, &user).await
+        Ok(user)
     }
 
     /// PreAuthentication for a sign-in that names `user` (or, for a client that hides

@@ -71,6 +71,12 @@ pub(super) struct TokenUser {
     pub user: UserRecord,
 }
 
+/// What an OAuth grant puts in the tokens: its scopes, and the authorize request's `nonce`.
+pub(super) struct OAuthGrantClaims<'a> {
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+}
+
 /// What a successful sign-in or refresh answers (`AuthenticationResult`).
 #[derive(Clone, Debug)]
 pub struct AuthTokens {
@@ -96,6 +102,11 @@ impl Service {
             self.settings.public_url.trim_end_matches('/'),
             pool_id
         )
+    }
+
+    /// The base URL clients reach this server at (`--public-url`).
+    pub fn public_url(&self) -> &str {
+        self.settings.public_url.trim_end_matches('/')
     }
 
     /// The pool's JWKS entries (every key that still verifies).
@@ -200,6 +211,24 @@ impl Service {
         refresh: Option<&RefreshTokenRecord>,
         source: &str,
     ) -> DomainResult<AuthTokens> {
+        self.issue_tokens_for(sign_in, user, refresh, source, None)
+            .await
+    }
+
+    /// `issue_tokens`, for an OAuth grant: its scopes (instead of the API's
+    /// `aws.cognito.signin.user.admin`) and its `nonce` in the ID token.
+    pub(super) async fn issue_tokens_for(
+        &self,
+        sign_in: &SignIn<'_>,
+        user: &UserRecord,
+        refresh: Option<&RefreshTokenRecord>,
+        source: &str,
+        grant: Option<&OAuthGrantClaims<'_>>,
+    ) -> DomainResult<AuthTokens> {
+        let granted: Vec<String> = match grant {
+            Some(g) => g.scopes.to_vec(),
+            None => vec![ADMIN_SCOPE.to_string()],
+        };
         let (pool, client) = (sign_in.pool, sign_in.client);
         let keys = self.pool_keys(&pool.id, false).await?;
         let now = self.clock.now();
@@ -222,7 +251,7 @@ impl Service {
         let mut access = common.clone();
         access.insert("client_id".into(), json!(client.client_id));
         access.insert("token_use".into(), json!("access"));
-        access.insert("scope".into(), json!(ADMIN_SCOPE));
+        access.insert("scope".into(), json!(granted.join(" ")));
         access.insert("exp".into(), json!(now + client.access_token_validity_secs));
         access.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
         access.insert("username".into(), json!(user.username));
@@ -233,6 +262,9 @@ impl Service {
         id.insert("cognito:username".into(), json!(user.username));
         id.insert("exp".into(), json!(now + client.id_token_validity_secs));
         id.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        if let Some(nonce) = grant.and_then(|g| g.nonce) {
+            id.insert("nonce".into(), json!(nonce));
+        }
         for (name, value) in readable_attributes(client, &user.attributes) {
             let claim = if BOOLEAN_CLAIMS.contains(&name.as_str()) {
                 json!(value == "true")
@@ -256,7 +288,7 @@ impl Service {
                 source,
                 &super::signup::trigger_attributes(user, user.attributes.clone(), user.status),
                 &groups,
-                &[ADMIN_SCOPE.to_string()],
+                &granted,
                 sign_in.client_metadata,
             )
             .await?;
@@ -266,7 +298,7 @@ impl Service {
             apply_group_override(&mut id, &mut access, groups);
         }
         if !overrides.scopes_to_add.is_empty() || !overrides.scopes_to_suppress.is_empty() {
-            let mut scopes = vec![ADMIN_SCOPE.to_string()];
+            let mut scopes = granted.clone();
             for scope in &overrides.scopes_to_add {
                 if !scopes.contains(scope) {
                     scopes.push(scope.clone());

@@ -1,0 +1,402 @@
+//! The authorization-code flow of a user-pool domain (spec vii.2, vii.3, vii.5): the checks
+//! of `GET /oauth2/authorize`, the managed-login sign-in and its session, the codes, and the
+//! `authorization_code` grant of the token endpoint. The server renders the pages, reads and
+//! sets the cookies and builds the redirects; this module decides.
+
+use super::signin::SignIn;
+use super::tokens::{AuthTokens, OAuthGrantClaims};
+use super::{Caller, OAuthError, OAuthFailure, Service};
+use crate::config;
+use crate::error::{DomainError, DomainResult};
+use crate::records::{AuthorizationCodeRecord, CodeTake, LoginSessionRecord, UserStatus};
+
+/// An authorization code lives 5 minutes (spec vii.2).
+pub const CODE_VALIDITY_SECS: i64 = 300;
+/// A managed-login session lives 1 hour (spec vii.5).
+pub const LOGIN_SESSION_SECS: i64 = 3600;
+const CODE_PURPOSE: &str = "oauth_code";
+const SESSION_PURPOSE: &str = "login_session";
+const TOKEN_BYTES: usize = 32;
+/// The PreTokenGeneration `triggerSource` of tokens from the code flow (AWS's value for
+/// managed login).
+const TOKENS_FOR_HOSTED_AUTH: &str = "TokenGeneration_HostedAuth";
+
+/// `GET /oauth2/authorize`'s query, as the server read it.
+#[derive(Clone, Debug, Default)]
+pub struct AuthorizeRequest {
+    pub domain: String,
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub scope: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub identity_provider: Option<String>,
+}
+
+/// A checked authorize request: what a code issued for it will grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizeGrant {
+    pub pool_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// Why an authorize request is refused.
+#[derive(Debug, PartialEq)]
+pub enum AuthorizeFailure {
+    /// No pool holds the domain.
+    UnknownDomain,
+    /// An unknown client or an unregistered `redirect_uri`: shown as an error page, never
+    /// redirected (spec vii.2); the value is the page's error code.
+    ErrorPage(&'static str),
+    /// Answered by a redirect to the (registered) `redirect_uri` with `error=`.
+    Redirect {
+        redirect_uri: String,
+        error: OAuthError,
+    },
+    Domain(DomainError),
+}
+
+impl From<DomainError> for AuthorizeFailure {
+    fn from(e: DomainError) -> Self {
+        AuthorizeFailure::Domain(e)
+    }
+}
+
+impl From<crate::ports::StoreError> for AuthorizeFailure {
+    fn from(e: crate::ports::StoreError) -> Self {
+        AuthorizeFailure::Domain(e.into())
+    }
+}
+
+/// What the managed-login form's sign-in came to.
+#[derive(Clone, Debug)]
+pub enum HostedSignIn {
+    /// Signed in: the session cookie's value and the session.
+    SignedIn {
+        cookie: String,
+        session: LoginSessionRecord,
+    },
+    /// The password is right, but the user must choose a new one, which the page does not
+    /// offer yet.
+    NewPasswordRequired,
+}
+
+/// What the token endpoint answers for a user's grant.
+#[derive(Clone, Debug)]
+pub struct UserGrantTokens {
+    pub tokens: AuthTokens,
+    /// Whether the grant has `openid` (the ID token is answered only then).
+    pub openid: bool,
+}
+
+impl Service {
+    /// `GET /oauth2/authorize` (spec vii.2), in order: the domain; the client (unknown, or
+    /// of another pool → error page); `redirect_uri`, one of the client's `CallbackURLs`
+    /// exactly (else error page); then, redirected: `response_type` (missing →
+    /// `invalid_request`, other than `code` → `unsupported_response_type`), the code flow
+    /// allowed (`unauthorized_client`), `identity_provider` (only `COGNITO`), PKCE (a
+    /// method without a challenge, a challenge without a method, a method other than `S256`
+    /// or `plain`, a malformed challenge → `invalid_request`) and the scopes: the ones the
+    /// client may not ask for are ignored, `email`, `phone` and `profile` need `openid`,
+    /// none asked means all of the client's; nothing left → `invalid_scope`.
+    pub async fn authorize(
+        &self,
+        request: &AuthorizeRequest,
+    ) -> Result<AuthorizeGrant, AuthorizeFailure> {
+        let domain = self
+            .store
+            .get_domain(&request.domain)
+            .await?
+            .filter(|d| !d.is_custom())
+            .ok_or(AuthorizeFailure::UnknownDomain)?;
+        let client_id = request
+            .client_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
+        let record = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| c.pool_id == domain.pool_id)
+            .ok_or(AuthorizeFailure::ErrorPage("invalid_client"))?;
+        let client = config::decode_client(&record.config)
+            .map_err(|e| DomainError::internal("stored client", e))?;
+        let redirect_uri = request
+            .redirect_uri
+            .as_deref()
+            .filter(|uri| client.callback_urls.iter().flatten().any(|c| c == uri))
+            .ok_or(AuthorizeFailure::ErrorPage("redirect_mismatch"))?
+            .to_string();
+        let refuse = |error| AuthorizeFailure::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            error,
+        };
+        match request.response_type.as_deref() {
+            None | Some("") => return Err(refuse(OAuthError::InvalidRequest)),
+            Some("code") => {}
+            Some(_) => return Err(refuse(OAuthError::UnsupportedResponseType)),
+        }
+        let code_allowed = client.allowed_oauth_flows_user_pool_client == Some(true)
+            && client
+                .allowed_oauth_flows
+                .iter()
+                .flatten()
+                .any(|f| *f == cognate_wire::OAuthFlowType::Code);
+        if !code_allowed {
+            return Err(refuse(OAuthError::UnauthorizedClient));
+        }
+        if let Some(idp) = request.identity_provider.as_deref() {
+            if idp != "COGNITO" {
+                return Err(refuse(OAuthError::InvalidRequest));
+            }
+        }
+        let challenge = request.code_challenge.as_deref().filter(|c| !c.is_empty());
+        let method = request
+            .code_challenge_method
+            .as_deref()
+            .filter(|m| !m.is_empty());
+        match (challenge, method) {
+            (None, None) => {}
+            (Some(c), Some("S256" | "plain"))
+                if (43..=128).contains(&c.len())
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)) => {}
+            _ => return Err(refuse(OAuthError::InvalidRequest)),
+        }
+        let allowed: Vec<&String> = client.allowed_oauth_scopes.iter().flatten().collect();
+        let mut scopes: Vec<String> = match request.scope.as_deref().map(str::trim) {
+            None | Some("") => allowed.iter().map(|s| s.to_string()).collect(),
+            Some(scope) => {
+                let mut scopes: Vec<String> = Vec::new();
+                for s in scope.split_whitespace() {
+                    if allowed.iter().any(|a| a.as_str() == s) && !scopes.iter().any(|r| r == s) {
+                        scopes.push(s.to_string());
+                    }
+                }
+                scopes
+            }
+        };
+        // Resource-server scopes that no longer exist are not granted.
+        let existing = self.custom_scopes(&domain.pool_id).await?;
+        scopes.retain(|s| config::is_standard_scope(s) || existing.contains(s));
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.retain(|s| !matches!(s.as_str(), "email" | "phone" | "profile"));
+        }
+        if scopes.is_empty() {
+            return Err(refuse(OAuthError::InvalidScope));
+        }
+        Ok(AuthorizeGrant {
+            pool_id: domain.pool_id,
+            client_id: client_id.to_string(),
+            redirect_uri,
+            scopes,
+            nonce: request.nonce.clone(),
+            code_challenge: challenge.map(str::to_string),
+            code_challenge_method: method.map(str::to_string),
+        })
+    }
+
+    /// The managed-login session a cookie names, for this pool, unexpired, of a user who
+    /// still exists and is enabled; None otherwise.
+    pub async fn login_session(
+        &self,
+        pool_id: &str,
+        cookie: &str,
+    ) -> DomainResult<Option<LoginSessionRecord>> {
+        let digest = cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", cookie);
+        let Some(session) = self
+            .store
+            .login_session(&digest, self.clock.now())
+            .await?
+            .filter(|s| s.pool_id == pool_id)
+        else {
+            return Ok(None);
+        };
+        let pool = self.pool_settings(pool_id).await?;
+        let user = self
+            .find_user(&pool, &session.username_key)
+            .await?
+            .filter(|u| u.username_key == session.username_key && u.enabled);
+        Ok(user.map(|_| session))
+    }
+
+    /// Deletes the managed-login session a cookie names (`/logout`).
+    pub async fn end_login_session(&self, cookie: &str) -> DomainResult<()> {
+        let digest = cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", cookie);
+        Ok(self.store.delete_login_session(&digest).await?)
+    }
+
+    /// The managed-login form's sign-in: the password checked as USER_PASSWORD_AUTH checks
+    /// it (UserMigration, PreAuthentication, lockout, disabled and unconfirmed users; no
+    /// SecretHash: the client authenticates at the token endpoint), then, for a CONFIRMED
+    /// user, PostAuthentication and a new session: the session's cookie value (stored as
+    /// a keyed digest only) and the session. A user who must set a new password is told
+    /// the page cannot do that yet (`NewPasswordRequired`); the other refusals are the
+    /// sign-in's errors, which the page shows as messages.
+    pub async fn hosted_sign_in(
+        &self,
+        caller: &Caller,
+        grant: &AuthorizeGrant,
+        username: &str,
+        password: &str,
+    ) -> DomainResult<HostedSignIn> {
+        let (client, pool) = self.client_context(&grant.client_id).await?;
+        let sign_in = SignIn {
+            caller,
+            client: &client,
+            pool: &pool,
+            client_metadata: None,
+        };
+        let user = self
+            .check_user_password(&sign_in, username, password, None)
+            .await?;
+        match user.status {
+            UserStatus::Confirmed => {}
+            UserStatus::ResetRequired => return Err(DomainError::PasswordResetRequired),
+            UserStatus::ForceChangePassword => return Ok(HostedSignIn::NewPasswordRequired),
+            UserStatus::Unconfirmed => return Err(DomainError::UserNotConfirmed),
+            UserStatus::Archived
+            | UserStatus::Compromised
+            | UserStatus::ExternalProvider
+            | UserStatus::Unknown => return Err(DomainError::IncorrectCredentials),
+        }
+        let attrs = super::signup::trigger_attributes(&user, user.attributes.clone(), user.status);
+        self.post_authentication(&sign_in.trigger_call(&user.username), &attrs, None)
+            .await?;
+        self.record_auth_event(caller, &pool, &user.username_key, "SignIn", "Pass")
+            .await?;
+        let now = self.clock.now();
+        let cookie = cognate_crypto::ids::random_token(TOKEN_BYTES);
+        let session = LoginSessionRecord {
+            digest: cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", &cookie),
+            pool_id: pool.id.clone(),
+            username_key: user.username_key.clone(),
+            auth_time: now,
+            created_at: now,
+            expires_at: now + LOGIN_SESSION_SECS,
+        };
+        self.store.insert_login_session(session.clone()).await?;
+        Ok(HostedSignIn::SignedIn { cookie, session })
+    }
+
+    /// A new authorization code for a checked request and a signed-in session (5 minutes,
+    /// single use; stored as a keyed digest only).
+    pub async fn issue_authorization_code(
+        &self,
+        grant: &AuthorizeGrant,
+        session: &LoginSessionRecord,
+    ) -> DomainResult<String> {
+        let code = cognate_crypto::ids::random_token(TOKEN_BYTES);
+        let now = self.clock.now();
+        self.store
+            .insert_authorization_code(AuthorizationCodeRecord {
+                digest: self.oauth_code_digest(&code),
+                pool_id: grant.pool_id.clone(),
+                client_id: grant.client_id.clone(),
+                username_key: session.username_key.clone(),
+                redirect_uri: grant.redirect_uri.clone(),
+                scopes: grant.scopes.join(" "),
+                nonce: grant.nonce.clone(),
+                code_challenge: grant.code_challenge.clone(),
+                code_challenge_method: grant.code_challenge_method.clone(),
+                auth_time: session.auth_time,
+                created_at: now,
+                expires_at: now + CODE_VALIDITY_SECS,
+                consumed_at: None,
+            })
+            .await?;
+        Ok(code)
+    }
+
+    fn oauth_code_digest(&self, code: &str) -> Vec<u8> {
+        cognate_crypto::codes::digest(&self.code_key, CODE_PURPOSE, "", code)
+    }
+
+    /// `grant_type=authorization_code` for an authenticated client (spec vii.3). The code is
+    /// taken (consumed) first, whatever follows: a code presented with a wrong
+    /// `redirect_uri` or `code_verifier`, or by another client, is spent (RFC 6749 10.5:
+    /// codes are single use; an attacker who holds one must not get to retry). Unknown,
+    /// expired, used, another client's code, a different `redirect_uri`, a missing or wrong
+    /// verifier, a verifier without a challenge, a user gone or disabled → `invalid_grant`.
+    pub(super) async fn exchange_code(
+        &self,
+        client_id: &str,
+        code: Option<&str>,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<UserGrantTokens, OAuthFailure> {
+        let code = code
+            .filter(|c| !c.is_empty())
+            .ok_or(OAuthError::InvalidRequest)?;
+        let redirect_uri = redirect_uri
+            .filter(|r| !r.is_empty())
+            .ok_or(OAuthError::InvalidRequest)?;
+        let now = self.clock.now();
+        let record = match self
+            .store
+            .take_authorization_code(&self.oauth_code_digest(code), now)
+            .await?
+        {
+            CodeTake::Taken(record) => *record,
+            CodeTake::Unknown | CodeTake::Expired | CodeTake::AlreadyUsed => {
+                return Err(OAuthError::InvalidGrant.into())
+            }
+        };
+        if record.client_id != client_id || record.redirect_uri != redirect_uri {
+            return Err(OAuthError::InvalidGrant.into());
+        }
+        match (
+            record.code_challenge.as_deref(),
+            record.code_challenge_method.as_deref(),
+            code_verifier,
+        ) {
+            (None, _, None) => {}
+            (Some(challenge), Some(method), Some(verifier))
+                if cognate_crypto::codes::pkce_matches(method, challenge, verifier) => {}
+            _ => return Err(OAuthError::InvalidGrant.into()),
+        }
+        let (client, pool) = self.client_context(client_id).await?;
+        let user = self
+            .find_user(&pool, &record.username_key)
+            .await?
+            .filter(|u| u.username_key == record.username_key && u.enabled)
+            .ok_or(OAuthError::InvalidGrant)?;
+        let caller = Caller::default();
+        let sign_in = SignIn {
+            caller: &caller,
+            client: &client,
+            pool: &pool,
+            client_metadata: None,
+        };
+        let scopes: Vec<String> = record
+            .scopes
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let tokens = self
+            .issue_tokens_for(
+                &sign_in,
+                &user,
+                None,
+                TOKENS_FOR_HOSTED_AUTH,
+                Some(&OAuthGrantClaims {
+                    scopes: &scopes,
+                    nonce: record.nonce.as_deref(),
+                }),
+            )
+            .await?;
+        Ok(UserGrantTokens {
+            tokens,
+            openid: scopes.iter().any(|s| s == "openid"),
+        })
+    }
+}

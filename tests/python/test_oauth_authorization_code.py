@@ -1,0 +1,241 @@
+"""The authorization-code flow of a user-pool domain (spec vii.2, vii.3): `GET
+/{prefix}/oauth2/authorize` shows the managed-login form, its POST signs in and redirects
+with a code, `POST /oauth2/token` exchanges it (PKCE S256) for tokens verified with PyJWT
+against the pool's JWKS; a second authorize with the session cookie redirects at once; the
+refresh grant; and the refusals, each with its OAuth error and nothing issued.
+`requests.Session` is the browser."""
+import base64
+import hashlib
+import json
+import re
+import secrets
+import urllib.parse
+import urllib.request
+
+import jwt
+import pytest
+import requests
+
+CALLBACK = "http://localhost:8080/callback"
+PASSWORD = "Passw0rd!long"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def setup(idp, server, unique):
+    pool = idp.create_user_pool(PoolName=unique("ac-"))["UserPool"]["Id"]
+    domain = unique("ac-")
+    idp.create_user_pool_domain(UserPoolId=pool, Domain=domain)
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", GenerateSecret=True,
+        AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email", "profile"],
+        CallbackURLs=[CALLBACK], LogoutURLs=["http://localhost:8080/bye"],
+        SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
+    user = unique("user-")
+    idp.admin_create_user(UserPoolId=pool, Username=user, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"}])
+    idp.admin_set_user_password(UserPoolId=pool, Username=user, Password=PASSWORD,
+                                Permanent=True)
+    base = f"{server.url}/{domain}"
+    return {"pool": pool, "domain": domain, "id": client["ClientId"],
+            "secret": client["ClientSecret"], "user": user, "base": base,
+            "authorize": f"{base}/oauth2/authorize", "token": f"{base}/oauth2/token"}
+
+
+def pkce():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def params(setup, **extra):
+    p = {"response_type": "code", "client_id": setup["id"], "redirect_uri": CALLBACK,
+         "state": "st-" + secrets.token_hex(4), "nonce": "n-" + secrets.token_hex(4),
+         "scope": "openid email"}
+    p.update(extra)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def csrf_of(html):
+    m = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def sign_in(browser, setup, query, password=PASSWORD):
+    """The form shown, then posted; answers the POST's response (not followed)."""
+    page = browser.get(setup["authorize"], params=query, allow_redirects=False)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert 'name="viewport"' in page.text and "<label" in page.text
+    url = setup["authorize"] + "?" + urllib.parse.urlencode(query)
+    return browser.post(url, data={"_csrf": csrf_of(page.text), "username": setup["user"],
+                                   "password": password}, allow_redirects=False)
+
+
+def redirected(response):
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    assert location.startswith(CALLBACK + "?"), location
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+
+
+def exchange(setup, code, verifier=None, redirect_uri=CALLBACK, secret=None):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return requests.post(setup["token"], data=data,
+                         auth=(setup["id"], secret or setup["secret"]))
+
+
+def verify(server, pool, token, **kw):
+    issuer = f"{server.url}/{pool}"
+    key = jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json").get_signing_key_from_jwt(token)
+    return jwt.decode(token, key.key, algorithms=["RS256"], issuer=issuer, **kw)
+
+
+def refused(response, code):
+    assert (response.status_code, response.json()) == (400, {"error": code}), response.text
+    assert "access_token" not in response.text
+
+
+def advance(server, seconds):
+    req = urllib.request.Request(
+        f"{server.url}/_cognate/test/clock", method="POST",
+        data=json.dumps({"AdvanceSeconds": seconds}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200
+
+
+def test_code_flow_with_pkce_silent_sign_in_and_refresh(setup, server):
+    browser = requests.Session()
+    verifier, challenge = pkce()
+    query = params(setup, code_challenge=challenge, code_challenge_method="S256")
+    r = sign_in(browser, setup, query)
+    got = redirected(r)
+    assert got["state"] == query["state"] and got["code"]
+    cookie = r.headers["Set-Cookie"]
+    assert "cognate_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+    t = exchange(setup, got["code"], verifier)
+    assert t.status_code == 200, t.text
+    body = t.json()
+    assert set(body) == {"access_token", "id_token", "refresh_token", "expires_in",
+                         "token_type"}
+    assert body["token_type"] == "Bearer"
+    claims = verify(server, setup["pool"], body["id_token"], audience=setup["id"])
+    assert claims["nonce"] == query["nonce"]
+    assert claims["cognito:username"] == setup["user"]
+    assert claims["email"] == f"{setup['user']}@example.com"
+    assert claims["token_use"] == "id"
+    access = verify(server, setup["pool"], body["access_token"])
+    assert set(access["scope"].split()) == {"openid", "email"}
+    assert access["client_id"] == setup["id"]
+
+    # The session signs in again without the form.
+    verifier2, challenge2 = pkce()
+    query2 = params(setup, code_challenge=challenge2, code_challenge_method="S256")
+    again = browser.get(setup["authorize"], params=query2, allow_redirects=False)
+    got2 = redirected(again)
+    assert got2["state"] == query2["state"]
+    assert exchange(setup, got2["code"], verifier2).status_code == 200
+
+    # The refresh grant at the token endpoint.
+    r = requests.post(setup["token"], auth=(setup["id"], setup["secret"]),
+                      data={"grant_type": "refresh_token",
+                            "refresh_token": body["refresh_token"]})
+    assert r.status_code == 200, r.text
+    assert {"access_token", "id_token"} <= set(r.json())
+    verify(server, setup["pool"], r.json()["id_token"], audience=setup["id"])
+    refused(requests.post(setup["token"], auth=(setup["id"], setup["secret"]),
+                          data={"grant_type": "refresh_token", "refresh_token": "nope"}),
+            "invalid_grant")
+
+
+def test_a_code_is_single_use_and_expires(setup, server):
+    got = redirected(sign_in(requests.Session(), setup, params(setup)))
+    assert exchange(setup, got["code"]).status_code == 200
+    refused(exchange(setup, got["code"]), "invalid_grant")
+
+    got = redirected(sign_in(requests.Session(), setup, params(setup)))
+    advance(server, 301)
+    refused(exchange(setup, got["code"]), "invalid_grant")
+    refused(exchange(setup, "not-a-code"), "invalid_grant")
+
+
+def test_wrong_verifier_redirect_uri_and_secret_are_refused(setup):
+    verifier, challenge = pkce()
+    query = params(setup, code_challenge=challenge, code_challenge_method="S256")
+    got = redirected(sign_in(requests.Session(), setup, query))
+    refused(exchange(setup, got["code"], pkce()[0]), "invalid_grant")
+    # The code was spent by the failed attempt.
+    refused(exchange(setup, got["code"], verifier), "invalid_grant")
+
+    got = redirected(sign_in(requests.Session(), setup, query))
+    refused(exchange(setup, got["code"], verifier, redirect_uri=CALLBACK + "x"),
+            "invalid_grant")
+
+    got = redirected(sign_in(requests.Session(), setup, params(setup)))
+    refused(exchange(setup, got["code"], secret="wrong"), "invalid_client")
+    # A missing verifier when a challenge was given.
+    got = redirected(sign_in(requests.Session(), setup, query))
+    refused(exchange(setup, got["code"]), "invalid_grant")
+
+
+def test_unregistered_redirect_uri_and_unknown_client_get_an_error_page(setup):
+    for query in (params(setup, redirect_uri="http://localhost:8080/evil"),
+                  params(setup, client_id="nosuchclient")):
+        r = requests.get(setup["authorize"], params=query, allow_redirects=False)
+        assert r.status_code == 400
+        assert "Location" not in r.headers
+        assert r.headers["Content-Type"].startswith("text/html")
+
+
+def test_other_errors_redirect_with_state(setup):
+    cases = [
+        (params(setup, scope="unknown/scope"), "invalid_scope"),
+        (params(setup, response_type="token"), "unsupported_response_type"),
+        (params(setup, response_type=None), "invalid_request"),
+        (params(setup, code_challenge="x" * 43), "invalid_request"),
+        (params(setup, code_challenge="x" * 43, code_challenge_method="S384"),
+         "invalid_request"),
+    ]
+    for query, error in cases:
+        r = requests.get(setup["authorize"], params=query, allow_redirects=False)
+        got = redirected(r)
+        assert got == {"error": error, "state": query["state"]}, (query, got)
+
+
+def test_wrong_password_and_csrf_issue_nothing(setup):
+    browser = requests.Session()
+    query = params(setup)
+    r = sign_in(browser, setup, query, password="wrong-password")
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert "Incorrect username or password." in r.text
+
+    url = setup["authorize"] + "?" + urllib.parse.urlencode(query)
+    page = browser.get(url)
+    token = csrf_of(page.text)
+    for data, cookies in (
+            ({"username": setup["user"], "password": PASSWORD}, None),
+            ({"_csrf": "forged" + token[6:], "username": setup["user"],
+              "password": PASSWORD}, None),
+            ({"_csrf": token, "username": setup["user"], "password": PASSWORD}, {})):
+        session = browser if cookies is None else requests.Session()
+        r = session.post(url, data=data, allow_redirects=False)
+        assert r.status_code == 403 and "Location" not in r.headers, r.text
+        assert "cognate_session" not in r.headers.get("Set-Cookie", "")
+
+
+def test_host_form_and_html_escaping(setup, server):
+    host = f"{setup['domain']}.auth.us-east-1.amazoncognito.com"
+    r = requests.get(f"{server.url}/oauth2/authorize", headers={"Host": host},
+                     params=params(setup), allow_redirects=False)
+    assert r.status_code == 200 and "<form" in r.text
+    r = requests.get(setup["authorize"],
+                     params=params(setup, client_id="<script>x</script>"),
+                     allow_redirects=False)
+    assert "<script>" not in r.text
