@@ -29,7 +29,7 @@ def setup(idp, server, unique):
     client = idp.create_user_pool_client(
         UserPoolId=pool, ClientName="web", GenerateSecret=True,
         AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "email", "profile"],
+        AllowedOAuthScopes=["openid", "email", "profile", "aws.cognito.signin.user.admin"],
         CallbackURLs=[CALLBACK], LogoutURLs=["http://localhost:8080/bye"],
         SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
     user = unique("user-")
@@ -239,3 +239,72 @@ def test_host_form_and_html_escaping(setup, server):
                      params=params(setup, client_id="<script>x</script>"),
                      allow_redirects=False)
     assert "<script>" not in r.text
+
+
+def tokens_for(setup, scope="openid email"):
+    got = redirected(sign_in(requests.Session(), setup, params(setup, scope=scope)))
+    r = exchange(setup, got["code"])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_user_info_revoke_logout_and_discovery(setup, server, idp):
+    body = tokens_for(setup)
+    info_url = f"{setup['base']}/oauth2/userInfo"
+    r = requests.get(info_url, headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert info["email"] == f"{setup['user']}@example.com"
+    assert info["username"] == setup["user"] and info["sub"]
+    assert requests.post(info_url, headers={
+        "Authorization": f"Bearer {body['access_token']}"}).status_code == 200
+    r = requests.get(info_url)
+    assert r.status_code == 400 and 'error="invalid_request"' in r.headers["WWW-Authenticate"]
+    r = requests.get(info_url, headers={"Authorization": "Bearer x.y.z"})
+    assert r.status_code == 401 and 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+    revoke = f"{setup['base']}/oauth2/revoke"
+    auth = (setup["id"], setup["secret"])
+    r = requests.post(revoke, auth=auth, data={"token": body["access_token"]})
+    assert (r.status_code, r.json()) == (400, {"error": "unsupported_token_type"})
+    r = requests.post(revoke, auth=(setup["id"], "wrong"), data={"token": body["refresh_token"]})
+    assert (r.status_code, r.json()) == (401, {"error": "invalid_client"})
+    r = requests.post(revoke, auth=auth, data={})
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_request"})
+    r = requests.post(revoke, auth=auth, data={"token": body["refresh_token"]})
+    assert (r.status_code, r.text) == (200, "")
+    refused(requests.post(setup["token"], auth=auth, data={
+        "grant_type": "refresh_token", "refresh_token": body["refresh_token"]}), "invalid_grant")
+    assert requests.post(revoke, auth=auth, data={"token": "unknown"}).status_code == 200
+
+    # Logout: a registered logout_uri only; the session is gone afterwards.
+    browser = requests.Session()
+    redirected(sign_in(browser, setup, params(setup)))
+    logout = f"{setup['base']}/logout"
+    r = browser.get(logout, params={"client_id": setup["id"],
+                                    "logout_uri": "http://localhost:8080/evil"},
+                    allow_redirects=False)
+    assert r.status_code == 400 and "Location" not in r.headers
+    r = browser.get(logout, params={"client_id": setup["id"],
+                                    "logout_uri": "http://localhost:8080/bye"},
+                    allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == "http://localhost:8080/bye"
+    assert "Max-Age=0" in r.headers["Set-Cookie"]
+    again = browser.get(setup["authorize"], params=params(setup), allow_redirects=False)
+    assert again.status_code == 200 and "<form" in again.text
+
+    doc = requests.get(f"{server.url}/{setup['pool']}/.well-known/openid-configuration").json()
+    assert doc["authorization_endpoint"] == setup["authorize"]
+    assert doc["token_endpoint"] == setup["token"]
+    assert doc["userinfo_endpoint"] == info_url
+    assert doc["revocation_endpoint"] == revoke
+    assert doc["end_session_endpoint"] == logout
+
+
+def test_a_grant_without_openid_has_no_id_token_and_no_user_info(setup):
+    body = tokens_for(setup, scope="aws.cognito.signin.user.admin email")
+    assert "id_token" not in body and "refresh_token" in body
+    assert jwt.decode(body["access_token"], options={"verify_signature": False})["scope"] == \
+        "aws.cognito.signin.user.admin"
+    r = requests.get(f"{setup['base']}/oauth2/userInfo",
+                     headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert r.status_code == 400 and 'error="invalid_request"' in r.headers["WWW-Authenticate"]

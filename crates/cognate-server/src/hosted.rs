@@ -489,3 +489,140 @@ mod tests {
         assert_eq!(cookie(&h, SESSION_COOKIE), None);
     }
 }
+
+/// `GET /{prefix}/logout?client_id=…&logout_uri=…` (spec vii.5).
+pub(crate) async fn logout_by_path(
+    State(state): State<Arc<AppState>>,
+    Path(domain): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let site = Site {
+        cookie_path: format!("/{domain}"),
+        domain,
+    };
+    logout(&state, site, query.as_deref().unwrap_or(""), &headers).await
+}
+
+/// `GET /logout` on a host whose first label is the prefix.
+pub(crate) async fn logout_by_host(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Some(domain) = domain_of_host(&headers) else {
+        return error_page(StatusCode::NOT_FOUND, "not_found");
+    };
+    let site = Site {
+        domain,
+        cookie_path: "/".into(),
+    };
+    logout(&state, site, query.as_deref().unwrap_or(""), &headers).await
+}
+
+/// The client's registered `logout_uri` checked, the session deleted, its cookie cleared,
+/// and a redirect there.
+async fn logout(state: &AppState, site: Site, query: &str, headers: &HeaderMap) -> Response<Body> {
+    let Some(params) = parse_pairs(query) else {
+        return error_page(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let service = state.service();
+    let target = match service
+        .logout_target(&site.domain, get("client_id"), get("logout_uri"))
+        .await
+    {
+        Ok(target) => target,
+        Err(AuthorizeFailure::UnknownDomain) => {
+            return error_page(StatusCode::NOT_FOUND, "not_found")
+        }
+        Err(AuthorizeFailure::ErrorPage(code)) => return error_page(StatusCode::BAD_REQUEST, code),
+        Err(AuthorizeFailure::Redirect { .. }) => {
+            return error_page(StatusCode::BAD_REQUEST, "invalid_request")
+        }
+        Err(AuthorizeFailure::Domain(e)) => {
+            tracing::error!(error = %e, "GET /logout failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
+        }
+    };
+    if let Some(value) = cookie(headers, SESSION_COOKIE) {
+        if let Err(e) = service.end_login_session(&value).await {
+            tracing::error!(error = %e, "GET /logout failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
+        }
+    }
+    let secure = service.public_url().starts_with("https://");
+    let clear = format!(
+        "{SESSION_COOKIE}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        site.cookie_path,
+        if secure { "; Secure" } else { "" }
+    );
+    redirect(&target, &[], Some(clear))
+}
+
+/// `GET|POST /{prefix}/oauth2/userInfo` (spec vii.4).
+pub(crate) async fn user_info_by_path(
+    State(state): State<Arc<AppState>>,
+    Path(_domain): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    user_info(&state, &headers).await
+}
+
+/// `GET|POST /oauth2/userInfo` on a domain's host.
+pub(crate) async fn user_info_by_host(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    user_info(&state, &headers).await
+}
+
+async fn user_info(state: &AppState, headers: &HeaderMap) -> Response<Body> {
+    use cognate_core::service::UserInfoFailure;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_string());
+    let outcome = match token {
+        Some(token) => state.service().user_info(&token).await,
+        None => Err(UserInfoFailure::InvalidRequest),
+    };
+    let (status, challenge) = match outcome {
+        Ok(claims) => {
+            let mut resp =
+                (StatusCode::OK, serde_json::Value::Object(claims).to_string()).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=UTF-8"),
+            );
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return resp;
+        }
+        Err(UserInfoFailure::InvalidRequest) => (
+            StatusCode::BAD_REQUEST,
+            "error=\"invalid_request\", error_description=\"Bad OAuth2 request at UserInfo Endpoint\"",
+        ),
+        Err(UserInfoFailure::InvalidToken) => (
+            StatusCode::UNAUTHORIZED,
+            "error=\"invalid_token\", error_description=\"Access token is expired, disabled, or deleted, or the user has globally signed out.\"",
+        ),
+        Err(UserInfoFailure::Domain(e)) => {
+            tracing::error!(error = %e, "/oauth2/userInfo failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
+        }
+    };
+    let mut resp = (status, "").into_response();
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    resp
+}

@@ -123,6 +123,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/confirmUser", get(confirm_link))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/oauth2/token", post(crate::oauth::token_by_host))
+        .route("/oauth2/revoke", post(crate::oauth::revoke_by_host))
+        .route(
+            "/oauth2/userInfo",
+            get(crate::hosted::user_info_by_host).post(crate::hosted::user_info_by_host),
+        )
+        .route("/logout", get(crate::hosted::logout_by_host))
         .route(
             "/oauth2/authorize",
             get(crate::hosted::authorize_by_host).post(crate::hosted::login_by_host),
@@ -130,6 +136,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         // The segment is a domain prefix, not a pool id; the router wants one name per
         // position, so it shares the well-known routes' name.
         .route("/{pool_id}/oauth2/token", post(crate::oauth::token_by_path))
+        .route(
+            "/{pool_id}/oauth2/revoke",
+            post(crate::oauth::revoke_by_path),
+        )
+        .route(
+            "/{pool_id}/oauth2/userInfo",
+            get(crate::hosted::user_info_by_path).post(crate::hosted::user_info_by_path),
+        )
+        .route("/{pool_id}/logout", get(crate::hosted::logout_by_path))
         .route(
             "/{pool_id}/oauth2/authorize",
             get(crate::hosted::authorize_by_path).post(crate::hosted::login_by_path),
@@ -584,6 +599,31 @@ async fn openid_configuration(
         return well_known_error(e);
     }
     let issuer = state.service().issuer(&pool_id);
+    let domain = match state.service().pool_prefix_domain(&pool_id).await {
+        Ok(domain) => domain,
+        Err(e) => return well_known_error(e),
+    };
+    // With a domain, its endpoints at the URL browsers are told to use (`--public-url`,
+    // by path).
+    if let Some(domain) = domain {
+        let base = format!("{}/{domain}", state.service().public_url());
+        return public_json(json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "authorization_endpoint": format!("{base}/oauth2/authorize"),
+            "token_endpoint": format!("{base}/oauth2/token"),
+            "userinfo_endpoint": format!("{base}/oauth2/userInfo"),
+            "revocation_endpoint": format!("{base}/oauth2/revoke"),
+            "end_session_endpoint": format!("{base}/logout"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }));
+    }
     public_json(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),

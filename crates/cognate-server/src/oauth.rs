@@ -93,6 +93,71 @@ async fn token(
     }
 }
 
+/// `POST /{domain}/oauth2/revoke` (spec vii.5).
+pub(crate) async fn revoke_by_path(
+    State(state): State<Arc<AppState>>,
+    Path(domain): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    revoke(&state, domain, &headers, &body).await
+}
+
+/// `POST /oauth2/revoke` on a domain's host.
+pub(crate) async fn revoke_by_host(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    match domain_of_host(&headers) {
+        Some(domain) => revoke(&state, domain, &headers, &body).await,
+        None => not_found(),
+    }
+}
+
+/// 200 with an empty body on success (also for unknown tokens); `invalid_client` is 401.
+async fn revoke(
+    state: &AppState,
+    domain: String,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let request = match parse_request(domain, headers, body) {
+        Ok(request) => request,
+        Err(e) => return revoke_error(e),
+    };
+    let outcome = state
+        .service()
+        .oauth_revoke(
+            &request.domain,
+            request.client_id.as_deref(),
+            request.client_secret.as_deref(),
+            request.token.as_deref(),
+        )
+        .await;
+    match outcome {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(OAuthFailure::OAuth(e)) => revoke_error(e),
+        Err(OAuthFailure::UnknownDomain) => not_found(),
+        Err(OAuthFailure::Domain(e)) => {
+            tracing::error!(error = %e, "POST /oauth2/revoke failed");
+            json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "server_error"}),
+            )
+        }
+    }
+}
+
+fn revoke_error(e: OAuthError) -> Response<Body> {
+    let status = if e == OAuthError::InvalidClient {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    json_response(status, json!({ "error": e.code() }))
+}
+
 /// The request's form and client credentials. A form that is not
 /// `application/x-www-form-urlencoded`, repeats a field or is not UTF-8, and a request that
 /// authenticates both by Basic and by a form secret, are `invalid_request`; a malformed Basic
@@ -131,6 +196,7 @@ fn parse_request(
             "redirect_uri" => &mut request.redirect_uri,
             "code_verifier" => &mut request.code_verifier,
             "refresh_token" => &mut request.refresh_token,
+            "token" => &mut request.token,
             _ => continue,
         };
         if slot.is_some() {

@@ -400,3 +400,182 @@ impl Service {
         })
     }
 }
+
+/// Why `GET /oauth2/userInfo` refuses (spec vii.4).
+#[derive(Debug, PartialEq)]
+pub enum UserInfoFailure {
+    /// 400 `invalid_request`: no token, or one without `openid`.
+    InvalidRequest,
+    /// 401 `invalid_token`: expired, revoked, of a user gone, disabled or signed out.
+    InvalidToken,
+    Domain(DomainError),
+}
+
+/// The claims of each OpenID scope in `userInfo` (OpenID Connect Core 5.4).
+const PROFILE_CLAIMS: &[&str] = &[
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+];
+
+impl Service {
+    /// `GET|POST /oauth2/userInfo` (spec vii.4): the access token is checked as for GetUser
+    /// (signature, expiry, revocation, global sign-out, user enabled) and must carry `openid`.
+    /// Answers `sub`, `username`, and the user's attributes of the token's scopes (`email`:
+    /// `email`, `email_verified`; `phone`: `phone_number`, `phone_number_verified`;
+    /// `profile`: the OpenID profile claims), those the client may read.
+    pub async fn user_info(
+        &self,
+        access_token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, UserInfoFailure> {
+        use serde_json::{json, Value};
+        let token_user = match self.token_user(access_token).await {
+            Ok(found) => found,
+            Err(
+                DomainError::InvalidAccessToken
+                | DomainError::AccessTokenRevoked
+                | DomainError::UserNotFound
+                | DomainError::UserDisabled,
+            ) => return Err(UserInfoFailure::InvalidToken),
+            Err(e) => return Err(UserInfoFailure::Domain(e)),
+        };
+        let scopes: Vec<&str> = token_user
+            .access
+            .claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        if !scopes.contains(&"openid") {
+            return Err(UserInfoFailure::InvalidRequest);
+        }
+        let user = &token_user.user;
+        let client = &token_user.access.client;
+        let readable = |name: &str| {
+            client
+                .read_attributes
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|a| a == name))
+        };
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), json!(user.sub));
+        let mut wanted: Vec<&str> = Vec::new();
+        if scopes.contains(&"email") {
+            wanted.extend(["email", "email_verified"]);
+        }
+        if scopes.contains(&"phone") {
+            wanted.extend(["phone_number", "phone_number_verified"]);
+        }
+        if scopes.contains(&"profile") {
+            wanted.extend(PROFILE_CLAIMS);
+        }
+        for name in wanted {
+            if let Some(value) = user.attributes.get(name).filter(|_| readable(name)) {
+                claims.insert(name.into(), json!(value));
+            }
+        }
+        claims.insert("username".into(), json!(user.username));
+        Ok(claims)
+    }
+
+    /// `POST /oauth2/revoke` (spec vii.5) for an authenticated client of the domain's pool:
+    /// RevokeToken's revocation. No token → `invalid_request`; an access or ID token (a
+    /// JWT) → `unsupported_token_type`; a wrong secret, or a client of another pool →
+    /// `invalid_client`; revocation off → `invalid_request`; an unknown or already revoked
+    /// token is accepted.
+    pub async fn oauth_revoke(
+        &self,
+        domain: &str,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<(), OAuthFailure> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(OAuthError::InvalidRequest)?;
+        let domain = self
+            .store
+            .get_domain(domain)
+            .await?
+            .filter(|d| !d.is_custom())
+            .ok_or(OAuthFailure::UnknownDomain)?;
+        let client_id = client_id
+            .filter(|c| !c.is_empty())
+            .ok_or(OAuthError::InvalidClient)?;
+        let record = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| c.pool_id == domain.pool_id)
+            .ok_or(OAuthError::InvalidClient)?;
+        let client = config::decode_client(&record.config)
+            .map_err(|e| DomainError::internal("stored client", e))?;
+        if client.client_secret.is_none() && client_secret.is_some() {
+            return Err(OAuthError::InvalidClient.into());
+        }
+        if token.split('.').count() == 3 {
+            return Err(OAuthError::UnsupportedTokenType.into());
+        }
+        match self.revoke_token(token, client_id, client_secret).await {
+            Ok(()) => Ok(()),
+            Err(DomainError::ClientCredentials) => Err(OAuthError::InvalidClient.into()),
+            Err(DomainError::RevocationDisabled) => Err(OAuthError::InvalidRequest.into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `GET /logout` (spec vii.5): the domain's client and a `logout_uri` among its
+    /// `LogoutURLs`. Err names the error page's code.
+    pub async fn logout_target(
+        &self,
+        domain: &str,
+        client_id: Option<&str>,
+        logout_uri: Option<&str>,
+    ) -> Result<String, AuthorizeFailure> {
+        let domain = self
+            .store
+            .get_domain(domain)
+            .await?
+            .filter(|d| !d.is_custom())
+            .ok_or(AuthorizeFailure::UnknownDomain)?;
+        let client_id = client_id
+            .filter(|c| !c.is_empty())
+            .ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
+        let record = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| c.pool_id == domain.pool_id)
+            .ok_or(AuthorizeFailure::ErrorPage("invalid_client"))?;
+        let client = config::decode_client(&record.config)
+            .map_err(|e| DomainError::internal("stored client", e))?;
+        let uri = logout_uri.ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
+        if !client.logout_urls.iter().flatten().any(|u| u == uri) {
+            return Err(AuthorizeFailure::ErrorPage("redirect_mismatch"));
+        }
+        Ok(uri.to_string())
+    }
+
+    /// The pool's prefix domain, if it has one (the discovery document's endpoints).
+    pub async fn pool_prefix_domain(&self, pool_id: &str) -> DomainResult<Option<String>> {
+        Ok(self
+            .store
+            .pool_domains(pool_id)
+            .await?
+            .into_iter()
+            .find(|d| !d.is_custom())
+            .map(|d| d.domain))
+    }
+}

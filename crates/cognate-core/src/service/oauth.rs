@@ -80,6 +80,8 @@ pub struct TokenRequest {
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
+    /// `/oauth2/revoke`'s token.
+    pub token: Option<String>,
 }
 
 /// What the token endpoint answers: an access token, and for a user's grant an ID token
