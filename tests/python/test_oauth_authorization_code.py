@@ -138,10 +138,16 @@ def test_code_flow_with_pkce_silent_sign_in_and_refresh(setup, server):
     # The session signs in again without the form.
     verifier2, challenge2 = pkce()
     query2 = params(setup, code_challenge=challenge2, code_challenge_method="S256")
+    advance(server, 60)
     again = browser.get(setup["authorize"], params=query2, allow_redirects=False)
     got2 = redirected(again)
     assert got2["state"] == query2["state"]
-    assert exchange(setup, got2["code"], verifier2).status_code == 200
+    second = exchange(setup, got2["code"], verifier2)
+    assert second.status_code == 200
+    # auth_time is the sign-in's, not the silent authorize's.
+    second_claims = jwt.decode(second.json()["id_token"], options={"verify_signature": False})
+    assert second_claims["auth_time"] == claims["auth_time"]
+    assert second_claims["iat"] >= claims["iat"] + 60
 
     # The refresh grant at the token endpoint.
     r = requests.post(setup["token"], auth=(setup["id"], setup["secret"]),
@@ -149,7 +155,8 @@ def test_code_flow_with_pkce_silent_sign_in_and_refresh(setup, server):
                             "refresh_token": body["refresh_token"]})
     assert r.status_code == 200, r.text
     assert {"access_token", "id_token"} <= set(r.json())
-    verify(server, setup["pool"], r.json()["id_token"], audience=setup["id"])
+    # (The test clock is a minute ahead of PyJWT's.)
+    verify(server, setup["pool"], r.json()["id_token"], audience=setup["id"], leeway=120)
     refused(requests.post(setup["token"], auth=(setup["id"], setup["secret"]),
                           data={"grant_type": "refresh_token", "refresh_token": "nope"}),
             "invalid_grant")

@@ -391,6 +391,7 @@ impl Service {
                 Some(&OAuthGrantClaims {
                     scopes: &scopes,
                     nonce: record.nonce.as_deref(),
+                    auth_time: Some(record.auth_time),
                 }),
             )
             .await?;

@@ -71,10 +71,13 @@ pub(super) struct TokenUser {
     pub user: UserRecord,
 }
 
-/// What an OAuth grant puts in the tokens: its scopes, and the authorize request's `nonce`.
+/// What an OAuth grant puts in the tokens: its scopes, the authorize request's `nonce`, the
+/// sign-in's `auth_time`.
 pub(super) struct OAuthGrantClaims<'a> {
     pub scopes: &'a [String],
     pub nonce: Option<&'a str>,
+    /// When the user signed in (managed login's session), if not now.
+    pub auth_time: Option<i64>,
 }
 
 /// What a successful sign-in or refresh answers (`AuthenticationResult`).
@@ -234,7 +237,10 @@ impl Service {
         let now = self.clock.now();
         let (auth_time, origin_jti) = match refresh {
             Some(r) => (r.auth_time, r.origin_jti.clone()),
-            None => (now, uuid::Uuid::new_v4().to_string()),
+            None => (
+                grant.and_then(|g| g.auth_time).unwrap_or(now),
+                uuid::Uuid::new_v4().to_string(),
+            ),
         };
         let event_id = uuid::Uuid::new_v4().to_string();
         let issuer = self.issuer(&pool.id);
