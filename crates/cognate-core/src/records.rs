@@ -392,11 +392,18 @@ pub struct Swept {
     pub auth_sessions: u64,
     pub refresh_tokens: u64,
     pub sign_in_failures: u64,
+    /// Authorization codes and managed-login sessions (by `sessions_expired_before`).
+    pub oauth_codes: u64,
+    pub login_sessions: u64,
 }
 
 impl Swept {
     pub fn total(&self) -> u64 {
-        self.auth_sessions + self.refresh_tokens + self.sign_in_failures
+        self.auth_sessions
+            + self.refresh_tokens
+            + self.sign_in_failures
+            + self.oauth_codes
+            + self.login_sessions
     }
 }
 

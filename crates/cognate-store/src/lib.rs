@@ -1019,6 +1019,20 @@ impl Directory for Store {
                 cutoffs.failures_before,
             )
             .await?,
+            oauth_codes: delete(
+                "oauth_codes",
+                "digest",
+                "expires_at",
+                cutoffs.sessions_expired_before,
+            )
+            .await?,
+            login_sessions: delete(
+                "login_sessions",
+                "digest",
+                "expires_at",
+                cutoffs.sessions_expired_before,
+            )
+            .await?,
         })
     }
 

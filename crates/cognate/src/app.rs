@@ -321,6 +321,8 @@ async fn sweep_forever(service: Arc<Service>, interval: std::time::Duration) {
                 auth_sessions = swept.auth_sessions,
                 refresh_tokens = swept.refresh_tokens,
                 sign_in_failures = swept.sign_in_failures,
+                oauth_codes = swept.oauth_codes,
+                login_sessions = swept.login_sessions,
                 "swept expired sign-in rows"
             ),
             Ok(_) => {}

@@ -645,6 +645,27 @@ async fn sweep_suite(store: &Store) {
             .await
             .unwrap();
     }
+    // One authorization code expired before the cutoff, one after.
+    for (i, expires_at) in [200, 300].into_iter().enumerate() {
+        store
+            .insert_authorization_code(AuthorizationCodeRecord {
+                digest: vec![9, i as u8],
+                pool_id: p.clone(),
+                client_id: "c".into(),
+                username_key: "sam".into(),
+                redirect_uri: "https://app.example.com/cb".into(),
+                scopes: "openid".into(),
+                nonce: None,
+                code_challenge: None,
+                code_challenge_method: None,
+                auth_time: 0,
+                created_at: 0,
+                expires_at,
+                consumed_at: None,
+            })
+            .await
+            .unwrap();
+    }
     let cutoffs = SweepCutoffs {
         sessions_expired_before: 250,
         refresh_expired_before: 150,
@@ -657,7 +678,9 @@ async fn sweep_suite(store: &Store) {
         Swept {
             auth_sessions: 1,
             refresh_tokens: 1,
-            sign_in_failures: 1
+            sign_in_failures: 1,
+            oauth_codes: 1,
+            login_sessions: 0,
         }
     );
     let rest = store.delete_expired(cutoffs, 10).await.unwrap();
@@ -666,7 +689,9 @@ async fn sweep_suite(store: &Store) {
         Swept {
             auth_sessions: 1,
             refresh_tokens: 0,
-            sign_in_failures: 2
+            sign_in_failures: 2,
+            oauth_codes: 0,
+            login_sessions: 0,
         }
     );
     assert_eq!(store.delete_expired(cutoffs, 10).await.unwrap().total(), 0);

@@ -21,10 +21,14 @@ impl Service {
             swept.auth_sessions += batch.auth_sessions;
             swept.refresh_tokens += batch.refresh_tokens;
             swept.sign_in_failures += batch.sign_in_failures;
+            swept.oauth_codes += batch.oauth_codes;
+            swept.login_sessions += batch.login_sessions;
             let full = |n: u64| n >= SWEEP_BATCH as u64;
             if !(full(batch.auth_sessions)
                 || full(batch.refresh_tokens)
-                || full(batch.sign_in_failures))
+                || full(batch.sign_in_failures)
+                || full(batch.oauth_codes)
+                || full(batch.login_sessions))
             {
                 break;
             }
