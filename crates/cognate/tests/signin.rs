@@ -1210,6 +1210,8 @@ async fn a_new_pool_has_its_signing_keys_before_any_token_and_rotation_needs_a_p
             "--database-url",
         ])
         .arg(server.store_url())
+        .arg("--master-key-file")
+        .arg(server.master_key_file())
         .output()
         .unwrap();
     assert!(!rotated.status.success());
@@ -1235,6 +1237,8 @@ async fn rotated_keys_sign_new_tokens_and_the_old_ones_keep_verifying() {
     let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
         .args(["rotate-signing-keys", "--pool", &p.id, "--database-url"])
         .arg(server.store_url())
+        .arg("--master-key-file")
+        .arg(server.master_key_file())
         .output()
         .unwrap();
     assert!(

@@ -31,10 +31,14 @@ fn shared_master_key(args: &[String]) -> Vec<(String, std::ffi::OsString)> {
     }
     vec![(
         "COGNATE_MASTER_KEY_FILE".into(),
-        std::env::temp_dir()
-            .join("cognate-test-master.key")
-            .into_os_string(),
+        shared_master_key_path().into_os_string(),
     )]
+}
+
+fn shared_master_key_path() -> PathBuf {
+    std::env::var_os("COGNATE_MASTER_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("cognate-test-master.key"))
 }
 
 /// A database a server uses, opened beside it with one connection and no migrations.
@@ -239,7 +243,20 @@ impl Server {
     /// The server's database, opened beside it (no migrations), for tests that read what
     /// was stored.
     pub async fn open_store(&self) -> cognate_store::Store {
-        open_store_at(&self.store_url()).await
+        let text = std::fs::read_to_string(self.master_key_file()).expect("master key file");
+        let keys = cognate_crypto::seal::MasterKeys::parse(&text).expect("master key");
+        open_store_at(&self.store_url())
+            .await
+            .with_master_keys(std::sync::Arc::new(keys))
+    }
+
+    /// The master key file the server seals its secrets with (for tools run beside it).
+    pub fn master_key_file(&self) -> PathBuf {
+        if self.database_url.is_some() {
+            shared_master_key_path()
+        } else {
+            self.data_dir.path().join("data").join("master.key")
+        }
     }
 
     pub fn sqlite_url(&self) -> String {
