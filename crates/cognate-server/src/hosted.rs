@@ -456,40 +456,6 @@ fn login_page(
     resp
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_and_encoding() {
-        assert_eq!(
-            html_escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-        assert_eq!(pct_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-        assert_eq!(
-            parse_pairs("a=1&b=x+y%21&c").unwrap(),
-            vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "x y!".into()),
-                ("c".into(), "".into())
-            ]
-        );
-        assert!(parse_pairs("a=%zz").is_none());
-    }
-
-    #[test]
-    fn cookies_are_read() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; cognate_csrf=xyz"),
-        );
-        assert_eq!(cookie(&h, CSRF_COOKIE).as_deref(), Some("xyz"));
-        assert_eq!(cookie(&h, SESSION_COOKIE), None);
-    }
-}
-
 /// `GET /{prefix}/logout?client_id=…&logout_uri=…` (spec vii.5).
 pub(crate) async fn logout_by_path(
     State(state): State<Arc<AppState>>,
@@ -625,4 +591,38 @@ async fn user_info(state: &AppState, headers: &HeaderMap) -> Response<Body> {
         HeaderValue::from_static(challenge),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_encoding() {
+        assert_eq!(
+            html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(pct_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(
+            parse_pairs("a=1&b=x+y%21&c").unwrap(),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y!".into()),
+                ("c".into(), "".into())
+            ]
+        );
+        assert!(parse_pairs("a=%zz").is_none());
+    }
+
+    #[test]
+    fn cookies_are_read() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; cognate_csrf=xyz"),
+        );
+        assert_eq!(cookie(&h, CSRF_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), None);
+    }
 }

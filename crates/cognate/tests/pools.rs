@@ -418,7 +418,7 @@ async fn resource_servers_are_created_and_listed_in_pages() {
         assert_eq!(s.user_pool_id(), Some(pool.as_str()));
         assert_eq!(s.identifier(), Some(identifier));
         assert_eq!(s.name(), Some("Orders"));
-        assert_eq!(s.scopes(), [read.clone()]);
+        assert_eq!(s.scopes(), std::slice::from_ref(&read));
     }
     let (code, msg) = err_of(
         c.create_resource_server()
