@@ -101,3 +101,18 @@ def test_sign_in_errors(idp, server, unique):
         idp.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                           AuthParameters={"REFRESH_TOKEN": "garbage"})
     assert error(e) == ("NotAuthorizedException", "Invalid Refresh Token.")
+
+
+def test_global_sign_out_with_the_token_of_a_deleted_user_is_refused_as_revoked(idp, server,
+                                                                                unique):
+    """Found by the wire fuzzer: this answered 500, since GlobalSignOut's model lists no
+    UserNotFoundException."""
+    name = unique("gone")
+    pool, client_id = confirmed_user(idp, server, name)
+    tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD})
+    access = tokens["AuthenticationResult"]["AccessToken"]
+    idp.admin_delete_user(UserPoolId=pool, Username=name)
+    with pytest.raises(ClientError) as e:
+        idp.global_sign_out(AccessToken=access)
+    assert error(e) == ("NotAuthorizedException", "Access Token has been revoked")

@@ -43,7 +43,13 @@ impl Service {
 
     /// GlobalSignOut: the access token's user is signed out everywhere.
     pub async fn global_sign_out(&self, access_token: &str) -> DomainResult<()> {
-        let super::tokens::TokenUser { access, user } = self.token_user(access_token).await?;
+        // GlobalSignOut's model lists no UserNotFoundException: the token of a deleted user
+        // is refused as revoked (found by the wire fuzzer, which saw a 500 here).
+        let super::tokens::TokenUser { access, user } =
+            self.token_user(access_token).await.map_err(|e| match e {
+                DomainError::UserNotFound => DomainError::AccessTokenRevoked,
+                other => other,
+            })?;
         let pool = access.pool;
         self.store
             .revoke_user_refresh_tokens(&pool.id, &user.username_key, self.clock.now())
