@@ -189,7 +189,9 @@ mod tests {
                 "0006_recovery",
                 "0007_groups",
                 "0008_auth_events",
-                "0009_name_attempts"
+                "0009_name_attempts",
+                "0010_oauth_config",
+                "0011_oauth_codes"
             ]
         );
 
