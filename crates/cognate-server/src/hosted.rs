@@ -35,6 +35,24 @@ struct Site {
     cookie_path: String,
 }
 
+impl Site {
+    /// Reached as `/{prefix}/...`: the cookies stay under the prefix.
+    fn by_path(domain: String) -> Site {
+        Site {
+            cookie_path: format!("/{domain}"),
+            domain,
+        }
+    }
+
+    /// Reached on the prefix's own host: the cookies cover the host.
+    fn by_host(domain: String) -> Site {
+        Site {
+            domain,
+            cookie_path: "/".into(),
+        }
+    }
+}
+
 /// `GET /{prefix}/oauth2/authorize`.
 pub(crate) async fn authorize_by_path(
     State(state): State<Arc<AppState>>,
@@ -42,10 +60,7 @@ pub(crate) async fn authorize_by_path(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let site = Site {
-        cookie_path: format!("/{domain}"),
-        domain,
-    };
+    let site = Site::by_path(domain);
     authorize(&state, site, query.as_deref().unwrap_or(""), &headers, None).await
 }
 
@@ -58,10 +73,7 @@ pub(crate) async fn authorize_by_host(
     let Some(domain) = domain_of_host(&headers) else {
         return error_page(StatusCode::NOT_FOUND, "not_found");
     };
-    let site = Site {
-        domain,
-        cookie_path: "/".into(),
-    };
+    let site = Site::by_host(domain);
     authorize(&state, site, query.as_deref().unwrap_or(""), &headers, None).await
 }
 
@@ -73,10 +85,7 @@ pub(crate) async fn login_by_path(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
-    let site = Site {
-        cookie_path: format!("/{domain}"),
-        domain,
-    };
+    let site = Site::by_path(domain);
     let query = query.unwrap_or_default();
     authorize(&state, site, &query, &headers, Some(&body)).await
 }
@@ -91,10 +100,7 @@ pub(crate) async fn login_by_host(
     let Some(domain) = domain_of_host(&headers) else {
         return error_page(StatusCode::NOT_FOUND, "not_found");
     };
-    let site = Site {
-        domain,
-        cookie_path: "/".into(),
-    };
+    let site = Site::by_host(domain);
     let query = query.unwrap_or_default();
     authorize(&state, site, &query, &headers, Some(&body)).await
 }
@@ -463,10 +469,7 @@ pub(crate) async fn logout_by_path(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let site = Site {
-        cookie_path: format!("/{domain}"),
-        domain,
-    };
+    let site = Site::by_path(domain);
     logout(&state, site, query.as_deref().unwrap_or(""), &headers).await
 }
 
@@ -479,10 +482,7 @@ pub(crate) async fn logout_by_host(
     let Some(domain) = domain_of_host(&headers) else {
         return error_page(StatusCode::NOT_FOUND, "not_found");
     };
-    let site = Site {
-        domain,
-        cookie_path: "/".into(),
-    };
+    let site = Site::by_host(domain);
     logout(&state, site, query.as_deref().unwrap_or(""), &headers).await
 }
 
