@@ -77,7 +77,7 @@ fn operation_errors_follow_the_model() {
 
 #[test]
 fn error_kinds() {
-    assert_eq!(ErrorKind::ALL.len(), 59 + 8);
+    assert_eq!(ErrorKind::ALL.len(), 59 + 9);
     assert_eq!(ErrorKind::ALL.iter().filter(|k| k.is_modeled()).count(), 59);
     for kind in ErrorKind::ALL {
         assert_eq!(ErrorKind::from_name(kind.name()), Some(*kind));
@@ -96,6 +96,7 @@ fn error_kinds() {
         (ErrorKind::SerializationException, 400),
         (ErrorKind::UnknownOperationException, 400),
         (ErrorKind::InvalidSignatureException, 400),
+        (ErrorKind::RequestTimeoutException, 408),
         (ErrorKind::InternalErrorException, 500),
         (ErrorKind::InternalServerException, 500),
         (ErrorKind::RequestEntityTooLargeException, 413),
