@@ -1,44 +1,44 @@
-//! Managed login, HTTP side (spec vii.2, vii.5): `GET /oauth2/authorize` and the sign-in
-//! form it shows, posted back to the same URL. Served by path (`/{prefix}/oauth2/authorize`)
-//! and by host (`/oauth2/authorize` on a host whose first label is the prefix). This module
-//! reads the query, the form and the cookies, renders the pages (every value HTML-escaped)
-//! and builds the redirects; the checks and the sign-in are `cognate_core::Service`'s.
+//! The user-pool domain's endpoints besides the pages (those are `pages.rs`): `/logout` and
+//! `/oauth2/userInfo`, the route handlers of both, and what the pages share: the site a
+//! domain was reached on, cookies, redirects, escaping and the page frame.
 //!
 //! Cookies: `cognate_session` (the managed-login session, 1 hour) and `cognate_csrf` (the
-//! form's CSRF token, which the form repeats in a hidden field; the two are compared in
-//! constant time). Both are `HttpOnly`, on the domain's path (`/{prefix}` or `/`), the
-//! session `SameSite=Lax` (a redirect from the app brings it), the CSRF cookie
-//! `SameSite=Strict`; both are `Secure` when `--public-url` is `https://` (the URL browsers
-//! are told to use; a TLS-terminating proxy in front of a plain listener sets it so too).
+//! forms' CSRF token, which each form repeats in a hidden field). Both are `HttpOnly`, on the
+//! domain's path (`/{prefix}` or `/`), the session `SameSite=Lax` (a redirect from the app
+//! brings it), the CSRF cookie `SameSite=Strict`; both are `Secure` when `--public-url` is
+//! `https://` (the URL browsers are told to use; a TLS-terminating proxy in front of a plain
+//! listener sets it so too).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
 
-use cognate_core::service::{
-    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, HostedSignIn, LOGIN_SESSION_SECS,
-};
-use cognate_core::Caller;
+use cognate_core::service::AuthorizeFailure;
 
 use crate::http::AppState;
 use crate::oauth::{domain_of_host, form_decode};
+use crate::pages::Page;
 
-const SESSION_COOKIE: &str = "cognate_session";
-const CSRF_COOKIE: &str = "cognate_csrf";
+pub(crate) const SESSION_COOKIE: &str = "cognate_session";
+pub(crate) const CSRF_COOKIE: &str = "cognate_csrf";
 
 /// Where the domain was reached: by path (`/{prefix}`) or by host (`/`).
-struct Site {
-    domain: String,
-    cookie_path: String,
+pub(crate) struct Site {
+    pub(crate) domain: String,
+    /// The pages' root: `/{prefix}` or empty.
+    pub(crate) base: String,
+    pub(crate) cookie_path: String,
 }
 
 impl Site {
     /// Reached as `/{prefix}/...`: the cookies stay under the prefix.
     fn by_path(domain: String) -> Site {
         Site {
+            base: format!("/{domain}"),
             cookie_path: format!("/{domain}"),
             domain,
         }
@@ -48,265 +48,93 @@ impl Site {
     fn by_host(domain: String) -> Site {
         Site {
             domain,
+            base: String::new(),
             cookie_path: "/".into(),
         }
     }
 }
 
-/// `GET /{prefix}/oauth2/authorize`.
-pub(crate) async fn authorize_by_path(
-    State(state): State<Arc<AppState>>,
-    Path(domain): Path<String>,
-    RawQuery(query): RawQuery,
+/// A page reached by path: `GET|POST /{prefix}/{page}`.
+pub(crate) async fn page_by_path(
+    state: Arc<AppState>,
+    page: Page,
+    domain: String,
+    query: Option<String>,
+    peer: SocketAddr,
     headers: HeaderMap,
-) -> Response<Body> {
-    let site = Site::by_path(domain);
-    authorize(&state, site, query.as_deref().unwrap_or(""), &headers, None).await
-}
-
-/// `GET /oauth2/authorize` on a host whose first label is the prefix.
-pub(crate) async fn authorize_by_host(
-    State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response<Body> {
-    let Some(domain) = domain_of_host(&headers) else {
-        return error_page(StatusCode::NOT_FOUND, "not_found");
-    };
-    let site = Site::by_host(domain);
-    authorize(&state, site, query.as_deref().unwrap_or(""), &headers, None).await
-}
-
-/// `POST /{prefix}/oauth2/authorize`: the sign-in form.
-pub(crate) async fn login_by_path(
-    State(state): State<Arc<AppState>>,
-    Path(domain): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    form: Option<Bytes>,
 ) -> Response<Body> {
     let site = Site::by_path(domain);
     let query = query.unwrap_or_default();
-    authorize(&state, site, &query, &headers, Some(&body)).await
+    crate::pages::serve(&state, site, page, &query, peer, &headers, form.as_deref()).await
 }
 
-/// `POST /oauth2/authorize` on a host whose first label is the prefix.
-pub(crate) async fn login_by_host(
-    State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
+/// A page reached on the prefix's own host: `GET|POST /{page}`.
+pub(crate) async fn page_by_host(
+    state: Arc<AppState>,
+    page: Page,
+    query: Option<String>,
+    peer: SocketAddr,
     headers: HeaderMap,
-    body: Bytes,
+    form: Option<Bytes>,
 ) -> Response<Body> {
     let Some(domain) = domain_of_host(&headers) else {
         return error_page(StatusCode::NOT_FOUND, "not_found");
     };
     let site = Site::by_host(domain);
     let query = query.unwrap_or_default();
-    authorize(&state, site, &query, &headers, Some(&body)).await
+    crate::pages::serve(&state, site, page, &query, peer, &headers, form.as_deref()).await
 }
 
-/// The authorize request checked; then a live session redirects with a code at once, a
-/// posted form signs in, and otherwise the form is shown.
-async fn authorize(
-    state: &AppState,
-    site: Site,
-    query: &str,
-    headers: &HeaderMap,
-    form: Option<&[u8]>,
-) -> Response<Body> {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let Some(params) = parse_pairs(query) else {
-        return error_page(StatusCode::BAD_REQUEST, "invalid_request");
-    };
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let request = AuthorizeRequest {
-        domain: site.domain.clone(),
-        response_type: get("response_type"),
-        client_id: get("client_id"),
-        redirect_uri: get("redirect_uri"),
-        state: get("state"),
-        scope: get("scope"),
-        nonce: get("nonce"),
-        code_challenge: get("code_challenge"),
-        code_challenge_method: get("code_challenge_method"),
-        identity_provider: get("identity_provider"),
-    };
-    let service = state.service();
-    let grant = match service.authorize(&request).await {
-        Ok(grant) => grant,
-        Err(AuthorizeFailure::UnknownDomain) => {
-            return error_page(StatusCode::NOT_FOUND, "not_found")
-        }
-        Err(AuthorizeFailure::ErrorPage(code)) => {
-            tracing::info!(request_id, answer = code, "GET /oauth2/authorize");
-            return error_page(StatusCode::BAD_REQUEST, code);
-        }
-        Err(AuthorizeFailure::Redirect {
-            redirect_uri,
-            error,
-        }) => {
-            tracing::info!(
-                request_id,
-                client_id = request.client_id.as_deref().unwrap_or_default(),
-                answer = error.code(),
-                "GET /oauth2/authorize"
-            );
-            return redirect(
-                &redirect_uri,
-                &[
-                    ("error", Some(error.code())),
-                    ("state", request.state.as_deref()),
-                ],
-                None,
-            );
-        }
-        Err(AuthorizeFailure::Domain(e)) => {
-            tracing::error!(request_id, error = %e, "GET /oauth2/authorize failed");
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
-        }
-    };
-    let secure = service.public_url().starts_with("https://");
-    let Some(form) = form else {
-        // A live session signs in silently.
-        if let Some(cookie) = cookie(headers, SESSION_COOKIE) {
-            match service.login_session(&grant.pool_id, &cookie).await {
-                Ok(Some(session)) => {
-                    return code_redirect(state, &grant, &session, request.state.as_deref(), None)
-                        .await
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(request_id, error = %e, "GET /oauth2/authorize failed");
-                    return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
-                }
-            }
-        }
-        return login_page(StatusCode::OK, &site, None, secure);
-    };
-
-    let Some(fields) = std::str::from_utf8(form).ok().and_then(parse_pairs) else {
-        return login_page(StatusCode::BAD_REQUEST, &site, Some(GENERIC), secure);
-    };
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let csrf_ok = match (cookie(headers, CSRF_COOKIE), field("_csrf")) {
-        (Some(c), Some(f)) if !c.is_empty() => {
-            c.len() == f.len() && cognate_crypto::codes::digests_equal(c.as_bytes(), f.as_bytes())
-        }
-        _ => false,
-    };
-    if !csrf_ok {
-        tracing::info!(request_id, answer = "csrf", "POST /oauth2/authorize");
-        return login_page(
-            StatusCode::FORBIDDEN,
-            &site,
-            Some("Your sign-in form expired. Please try again."),
-            secure,
+/// The page routes, by path and by host, for `http::router`.
+pub(crate) fn page_routes(mut router: axum::Router<Arc<AppState>>) -> axum::Router<Arc<AppState>> {
+    use axum::routing::get;
+    for page in Page::ALL {
+        let by_path = get(
+            move |State(state): State<Arc<AppState>>,
+                  Path(domain): Path<String>,
+                  RawQuery(query): RawQuery,
+                  ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  headers: HeaderMap| {
+                page_by_path(state, page, domain, query, peer, headers, None)
+            },
+        )
+        .post(
+            move |State(state): State<Arc<AppState>>,
+                  Path(domain): Path<String>,
+                  RawQuery(query): RawQuery,
+                  ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  headers: HeaderMap,
+                  body: Bytes| {
+                page_by_path(state, page, domain, query, peer, headers, Some(body))
+            },
         );
-    }
-    let (username, password) = (
-        field("username").unwrap_or_default(),
-        field("password").unwrap_or_default(),
-    );
-    if username.is_empty() || password.is_empty() {
-        return login_page(
-            StatusCode::BAD_REQUEST,
-            &site,
-            Some("Username and password are required."),
-            secure,
+        let by_host = get(
+            move |State(state): State<Arc<AppState>>,
+                  RawQuery(query): RawQuery,
+                  ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  headers: HeaderMap| {
+                page_by_host(state, page, query, peer, headers, None)
+            },
+        )
+        .post(
+            move |State(state): State<Arc<AppState>>,
+                  RawQuery(query): RawQuery,
+                  ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  headers: HeaderMap,
+                  body: Bytes| {
+                page_by_host(state, page, query, peer, headers, Some(body))
+            },
         );
+        router = router
+            .route(&format!("/{{pool_id}}/{}", page.path()), by_path)
+            .route(&format!("/{}", page.path()), by_host);
     }
-    let caller = Caller {
-        request_id: request_id.clone(),
-        source_ip: None,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        ..Default::default()
-    };
-    match service
-        .hosted_sign_in(&caller, &grant, username, password)
-        .await
-    {
-        Ok(HostedSignIn::SignedIn { cookie, session }) => {
-            tracing::info!(
-                request_id,
-                client_id = grant.client_id,
-                answer = "signed in",
-                "POST /oauth2/authorize"
-            );
-            let set = format!(
-                "{SESSION_COOKIE}={cookie}; Path={}; Max-Age={LOGIN_SESSION_SECS}; HttpOnly; SameSite=Lax{}",
-                site.cookie_path,
-                if secure { "; Secure" } else { "" }
-            );
-            code_redirect(state, &grant, &session, request.state.as_deref(), Some(set)).await
-        }
-        Ok(HostedSignIn::NewPasswordRequired) => login_page(
-            StatusCode::BAD_REQUEST,
-            &site,
-            Some("You must choose a new password, which this page cannot do yet. Sign in through the app."),
-            secure,
-        ),
-        Err(e) => {
-            let wire = crate::errors::to_wire(e, &request_id);
-            tracing::info!(
-                request_id,
-                client_id = grant.client_id,
-                answer = wire.kind.name(),
-                "POST /oauth2/authorize"
-            );
-            if wire.kind == cognate_wire::ErrorKind::InternalErrorException {
-                return error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
-            }
-            login_page(StatusCode::BAD_REQUEST, &site, Some(&wire.message), secure)
-        }
-    }
-}
-
-const GENERIC: &str = "An error was encountered with the requested page.";
-
-/// A new code for the session, and the redirect that carries it.
-async fn code_redirect(
-    state: &AppState,
-    grant: &AuthorizeGrant,
-    session: &cognate_core::records::LoginSessionRecord,
-    oauth_state: Option<&str>,
-    set_cookie: Option<String>,
-) -> Response<Body> {
-    match state
-        .service()
-        .issue_authorization_code(grant, session)
-        .await
-    {
-        Ok(code) => redirect(
-            &grant.redirect_uri,
-            &[("code", Some(&code)), ("state", oauth_state)],
-            set_cookie,
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "issuing an authorization code failed");
-            redirect(
-                &grant.redirect_uri,
-                &[("error", Some("server_error")), ("state", oauth_state)],
-                None,
-            )
-        }
-    }
+    router
 }
 
 /// `302` to `uri` with the parameters added to its query.
-fn redirect(
+pub(crate) fn redirect(
     uri: &str,
     params: &[(&str, Option<&str>)],
     set_cookie: Option<String>,
@@ -393,7 +221,7 @@ main{max-width:22rem;margin:3rem auto;padding:1.5rem;background:#fff;border-radi
 label{display:block;margin-top:1rem}input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem}\
 button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem}.error{color:#b00020}";
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -415,8 +243,10 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
     resp
 }
 
+pub(crate) const GENERIC: &str = "An error was encountered with the requested page.";
+
 /// The error page of a request that cannot be redirected (spec vii.2).
-fn error_page(status: StatusCode, code: &str) -> Response<Body> {
+pub(crate) fn error_page(status: StatusCode, code: &str) -> Response<Body> {
     page(
         status,
         "Error",
@@ -426,40 +256,6 @@ fn error_page(status: StatusCode, code: &str) -> Response<Body> {
             html_escape(code)
         ),
     )
-}
-
-/// The sign-in form, posted back to this URL, with a fresh CSRF token in a cookie and in a
-/// hidden field.
-fn login_page(
-    status: StatusCode,
-    site: &Site,
-    message: Option<&str>,
-    secure: bool,
-) -> Response<Body> {
-    let csrf = cognate_crypto::ids::random_token(32);
-    let message = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", html_escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Sign in</h1>{message}<form method=\"post\">\
-         <input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
-         <label for=\"username\">Username</label>\
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>",
-        html_escape(&csrf)
-    );
-    let mut resp = page(status, "Sign in", &body);
-    let set = format!(
-        "{CSRF_COOKIE}={csrf}; Path={}; HttpOnly; SameSite=Strict{}",
-        site.cookie_path,
-        if secure { "; Secure" } else { "" }
-    );
-    if let Ok(v) = HeaderValue::from_str(&set) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
-    resp
 }
 
 /// `GET /{prefix}/logout?client_id=…&logout_uri=…` (spec vii.5).

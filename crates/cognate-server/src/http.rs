@@ -47,6 +47,8 @@ pub struct AppState {
     /// A loopback listener without admin credentials (the laptop setup): only there are the
     /// outbox and inbox served, since they show every pool's codes to whoever asks.
     developer_mode: bool,
+    /// The listener serves TLS itself (the discovery document's endpoints are `https` then).
+    tls: bool,
 }
 
 impl AppState {
@@ -69,7 +71,14 @@ impl AppState {
             test_clock,
             metrics: crate::metrics::Metrics::new().ok().map(Arc::new),
             quotas: crate::quota::Quotas::off(),
+            tls: false,
         }
+    }
+
+    /// Tells the router the listener serves TLS (`--tls-cert`).
+    pub fn with_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Throttles requests by AWS's quota categories.
@@ -94,6 +103,17 @@ impl AppState {
         self.api.service()
     }
 
+    /// The request-rate quotas (the OAuth endpoints count against them too).
+    pub(crate) fn quotas(&self) -> &crate::quota::Quotas {
+        &self.quotas
+    }
+
+    /// Reads a request body within the API's bounds, `--max-body-bytes` and
+    /// `--body-read-timeout-ms` (`read_body`'s errors).
+    pub(crate) async fn read_bounded_body(&self, body: Body) -> Result<Bytes, ApiError> {
+        read_body(body, self.max_body_bytes, self.body_read_timeout).await
+    }
+
     fn signatures_verified(&self) -> bool {
         matches!(*self.authenticator, Authenticator::Verify(_))
     }
@@ -111,7 +131,7 @@ impl AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    crate::hosted::page_routes(Router::new())
         .route("/", post(api).options(preflight))
         .route("/health", get(health))
         .route("/health/live", get(live))
@@ -129,10 +149,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::hosted::user_info_by_host).post(crate::hosted::user_info_by_host),
         )
         .route("/logout", get(crate::hosted::logout_by_host))
-        .route(
-            "/oauth2/authorize",
-            get(crate::hosted::authorize_by_host).post(crate::hosted::login_by_host),
-        )
         // The segment is a domain prefix, not a pool id; the router wants one name per
         // position, so it shares the well-known routes' name.
         .route("/{pool_id}/oauth2/token", post(crate::oauth::token_by_path))
@@ -145,10 +161,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::hosted::user_info_by_path).post(crate::hosted::user_info_by_path),
         )
         .route("/{pool_id}/logout", get(crate::hosted::logout_by_path))
-        .route(
-            "/{pool_id}/oauth2/authorize",
-            get(crate::hosted::authorize_by_path).post(crate::hosted::login_by_path),
-        )
         .route(
             "/{pool_id}/.well-known/openid-configuration",
             get(openid_configuration),
@@ -591,9 +603,12 @@ async fn jwks(State(state): State<Arc<AppState>>, Path(pool_id): Path<String>) -
 /// `GET /{poolId}/.well-known/openid-configuration`, served at the tokens' issuer so that the
 /// discovery document's `issuer` and `jwks_uri` equal what the tokens carry. Without a
 /// user-pool domain the OAuth endpoints take the issuer-relative form AWS gives such pools.
+/// With one, the domain's endpoints are at the origin the request came to (its `Host`, when
+/// well-formed), so a browser sent there stays on the name it used; else at `--public-url`.
 async fn openid_configuration(
     State(state): State<Arc<AppState>>,
     Path(pool_id): Path<String>,
+    headers: HeaderMap,
 ) -> Response<Body> {
     if let Err(e) = state.service().jwks(&pool_id).await {
         return well_known_error(e);
@@ -603,10 +618,9 @@ async fn openid_configuration(
         Ok(domain) => domain,
         Err(e) => return well_known_error(e),
     };
-    // With a domain, its endpoints at the URL browsers are told to use (`--public-url`,
-    // by path).
+    // With a domain, its endpoints by path at the origin the request named.
     if let Some(domain) = domain {
-        let base = format!("{}/{domain}", state.service().public_url());
+        let base = format!("{}/{domain}", request_origin(&state, &headers));
         return public_json(json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
@@ -638,6 +652,66 @@ async fn openid_configuration(
     }))
 }
 
+/// The origin a request came to: `{scheme}://{Host}` when the `Host` header is a well-formed
+/// host name or IP literal with an optional port (the scheme `https` when this listener serves
+/// TLS or `--public-url` is https, else `http`); `--public-url` otherwise.
+fn request_origin(state: &AppState, headers: &HeaderMap) -> String {
+    let public = state.service().public_url();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| well_formed_host(h));
+    match host {
+        Some(host) => {
+            let https = state.tls
+                || public
+                    .get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+            format!("{}://{host}", if https { "https" } else { "http" })
+        }
+        None => public.to_string(),
+    }
+}
+
+/// `host[:port]`: a DNS name (letters, digits, `-`, `.`, 253 characters at most), an IPv4
+/// address, or a bracketed IPv6 literal; the port 1 to 5 digits. Nothing else (no user info,
+/// path, spaces or other characters) is taken into a URL.
+fn well_formed_host(value: &str) -> bool {
+    let (host, port) = if let Some(rest) = value.strip_prefix('[') {
+        let Some((literal, after)) = rest.split_once(']') else {
+            return false;
+        };
+        if literal.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        match after {
+            "" => return true,
+            _ => match after.strip_prefix(':') {
+                Some(port) => ("[]", Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match value.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        }
+    };
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = host == "[]"
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }));
+    port_ok && host_ok
+}
+
 /// A public document any origin may read (JWKS and discovery are public on AWS too).
 fn public_json(body: Value) -> Response<Body> {
     let mut resp = axum::Json(body).into_response();
@@ -659,4 +733,42 @@ fn well_known_error(e: cognate_core::DomainError) -> Response<Body> {
         .into_response();
     add_cors(resp.headers_mut());
     resp
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::well_formed_host;
+
+    #[test]
+    fn only_well_formed_hosts_name_the_origin() {
+        for good in [
+            "localhost",
+            "localhost:9229",
+            "127.0.0.1:9229",
+            "my-app.auth.us-east-1.amazoncognito.com",
+            "Auth.Example.COM:443",
+            "[::1]:9229",
+            "[::1]",
+        ] {
+            assert!(well_formed_host(good), "{good}");
+        }
+        for bad in [
+            "",
+            ":9229",
+            "evil.com/x",
+            "user@evil.com",
+            "a..b",
+            "host:",
+            "host:123456",
+            "host:12a",
+            "a b",
+            "[::1",
+            "[zz]:1",
+            "[::1]x",
+            "host:1:2",
+            "exa\"mple",
+        ] {
+            assert!(!well_formed_host(bad), "{bad}");
+        }
+    }
 }

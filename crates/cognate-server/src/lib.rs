@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod listen;
 pub mod metrics;
 mod oauth;
+mod pages;
 pub mod quota;
 pub mod sigv4;
 

@@ -8,14 +8,13 @@ use super::tokens::{AuthTokens, OAuthGrantClaims};
 use super::{Caller, OAuthError, OAuthFailure, Service};
 use crate::config;
 use crate::error::{DomainError, DomainResult};
-use crate::records::{AuthorizationCodeRecord, CodeTake, LoginSessionRecord, UserStatus};
+use crate::records::{AuthorizationCodeRecord, CodeTake, LoginSessionRecord};
 
 /// An authorization code lives 5 minutes (spec vii.2).
 pub const CODE_VALIDITY_SECS: i64 = 300;
 /// A managed-login session lives 1 hour (spec vii.5).
 pub const LOGIN_SESSION_SECS: i64 = 3600;
 const CODE_PURPOSE: &str = "oauth_code";
-const SESSION_PURPOSE: &str = "login_session";
 const TOKEN_BYTES: usize = 32;
 /// The PreTokenGeneration `triggerSource` of tokens from the code flow (AWS's value for
 /// managed login).
@@ -74,19 +73,6 @@ impl From<crate::ports::StoreError> for AuthorizeFailure {
     fn from(e: crate::ports::StoreError) -> Self {
         AuthorizeFailure::Domain(e.into())
     }
-}
-
-/// What the managed-login form's sign-in came to.
-#[derive(Clone, Debug)]
-pub enum HostedSignIn {
-    /// Signed in: the session cookie's value and the session.
-    SignedIn {
-        cookie: String,
-        session: LoginSessionRecord,
-    },
-    /// The password is right, but the user must choose a new one, which the page does not
-    /// offer yet.
-    NewPasswordRequired,
 }
 
 /// What the token endpoint answers for a user's grant.
@@ -212,7 +198,7 @@ impl Service {
         pool_id: &str,
         cookie: &str,
     ) -> DomainResult<Option<LoginSessionRecord>> {
-        let digest = cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", cookie);
+        let digest = self.login_session_digest(cookie);
         let Some(session) = self
             .store
             .login_session(&digest, self.clock.now())
@@ -231,61 +217,8 @@ impl Service {
 
     /// Deletes the managed-login session a cookie names (`/logout`).
     pub async fn end_login_session(&self, cookie: &str) -> DomainResult<()> {
-        let digest = cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", cookie);
+        let digest = self.login_session_digest(cookie);
         Ok(self.store.delete_login_session(&digest).await?)
-    }
-
-    /// The managed-login form's sign-in: the password checked as USER_PASSWORD_AUTH checks
-    /// it (UserMigration, PreAuthentication, lockout, disabled and unconfirmed users; no
-    /// SecretHash: the client authenticates at the token endpoint), then, for a CONFIRMED
-    /// user, PostAuthentication and a new session: the session's cookie value (stored as
-    /// a keyed digest only) and the session. A user who must set a new password is told
-    /// the page cannot do that yet (`NewPasswordRequired`); the other refusals are the
-    /// sign-in's errors, which the page shows as messages.
-    pub async fn hosted_sign_in(
-        &self,
-        caller: &Caller,
-        grant: &AuthorizeGrant,
-        username: &str,
-        password: &str,
-    ) -> DomainResult<HostedSignIn> {
-        let (client, pool) = self.client_context(&grant.client_id).await?;
-        let sign_in = SignIn {
-            caller,
-            client: &client,
-            pool: &pool,
-            client_metadata: None,
-        };
-        let user = self
-            .check_user_password(&sign_in, username, password, None)
-            .await?;
-        match user.status {
-            UserStatus::Confirmed => {}
-            UserStatus::ResetRequired => return Err(DomainError::PasswordResetRequired),
-            UserStatus::ForceChangePassword => return Ok(HostedSignIn::NewPasswordRequired),
-            UserStatus::Unconfirmed => return Err(DomainError::UserNotConfirmed),
-            UserStatus::Archived
-            | UserStatus::Compromised
-            | UserStatus::ExternalProvider
-            | UserStatus::Unknown => return Err(DomainError::IncorrectCredentials),
-        }
-        let attrs = super::signup::trigger_attributes(&user, user.attributes.clone(), user.status);
-        self.post_authentication(&sign_in.trigger_call(&user.username), &attrs, None)
-            .await?;
-        self.record_auth_event(caller, &pool, &user.username_key, "SignIn", "Pass")
-            .await?;
-        let now = self.clock.now();
-        let cookie = cognate_crypto::ids::random_token(TOKEN_BYTES);
-        let session = LoginSessionRecord {
-            digest: cognate_crypto::codes::digest(&self.code_key, SESSION_PURPOSE, "", &cookie),
-            pool_id: pool.id.clone(),
-            username_key: user.username_key.clone(),
-            auth_time: now,
-            created_at: now,
-            expires_at: now + LOGIN_SESSION_SECS,
-        };
-        self.store.insert_login_session(session.clone()).await?;
-        Ok(HostedSignIn::SignedIn { cookie, session })
     }
 
     /// A new authorization code for a checked request and a signed-in session (5 minutes,

@@ -12,6 +12,7 @@ mod custom;
 mod groups;
 mod hashing;
 mod hooks;
+mod managed_login;
 mod housekeeping;
 mod invitations;
 mod messaging;
@@ -35,12 +36,13 @@ use std::sync::Arc;
 
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
 pub use authorize::{
-    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, HostedSignIn, UserGrantTokens,
+    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, UserGrantTokens,
     UserInfoFailure, CODE_VALIDITY_SECS, LOGIN_SESSION_SECS,
 };
 pub use groups::{group_claims, GroupInput};
 pub use hooks::Metadata;
 pub use invitations::{AdminCreateUserInput, MessageAction};
+pub use managed_login::{HostedPageSettings, HostedSignIn, HostedSignUp, SignInName};
 pub use messaging::{CodeDelivery, OUTBOX_PROVIDER};
 pub use oauth::{OAuthError, OAuthFailure, OAuthTokens, TokenRequest};
 pub use oauth_config::{

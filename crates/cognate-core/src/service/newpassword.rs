@@ -16,7 +16,7 @@ pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 /// Trigger source of the tokens issued by this challenge.
 const TOKENS_FOR_NEW_PASSWORD: &str = "TokenGeneration_NewPasswordChallenge";
 /// Responses name attributes as `userAttributes.<name>`.
-const ATTRIBUTE_PREFIX: &str = "userAttributes.";
+pub(super) const ATTRIBUTE_PREFIX: &str = "userAttributes.";
 /// Attributes only the server writes.
 const SERVER_OWNED: &[&str] = &[
     "sub",
@@ -87,6 +87,21 @@ impl Service {
         session: Option<&str>,
         responses: &BTreeMap<String, String>,
     ) -> DomainResult<SignInStep> {
+        let user = self.set_new_password(sign_in, session, responses).await?;
+        self.authenticated(sign_in, &user, TOKENS_FOR_NEW_PASSWORD)
+            .await
+            .map(SignInStep::Tokens)
+    }
+
+    /// The challenge's answer checked and the new password stored: the session taken, the
+    /// SecretHash, the attributes given, the pool's required ones, the password policy.
+    /// Answers the user as it now is (CONFIRMED); the caller finishes the sign-in.
+    pub(super) async fn set_new_password(
+        &self,
+        sign_in: &SignIn<'_>,
+        session: Option<&str>,
+        responses: &BTreeMap<String, String>,
+    ) -> DomainResult<UserRecord> {
         let session = session.ok_or(DomainError::InvalidSession)?;
         let new_password = responses
             .get("NEW_PASSWORD")
@@ -153,14 +168,11 @@ impl Service {
             Some(attributes.clone()),
         )
         .await?;
-        let user = UserRecord {
+        Ok(UserRecord {
             status: UserStatus::Confirmed,
             attributes,
             ..user
-        };
-        self.authenticated(sign_in, &user, TOKENS_FOR_NEW_PASSWORD)
-            .await
-            .map(SignInStep::Tokens)
+        })
     }
 
     /// AdminSetUserPassword: `permanent` confirms the user with it; otherwise it is a
@@ -218,7 +230,10 @@ impl Service {
 }
 
 /// The pool's required attributes that `attributes` lacks (`sub` is the server's).
-fn missing_required(sign_in: &SignIn<'_>, attributes: &BTreeMap<String, String>) -> Vec<String> {
+pub(super) fn missing_required(
+    sign_in: &SignIn<'_>,
+    attributes: &BTreeMap<String, String>,
+) -> Vec<String> {
     sign_in
         .pool
         .schema_attributes
