@@ -357,13 +357,32 @@ async fn submit(req: &PageRequest<'_>, page: Page, form: &Form) -> Response<Body
         }
         Page::NewPassword => {
             let (session, password) = (form.get("session"), form.get("password"));
-            if password != form.get("confirm_password") {
+            let required = required_fields(form);
+            // What the form itself can tell is checked before the challenge's single-use
+            // session is spent, so the person can correct it on the same page.
+            let settings = match service.hosted_page_settings(grant).await {
+                Ok(s) => s,
+                Err(e) => return failed(req, e),
+            };
+            let precheck = if password != form.get("confirm_password") {
+                Some("The passwords do not match.".to_string())
+            } else if required
+                .iter()
+                .any(|n| form.get(&format!("attr.{n}")).trim().is_empty())
+            {
+                Some("Fill in every field.".to_string())
+            } else {
+                cognate_core::service::check_password(&settings.password_policy, password)
+                    .err()
+                    .and_then(|e| wire_message(req, e))
+            };
+            if let Some(message) = precheck {
                 return new_password_page(
                     req,
                     session,
                     username,
-                    &required_fields(form),
-                    Message::Error("The passwords do not match."),
+                    &required,
+                    Message::Owned(message),
                 )
                 .await;
             }
@@ -380,28 +399,8 @@ async fn submit(req: &PageRequest<'_>, page: Page, form: &Form) -> Response<Body
                 .await
             {
                 Ok(outcome) => signed_in(req, outcome, username).await,
-                // The challenge's session is spent or expired: start again.
-                Err(
-                    e @ (DomainError::InvalidSession
-                    | DomainError::SessionExpired
-                    | DomainError::SessionUsed),
-                ) => refused(req, Page::Login, form, e).await,
-                Err(e) => {
-                    let message = wire_message(req, e);
-                    match message {
-                        Some(m) => {
-                            new_password_page(
-                                req,
-                                session,
-                                username,
-                                &required_fields(form),
-                                Message::Owned(m),
-                            )
-                            .await
-                        }
-                        None => error_page(StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
-                    }
-                }
+                // The session is spent (or was already): sign in again for a new one.
+                Err(e) => refused(req, Page::Login, form, e).await,
             }
         }
         Page::SignUp => {
