@@ -6,6 +6,8 @@ refresh grant; and the refusals, each with its OAuth error and nothing issued.
 `requests.Session` is the browser."""
 import base64
 import hashlib
+import hmac
+import html
 import json
 import re
 import secrets
@@ -315,3 +317,105 @@ def test_a_grant_without_openid_has_no_id_token_and_no_user_info(setup):
     r = requests.get(f"{setup['base']}/oauth2/userInfo",
                      headers={"Authorization": f"Bearer {body['access_token']}"})
     assert r.status_code == 400 and 'error="invalid_request"' in r.headers["WWW-Authenticate"]
+
+
+def signed_in_code(s, query):
+    """A managed-login sign-in as a browser makes it: the authorize redirects followed to the
+    form, the form posted to its action; answers the callback's query."""
+    browser = requests.Session()
+    page = browser.get(s["authorize"], params=query)
+    assert page.status_code == 200 and "<form" in page.text, page.text
+    m = re.search(r'<form method="post" action="([^"]*)"', page.text)
+    action = page.url
+    if m and m.group(1):
+        action = urllib.parse.urljoin(page.url, html.unescape(m.group(1)))
+    r = browser.post(action, data={"_csrf": csrf_of(page.text), "username": s["user"],
+                                   "password": PASSWORD}, allow_redirects=False)
+    return redirected(r)
+
+
+def test_refreshed_tokens_keep_the_grant_s_scopes_and_id_claims(setup, server, idp):
+    """A code grant's refresh token remembers the granted scopes: refreshed access tokens
+    (grant_type=refresh_token, and InitiateAuth REFRESH_TOKEN_AUTH) carry the same `scope`,
+    refreshed ID tokens the same claims without `nonce`; the API sign-in's tokens keep
+    `aws.cognito.signin.user.admin`, also when refreshed."""
+    client = idp.create_user_pool_client(
+        UserPoolId=setup["pool"], ClientName="web-api", GenerateSecret=True,
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email", "profile", "aws.cognito.signin.user.admin"],
+        CallbackURLs=[CALLBACK], SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
+    s = dict(setup, id=client["ClientId"], secret=client["ClientSecret"])
+    auth = (s["id"], s["secret"])
+    mac = hmac.new(s["secret"].encode(), (s["user"] + s["id"]).encode(), hashlib.sha256)
+    secret_hash = base64.b64encode(mac.digest()).decode()
+
+    def claims(token, **kw):
+        # The module's test clock runs minutes ahead of PyJWT's.
+        return verify(server, s["pool"], token, leeway=3600, **kw)
+
+    volatile = {"jti", "iat", "exp", "event_id", "nonce"}
+
+    def stable(c):
+        return {k: v for k, v in c.items() if k not in volatile}
+
+    scope = "openid email aws.cognito.signin.user.admin"
+    query = params(s, scope=scope)
+    got = signed_in_code(s, query)
+    body = exchange(s, got["code"]).json()
+    granted = set(scope.split())
+    first_access = claims(body["access_token"])
+    first_id = claims(body["id_token"], audience=s["id"])
+    assert set(first_access["scope"].split()) == granted
+    assert first_id["nonce"] == query["nonce"]
+
+    r = requests.post(s["token"], auth=auth, data={"grant_type": "refresh_token",
+                                                   "refresh_token": body["refresh_token"]})
+    assert r.status_code == 200, r.text
+    refreshed = r.json()
+    assert set(refreshed) == {"access_token", "id_token", "expires_in", "token_type"}
+    access = claims(refreshed["access_token"])
+    assert set(access["scope"].split()) == granted
+    assert stable(access) == stable(first_access)
+    id_claims = claims(refreshed["id_token"], audience=s["id"])
+    assert "nonce" not in id_claims
+    assert stable(id_claims) == stable(first_id)
+
+    result = idp.initiate_auth(
+        ClientId=s["id"], AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": body["refresh_token"],
+                        "SECRET_HASH": secret_hash})["AuthenticationResult"]
+    assert "RefreshToken" not in result
+    access = claims(result["AccessToken"])
+    assert set(access["scope"].split()) == granted
+    assert stable(access) == stable(first_access)
+    id_claims = claims(result["IdToken"], audience=s["id"])
+    assert "nonce" not in id_claims and stable(id_claims) == stable(first_id)
+
+    # A grant without openid: its refresh answers no ID token, and the same scope.
+    got = signed_in_code(s, params(s, scope="aws.cognito.signin.user.admin"))
+    body = exchange(s, got["code"]).json()
+    assert "id_token" not in body
+    r = requests.post(s["token"], auth=auth, data={"grant_type": "refresh_token",
+                                                   "refresh_token": body["refresh_token"]})
+    assert r.status_code == 200, r.text
+    assert "id_token" not in r.json()
+    assert claims(r.json()["access_token"])["scope"] == "aws.cognito.signin.user.admin"
+
+    # The API's sign-in keeps aws.cognito.signin.user.admin, refreshed too.
+    result = idp.admin_initiate_auth(
+        UserPoolId=s["pool"], ClientId=s["id"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": s["user"], "PASSWORD": PASSWORD,
+                        "SECRET_HASH": secret_hash})["AuthenticationResult"]
+    assert claims(result["AccessToken"])["scope"] == "aws.cognito.signin.user.admin"
+    again = idp.initiate_auth(
+        ClientId=s["id"], AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": result["RefreshToken"],
+                        "SECRET_HASH": secret_hash})["AuthenticationResult"]
+    assert claims(again["AccessToken"])["scope"] == "aws.cognito.signin.user.admin"
+    r = requests.post(s["token"], auth=auth, data={"grant_type": "refresh_token",
+                                                   "refresh_token": result["RefreshToken"]})
+    assert r.status_code == 200, r.text
+    assert "id_token" in r.json()
+    assert claims(r.json()["access_token"])["scope"] == "aws.cognito.signin.user.admin"
+

@@ -376,6 +376,10 @@ pub struct RefreshTokenRecord {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The scopes an OAuth grant gave (space-separated), which refreshed access tokens
+    /// carry again; None for a token of the API sign-in flows
+    /// (`aws.cognito.signin.user.admin`).
+    pub scopes: Option<String>,
 }
 
 /// Until when rows are still read (`rules::sessions::sweep_cutoffs`); older ones go.

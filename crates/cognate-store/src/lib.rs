@@ -573,7 +573,7 @@ impl Directory for Store {
     async fn refresh_token(&self, digest: &[u8]) -> Result<Option<RefreshTokenRecord>> {
         self.db
             .fetch_optional(
-                "SELECT digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at \
+                "SELECT digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at, scopes \
                  FROM refresh_tokens WHERE digest = $1",
                 params![digest],
             )
@@ -589,6 +589,7 @@ impl Directory for Store {
                     issued_at: r.get("issued_at")?,
                     expires_at: r.get("expires_at")?,
                     revoked_at: r.get("revoked_at")?,
+                    scopes: r.get("scopes")?,
                 })
             })
             .transpose()
@@ -2287,8 +2288,8 @@ fn insert_signing_keys_in(tx: &mut dyn Tx, pool_id: &str, keys: &[SigningKeyReco
 
 fn insert_refresh_token_in(tx: &mut dyn Tx, t: &RefreshTokenRecord) -> Result<()> {
     tx.execute(
-        "INSERT INTO refresh_tokens (digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO refresh_tokens (digest, pool_id, username_key, client_id, origin_jti, auth_time, issued_at, expires_at, revoked_at, scopes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params![
             t.digest.as_slice(),
             &t.pool_id,
@@ -2298,7 +2299,8 @@ fn insert_refresh_token_in(tx: &mut dyn Tx, t: &RefreshTokenRecord) -> Result<()
             t.auth_time,
             t.issued_at,
             t.expires_at,
-            db::Param::Int(t.revoked_at)
+            db::Param::Int(t.revoked_at),
+            db::Param::Text(t.scopes.clone())
         ],
     )?;
     Ok(())

@@ -49,6 +49,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0011_oauth_codes",
         include_str!("migrations/sqlite/0011_oauth_codes.sql"),
     ),
+    (
+        "0012_refresh_token_scopes",
+        include_str!("migrations/sqlite/0012_refresh_token_scopes.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -90,6 +94,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0010_oauth_codes",
         include_str!("migrations/postgres/0010_oauth_codes.sql"),
+    ),
+    (
+        "0011_refresh_token_scopes",
+        include_str!("migrations/postgres/0011_refresh_token_scopes.sql"),
     ),
 ];
 
@@ -191,7 +199,8 @@ mod tests {
                 "0008_auth_events",
                 "0009_name_attempts",
                 "0010_oauth_config",
-                "0011_oauth_codes"
+                "0011_oauth_codes",
+                "0012_refresh_token_scopes"
             ]
         );
 

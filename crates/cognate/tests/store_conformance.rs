@@ -637,6 +637,7 @@ async fn sweep_suite(store: &Store) {
                 issued_at: 0,
                 expires_at,
                 revoked_at: None,
+                scopes: None,
             })
             .await
             .unwrap();

@@ -198,7 +198,7 @@ impl Service {
                 };
                 return Ok(OAuthTokens {
                     access_token: tokens.access_token,
-                    id_token: Some(tokens.id_token),
+                    id_token: tokens.openid.then_some(tokens.id_token),
                     refresh_token: tokens.refresh_token,
                     expires_in: tokens.expires_in,
                 });

@@ -88,6 +88,9 @@ pub struct AuthTokens {
     /// Only on sign-in; a refresh answers none.
     pub refresh_token: Option<String>,
     pub expires_in: i64,
+    /// Whether the token endpoint answers the ID token: the OAuth grant (or the grant the
+    /// refreshed token came from) had `openid`, or the tokens are the API sign-in's.
+    pub openid: bool,
 }
 
 /// A pool's keys: the ones that sign now and every one that still verifies.
@@ -228,10 +231,17 @@ impl Service {
         source: &str,
         grant: Option<&OAuthGrantClaims<'_>>,
     ) -> DomainResult<AuthTokens> {
-        let granted: Vec<String> = match grant {
-            Some(g) => g.scopes.to_vec(),
-            None => vec![ADMIN_SCOPE.to_string()],
-        };
+        // A grant's scopes; a refresh's are those its refresh token was issued with (an
+        // OAuth grant's), else the API sign-in's `aws.cognito.signin.user.admin`.
+        let (granted, oauth): (Vec<String>, bool) =
+            match (grant, refresh.and_then(|r| r.scopes.as_deref())) {
+                (Some(g), _) => (g.scopes.to_vec(), true),
+                (None, Some(scopes)) => (
+                    scopes.split_whitespace().map(str::to_string).collect(),
+                    true,
+                ),
+                (None, None) => (vec![ADMIN_SCOPE.to_string()], false),
+            };
         let (pool, client) = (sign_in.pool, sign_in.client);
         let keys = self.pool_keys(&pool.id, false).await?;
         let now = self.clock.now();
@@ -329,6 +339,7 @@ impl Service {
                         issued_at: now,
                         expires_at: now + client.refresh_token_validity_secs,
                         revoked_at: None,
+                        scopes: grant.map(|g| g.scopes.join(" ")),
                     })
                     .await?;
                 Some(token)
@@ -340,6 +351,7 @@ impl Service {
             id_token: keys.id.sign(&id).map_err(signing)?,
             refresh_token,
             expires_in: client.access_token_validity_secs,
+            openid: !oauth || granted.iter().any(|s| s == "openid"),
         })
     }
 
