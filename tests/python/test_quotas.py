@@ -113,3 +113,66 @@ def test_a_bad_quota_specification_refuses_to_start():
                          text=True, timeout=30)
     assert out.returncode != 0
     assert "UserCreation=fast" in out.stderr
+
+
+def test_the_token_endpoint_is_throttled_by_grant_with_429_and_retry_after(unique):
+    """`POST /oauth2/token` counts per pool: client_credentials against ClientAuthentication,
+    refresh_token against UserAuthentication. Over the rate it answers 429 with
+    `Retry-After: 1` and `{"error": "too_many_requests"}`, which HTTP clients retry."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    server = Server(extra_args=["--quotas", "ClientAuthentication=2,UserAuthentication=2"])
+    try:
+        idp = no_retry_client(server)
+
+        def machine_client():
+            pool = idp.create_user_pool(PoolName=unique())["UserPool"]["Id"]
+            domain = unique("q-")
+            idp.create_user_pool_domain(UserPoolId=pool, Domain=domain)
+            idp.create_resource_server(UserPoolId=pool, Identifier="api", Name="api",
+                                       Scopes=[{"ScopeName": "read",
+                                                "ScopeDescription": "Read"}])
+            c = idp.create_user_pool_client(
+                UserPoolId=pool, ClientName="m", GenerateSecret=True,
+                AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["client_credentials"],
+                AllowedOAuthScopes=["api/read"])["UserPoolClient"]
+            return f"{server.url}/{domain}/oauth2/token", (c["ClientId"], c["ClientSecret"])
+
+        url, auth = machine_client()
+        other_url, other_auth = machine_client()
+        grant = {"grant_type": "client_credentials"}
+        for _ in range(2):
+            r = requests.post(url, data=grant, auth=auth)
+            assert r.status_code == 200, r.text
+        r = requests.post(url, data=grant, auth=auth)
+        assert r.status_code == 429, r.text
+        assert r.headers["Retry-After"] == "1"
+        assert r.headers["Content-Type"] == "application/json;charset=UTF-8"
+        assert r.json() == {"error": "too_many_requests", "error_description": "Rate exceeded"}
+        # Another pool has its own allowance.
+        assert requests.post(other_url, data=grant, auth=other_auth).status_code == 200
+        # The refresh grant counts against UserAuthentication, not ClientAuthentication.
+        refresh = {"grant_type": "refresh_token", "refresh_token": "unknown"}
+        for _ in range(2):
+            r = requests.post(url, data=refresh, auth=auth)
+            assert (r.status_code, r.json()) == (400, {"error": "invalid_grant"}), r.text
+        assert requests.post(url, data=refresh, auth=auth).status_code == 429
+        # The bucket refills at the configured rate.
+        time.sleep(1.1)
+        assert requests.post(url, data=grant, auth=auth).status_code == 200
+
+        # A client that honours Retry-After (urllib3's Retry) rides out a burst.
+        time.sleep(1.1)
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(max_retries=Retry(
+            total=5, status_forcelist=[429], allowed_methods=None,
+            respect_retry_after_header=True, backoff_factor=0)))
+        started = time.monotonic()
+        for _ in range(5):
+            r = session.post(url, data=grant, auth=auth)
+            assert r.status_code == 200, r.text
+        assert time.monotonic() - started >= 1
+    finally:
+        server.stop()

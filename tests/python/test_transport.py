@@ -156,6 +156,26 @@ def test_a_half_sent_body_is_answered_with_a_request_timeout(strict_server):
     assert json.loads(payload)["__type"] == "RequestTimeoutException"
 
 
+def test_a_half_sent_oauth_form_is_answered_with_a_request_timeout(strict_server):
+    """The OAuth POST routes read their bodies within --body-read-timeout-ms too, and answer
+    in the token endpoint's JSON error form."""
+    body = b"grant_type=client_credentials&client_id=abc"
+    for path in (b"/some-domain/oauth2/token", b"/some-domain/oauth2/revoke",
+                 b"/oauth2/token"):
+        with raw(strict_server) as s:
+            s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: some-domain.localhost\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: " + str(len(body) + 50).encode() + b"\r\n\r\n" + body)
+            started = time.monotonic()
+            response = read_all(s)
+            waited = time.monotonic() - started
+        status, payload = status_and_body(response)
+        assert status == 408, response
+        assert json.loads(payload) == {"error": "invalid_request"}
+        assert b"application/json;charset=UTF-8" in response.partition(b"\r\n\r\n")[0]
+        assert waited < 4, "answered by the server's body timeout"
+
+
 def test_an_oversized_request_head_is_refused(strict_server):
     with raw(strict_server) as s:
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")

@@ -15,6 +15,7 @@ use base64::Engine;
 use serde_json::json;
 
 use cognate_core::service::{OAuthError, OAuthFailure, TokenRequest};
+use cognate_wire::ErrorKind;
 
 use crate::http::AppState;
 
@@ -23,19 +24,19 @@ pub(crate) async fn token_by_path(
     State(state): State<Arc<AppState>>,
     Path(domain): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
-    token(&state, domain, &headers, &body).await
+    token(&state, domain, &headers, body).await
 }
 
 /// `POST /oauth2/token` on a host whose first label is the domain prefix.
 pub(crate) async fn token_by_host(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
     match domain_of_host(&headers) {
-        Some(domain) => token(&state, domain, &headers, &body).await,
+        Some(domain) => token(&state, domain, &headers, body).await,
         None => not_found(),
     }
 }
@@ -44,14 +45,40 @@ async fn token(
     state: &AppState,
     domain: String,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Body,
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let request = match parse_request(domain, headers, body) {
+    let body = match read_form_body(state, body).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
+    let request = match parse_request(domain, headers, &body) {
         Ok(request) => request,
         Err(e) => return oauth_error(e),
     };
     let client_id = request.client_id.clone().unwrap_or_default();
+    if state.quotas().is_enabled() {
+        // Per pool, as the API counts; a domain of no pool gets its own key (and a 404).
+        let key = match state.service().pool_of_domain(&request.domain).await {
+            Some(pool) => pool,
+            None => format!("domain:{}", request.domain),
+        };
+        let checked = state.quotas().check_token_request(
+            &key,
+            request.grant_type.as_deref(),
+            std::time::Instant::now(),
+        );
+        if let Err(throttled) = checked {
+            tracing::info!(
+                request_id,
+                client_id,
+                answer = "throttled",
+                category = %throttled.category,
+                "POST /oauth2/token"
+            );
+            return too_many_requests();
+        }
+    }
     let outcome = state.service().oauth_token(request).await;
     let answer = match &outcome {
         Ok(_) => "issued",
@@ -98,19 +125,19 @@ pub(crate) async fn revoke_by_path(
     State(state): State<Arc<AppState>>,
     Path(domain): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
-    revoke(&state, domain, &headers, &body).await
+    revoke(&state, domain, &headers, body).await
 }
 
 /// `POST /oauth2/revoke` on a domain's host.
 pub(crate) async fn revoke_by_host(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
     match domain_of_host(&headers) {
-        Some(domain) => revoke(&state, domain, &headers, &body).await,
+        Some(domain) => revoke(&state, domain, &headers, body).await,
         None => not_found(),
     }
 }
@@ -120,9 +147,13 @@ async fn revoke(
     state: &AppState,
     domain: String,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Body,
 ) -> Response<Body> {
-    let request = match parse_request(domain, headers, body) {
+    let body = match read_form_body(state, body).await {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
+    let request = match parse_request(domain, headers, &body) {
         Ok(request) => request,
         Err(e) => return revoke_error(e),
     };
@@ -156,6 +187,34 @@ fn revoke_error(e: OAuthError) -> Response<Body> {
         StatusCode::BAD_REQUEST
     };
     json_response(status, json!({ "error": e.code() }))
+}
+
+/// Reads the body of an OAuth POST (`/oauth2/token`, `/oauth2/revoke`, the managed-login
+/// form's POST to `/oauth2/authorize`) within the bounds the API's `POST /` has:
+/// `--max-body-bytes` and `--body-read-timeout-ms`. Err is the answer to send, in the token
+/// endpoint's JSON error form `{"error": "invalid_request"}`: 408 when the body did not
+/// arrive in time (RFC 9110's Request Timeout: the client may retry on a new connection),
+/// 413 when it is too long, 400 when its framing is broken.
+pub(crate) async fn read_form_body(state: &AppState, body: Body) -> Result<Bytes, Response<Body>> {
+    state.read_bounded_body(body).await.map_err(|e| {
+        let status = match e.kind {
+            ErrorKind::RequestTimeoutException => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::RequestEntityTooLargeException => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        tracing::info!(
+            status = status.as_u16(),
+            error = %e.message,
+            "OAuth request body not read"
+        );
+        let mut resp = json_response(status, json!({"error": OAuthError::InvalidRequest.code()}));
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still come: the connection is not reused.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
+    })
 }
 
 /// The request's form and client credentials. A form that is not
@@ -275,6 +334,20 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> 
 /// Spec vii.3: every error is 400 with `{"error": "<code>"}`.
 fn oauth_error(e: OAuthError) -> Response<Body> {
     json_response(StatusCode::BAD_REQUEST, json!({ "error": e.code() }))
+}
+
+/// A token request over the pool's quota (`--quotas`): 429 with `Retry-After: 1` (RFC 6585;
+/// OAuth and HTTP client libraries retry it after the pause) and
+/// `{"error": "too_many_requests", "error_description": "Rate exceeded"}`. The bucket refills
+/// at the limit per second, so a second is always enough for the next request.
+fn too_many_requests() -> Response<Body> {
+    let mut resp = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"error": "too_many_requests", "error_description": crate::quota::Throttled::MESSAGE}),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 /// No pool holds the domain (or the host names none).

@@ -410,7 +410,10 @@ const UNIT: u64 = 1_000_000_000;
 /// The bucket slot of AWS's separate allowance for the challenge responses of
 /// `UserAuthentication` (three times the category's rate).
 const SLOT_CHALLENGE: usize = CATEGORIES;
-const SLOTS: usize = CATEGORIES + 1;
+/// The bucket slot of `grant_type=authorization_code` at `/oauth2/token`: AWS gives it the
+/// `UserAuthentication` rate without drawing on that category.
+const SLOT_CODE_GRANT: usize = CATEGORIES + 1;
+const SLOTS: usize = CATEGORIES + 2;
 
 /// Per-pool request-rate quotas by category, counted in this process.
 ///
@@ -436,6 +439,7 @@ impl Quotas {
         }
         if let Some(limit) = table[QuotaCategory::UserAuthentication.slot()] {
             table[SLOT_CHALLENGE] = Some(limit.saturating_mul(3));
+            table[SLOT_CODE_GRANT] = Some(limit);
         }
         let shards = if limits.is_empty() {
             Box::default()
@@ -576,6 +580,33 @@ impl Quotas {
             }
         }
         self.check(pool_key, category, now)
+    }
+
+    /// Counts one `POST /oauth2/token` request of the pool `pool_key` by its `grant_type`, as
+    /// AWS counts the token endpoint ("Quotas in Amazon Cognito"; spec vii.3):
+    /// `client_credentials` against `ClientAuthentication`, `refresh_token` against
+    /// `UserAuthentication` (shared with InitiateAuth), `authorization_code` in a bucket of its
+    /// own at the `UserAuthentication` rate (AWS applies that category's limit to it without
+    /// drawing on the category). A request without a grant type, or with an unsupported one,
+    /// counts against `ClientAuthentication`: it is client traffic at the endpoint all the same.
+    pub fn check_token_request(
+        &self,
+        pool_key: &str,
+        grant_type: Option<&str>,
+        now: Instant,
+    ) -> Result<(), Throttled> {
+        match grant_type {
+            Some("refresh_token") => self.check(pool_key, QuotaCategory::UserAuthentication, now),
+            Some("authorization_code") => match self.table[SLOT_CODE_GRANT] {
+                Some(limit) if !self.take(pool_key, SLOT_CODE_GRANT, limit, now) => {
+                    Err(Throttled {
+                        category: QuotaCategory::UserAuthentication,
+                    })
+                }
+                _ => Ok(()),
+            },
+            _ => self.check(pool_key, QuotaCategory::ClientAuthentication, now),
+        }
     }
 
     /// Takes one token from the bucket of (`pool_key`, `slot`); false when it is empty.
@@ -1053,6 +1084,57 @@ mod tests {
             .check_operation("p", Operation::GetProvisionedLimit, t)
             .is_ok());
         assert!(q.check_operation("p", Operation::SignUp, t).is_ok());
+    }
+
+    #[test]
+    fn token_requests_count_by_grant_type() {
+        let q = Quotas::new(limits(&[
+            (QuotaCategory::ClientAuthentication, 2),
+            (QuotaCategory::UserAuthentication, 3),
+        ]));
+        let t = Instant::now();
+        let client = |q: &Quotas| q.check_token_request("p", Some("client_credentials"), t);
+        assert!(client(&q).is_ok());
+        // No grant type (or an unknown one) is client traffic too.
+        assert!(q.check_token_request("p", None, t).is_ok());
+        let throttled = |category| Err(Throttled { category });
+        assert_eq!(client(&q), throttled(QuotaCategory::ClientAuthentication));
+        assert_eq!(
+            q.check_token_request("p", Some("password"), t),
+            throttled(QuotaCategory::ClientAuthentication)
+        );
+        // Another pool has its own bucket.
+        assert!(q
+            .check_token_request("q", Some("client_credentials"), t)
+            .is_ok());
+        // The code grant: the UserAuthentication rate in a bucket of its own.
+        for _ in 0..3 {
+            assert!(q
+                .check_token_request("p", Some("authorization_code"), t)
+                .is_ok());
+        }
+        assert_eq!(
+            q.check_token_request("p", Some("authorization_code"), t),
+            throttled(QuotaCategory::UserAuthentication)
+        );
+        // Refresh shares UserAuthentication with InitiateAuth (untouched by the codes).
+        assert!(q.check_operation("p", Operation::InitiateAuth, t).is_ok());
+        assert!(q.check_token_request("p", Some("refresh_token"), t).is_ok());
+        assert!(q.check_token_request("p", Some("refresh_token"), t).is_ok());
+        assert_eq!(
+            q.check_token_request("p", Some("refresh_token"), t),
+            throttled(QuotaCategory::UserAuthentication)
+        );
+        // A second later every bucket has refilled.
+        let later = t + Duration::from_secs(1);
+        assert!(q
+            .check_token_request("p", Some("client_credentials"), later)
+            .is_ok());
+        // Without limits nothing is counted.
+        let off = Quotas::off();
+        for _ in 0..10 {
+            assert!(off.check_token_request("p", None, t).is_ok());
+        }
     }
 
     #[test]

@@ -264,6 +264,18 @@ impl Service {
         })
     }
 
+    /// The pool a prefix domain belongs to (None for an unknown or custom domain, or when the
+    /// store cannot answer): what the server counts a token request's quota against.
+    pub async fn pool_of_domain(&self, domain: &str) -> Option<String> {
+        self.store
+            .get_domain(domain)
+            .await
+            .ok()
+            .flatten()
+            .filter(|d| !d.is_custom())
+            .map(|d| d.pool_id)
+    }
+
     /// The `<identifier>/<scope>` values of the pool's resource servers as they are now.
     pub(super) async fn custom_scopes(
         &self,
