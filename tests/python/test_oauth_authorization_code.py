@@ -419,3 +419,26 @@ def test_refreshed_tokens_keep_the_grant_s_scopes_and_id_claims(setup, server, i
     assert "id_token" in r.json()
     assert claims(r.json()["access_token"])["scope"] == "aws.cognito.signin.user.admin"
 
+
+def test_discovery_endpoints_follow_the_host_the_request_named(setup, server):
+    """`issuer` and `jwks_uri` stay on --public-url (the tokens' `iss`); the domain's endpoints
+    are at the origin the browser used (a well-formed `Host`), else at --public-url."""
+    url = f"{server.url}/{setup['pool']}/.well-known/openid-configuration"
+    issuer = f"{server.url}/{setup['pool']}"
+    endpoints = {"authorization_endpoint": "oauth2/authorize", "token_endpoint": "oauth2/token",
+                 "userinfo_endpoint": "oauth2/userInfo", "revocation_endpoint": "oauth2/revoke",
+                 "end_session_endpoint": "logout"}
+    for host, origin in ((f"localhost:{server.port}", f"http://localhost:{server.port}"),
+                         (f"127.0.0.1:{server.port}", server.url),
+                         ("auth.example.com", "http://auth.example.com"),
+                         ("evil.example/x?", server.url),
+                         ("user@evil.example", server.url)):
+        doc = requests.get(url, headers={"Host": host}).json()
+        assert doc["issuer"] == issuer and doc["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+        for name, path in endpoints.items():
+            assert doc[name] == f"{origin}/{setup['domain']}/{path}", (host, doc)
+    # The endpoints named through localhost work there, with tokens of the same issuer.
+    doc = requests.get(url, headers={"Host": f"localhost:{server.port}"}).json()
+    assert doc["authorization_endpoint"].startswith(f"http://localhost:{server.port}/")
+    r = requests.get(doc["authorization_endpoint"], params=params(setup))
+    assert r.status_code == 200 and "<form" in r.text, r.text

@@ -189,7 +189,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .with_body_read_timeout(Duration::from_millis(transport.body_read_timeout_ms))
         .with_metrics(metrics)
-        .with_quotas(quotas),
+        .with_quotas(quotas)
+        .with_tls(tls.is_some()),
     );
     if args.test_clock {
         tracing::warn!("TEST ONLY: the test clock endpoint is enabled");
