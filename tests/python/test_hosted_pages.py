@@ -322,3 +322,61 @@ def test_pages_by_host(site, server, idp, unique):
                   allow_redirects=False)
     code_of(r)
     assert "Path=/;" in r.headers["Set-Cookie"]
+
+
+def test_implicit_grant_puts_tokens_in_the_fragment(idp, server, unique):
+    import jwt
+    site = make_domain(idp, server, unique)
+    idp.update_user_pool_client(
+        UserPoolId=site["pool"], ClientId=site["id"], AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["implicit"], AllowedOAuthScopes=["openid", "email"],
+        CallbackURLs=[CALLBACK], SupportedIdentityProviders=["COGNITO"])
+    user = confirmed_user(idp, site, unique)
+    site["query"] = dict(site["query"], response_type="token", nonce="n-implicit")
+    b = Browser(site).open("login")
+    r = b.submit({"username": user, "password": PASSWORD}, follow=False)
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    assert location.startswith(CALLBACK + "#"), location
+    got = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).fragment))
+    assert set(got) == {"access_token", "id_token", "token_type", "expires_in", "state"}
+    assert (got["token_type"], got["expires_in"], got["state"]) == \
+        ("Bearer", "3600", site["query"]["state"])
+    issuer = f"{server.url}/{site['pool']}"
+    keys = jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json")
+    id_claims = jwt.decode(got["id_token"], keys.get_signing_key_from_jwt(got["id_token"]).key,
+                           algorithms=["RS256"], audience=site["id"], issuer=issuer)
+    assert id_claims["nonce"] == "n-implicit" and id_claims["cognito:username"] == user
+    access = jwt.decode(got["access_token"], options={"verify_signature": False})
+    assert access["scope"].split() == ["openid", "email"]
+    # A code request is not allowed for this client now; without openid no ID token.
+    r = requests.get(f"{site['base']}/oauth2/authorize",
+                     params=dict(site["query"], response_type="code"), allow_redirects=False)
+    assert "error=unauthorized_client" in r.headers["Location"]
+    site["query"] = dict(site["query"], scope="email")
+    r = requests.get(f"{site['base']}/oauth2/authorize", params=site["query"],
+                     allow_redirects=False)
+    assert "error=invalid_scope" in r.headers["Location"]
+
+
+def test_logout_to_the_sign_in_page(site, idp, unique):
+    user = confirmed_user(idp, site, unique)
+    b = Browser(site).open("login")
+    code_of(b.submit({"username": user, "password": PASSWORD}, follow=False))
+    logout = f"{site['base']}/logout"
+    q = {"client_id": site["id"], "redirect_uri": CALLBACK, "response_type": "code",
+         "scope": "openid", "state": "after-logout"}
+    r = b.http.get(logout, params=q, allow_redirects=False)
+    assert r.status_code == 302 and "Max-Age=0" in r.headers["Set-Cookie"]
+    location = urllib.parse.urlsplit(r.headers["Location"])
+    assert location.path == f"/{site['domain']}/login"
+    assert dict(urllib.parse.parse_qsl(location.query)) == q
+    # The session is gone: the sign-in form is shown, not a code.
+    page = b.http.get(urllib.parse.urljoin(logout, r.headers["Location"]),
+                      allow_redirects=False)
+    assert page.status_code == 200 and "<form" in page.text
+    # An unregistered redirect_uri, or none of the two, is the error page.
+    for bad in (dict(q, redirect_uri="http://localhost:8080/evil"),
+                {"client_id": site["id"]}, dict(q, response_type="")):
+        r = requests.get(logout, params=bad, allow_redirects=False)
+        assert r.status_code == 400 and "Location" not in r.headers, bad

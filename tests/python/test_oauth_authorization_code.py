@@ -67,14 +67,25 @@ def csrf_of(html):
 
 
 def sign_in(browser, setup, query, password=PASSWORD):
-    """The form shown, then posted; answers the POST's response (not followed)."""
-    page = browser.get(setup["authorize"], params=query, allow_redirects=False)
+    """The authorize endpoint sends the browser to `/login` with the same query (spec
+    vii.2); its form shown, then posted to its action; answers the POST's response (not
+    followed)."""
+    r = browser.get(setup["authorize"], params=query, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    login = urllib.parse.urljoin(r.url, r.headers["Location"])
+    split = urllib.parse.urlsplit(login)
+    assert split.path == f"/{setup['domain']}/login", login
+    assert dict(urllib.parse.parse_qsl(split.query)) == query
+    page = browser.get(login, allow_redirects=False)
     assert page.status_code == 200, page.text
     assert page.headers["Content-Type"].startswith("text/html")
     assert 'name="viewport"' in page.text and "<label" in page.text
-    url = setup["authorize"] + "?" + urllib.parse.urlencode(query)
-    return browser.post(url, data={"_csrf": csrf_of(page.text), "username": setup["user"],
-                                   "password": password}, allow_redirects=False)
+    m = re.search(r'<form method="post" action="([^"]*)"', page.text)
+    assert m, page.text
+    action = urllib.parse.urljoin(login, html.unescape(m.group(1)))
+    assert urllib.parse.urlsplit(action).path == split.path
+    return browser.post(action, data={"_csrf": csrf_of(page.text), "username": setup["user"],
+                                      "password": password}, allow_redirects=False)
 
 
 def redirected(response):
@@ -206,7 +217,9 @@ def test_unregistered_redirect_uri_and_unknown_client_get_an_error_page(setup):
 def test_other_errors_redirect_with_state(setup):
     cases = [
         (params(setup, scope="unknown/scope"), "invalid_scope"),
-        (params(setup, response_type="token"), "unsupported_response_type"),
+        (params(setup, response_type="id_token"), "unsupported_response_type"),
+        # The implicit grant, which this client does not allow.
+        (params(setup, response_type="token"), "unauthorized_client"),
         (params(setup, response_type=None), "invalid_request"),
         (params(setup, code_challenge="x" * 43), "invalid_request"),
         (params(setup, code_challenge="x" * 43, code_challenge_method="S384"),
@@ -243,7 +256,10 @@ def test_host_form_and_html_escaping(setup, server):
     host = f"{setup['domain']}.auth.us-east-1.amazoncognito.com"
     r = requests.get(f"{server.url}/oauth2/authorize", headers={"Host": host},
                      params=params(setup), allow_redirects=False)
-    assert r.status_code == 200 and "<form" in r.text
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login?"), r.text
+    r = requests.get(f"{server.url}{r.headers['Location']}", headers={"Host": host},
+                     allow_redirects=False)
+    assert r.status_code == 200 and '<form method="post" action="/login?' in r.text
     r = requests.get(setup["authorize"],
                      params=params(setup, client_id="<script>x</script>"),
                      allow_redirects=False)
@@ -299,7 +315,7 @@ def test_user_info_revoke_logout_and_discovery(setup, server, idp):
     assert r.status_code == 302 and r.headers["Location"] == "http://localhost:8080/bye"
     assert "Max-Age=0" in r.headers["Set-Cookie"]
     again = browser.get(setup["authorize"], params=params(setup), allow_redirects=False)
-    assert again.status_code == 200 and "<form" in again.text
+    assert again.status_code == 302 and "/login?" in again.headers["Location"]
 
     doc = requests.get(f"{server.url}/{setup['pool']}/.well-known/openid-configuration").json()
     assert doc["authorization_endpoint"] == setup["authorize"]

@@ -176,6 +176,24 @@ def test_a_half_sent_oauth_form_is_answered_with_a_request_timeout(strict_server
         assert waited < 4, "answered by the server's body timeout"
 
 
+def test_a_half_sent_page_form_is_answered_with_a_request_timeout(strict_server):
+    """The managed-login pages' forms are read within --body-read-timeout-ms too (the body
+    is read before the domain is looked up), answered with the error page."""
+    body = b"_csrf=x&username=u&password=p"
+    for path in (b"/some-domain/login", b"/some-domain/signup", b"/oauth2/authorize"):
+        with raw(strict_server) as s:
+            s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: some-domain.localhost\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n"
+                      b"Content-Length: " + str(len(body) + 50).encode() + b"\r\n\r\n" + body)
+            started = time.monotonic()
+            response = read_all(s)
+            waited = time.monotonic() - started
+        status, payload = status_and_body(response)
+        assert status == 408, response
+        assert b"text/html" in response.partition(b"\r\n\r\n")[0]
+        assert waited < 4, "answered by the server's body timeout"
+
+
 def test_an_oversized_request_head_is_refused(strict_server):
     with raw(strict_server) as s:
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")

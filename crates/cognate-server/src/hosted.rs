@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
 
-use cognate_core::service::AuthorizeFailure;
+use cognate_core::service::{AuthorizeFailure, LogoutTarget};
 
 use crate::http::AppState;
 use crate::oauth::{domain_of_host, form_decode};
@@ -62,9 +62,13 @@ pub(crate) async fn page_by_path(
     query: Option<String>,
     peer: SocketAddr,
     headers: HeaderMap,
-    form: Option<Bytes>,
+    form: Option<Body>,
 ) -> Response<Body> {
     let site = Site::by_path(domain);
+    let form = match read_page_form(&state, form).await {
+        Ok(form) => form,
+        Err(resp) => return resp,
+    };
     let query = query.unwrap_or_default();
     crate::pages::serve(&state, site, page, &query, peer, &headers, form.as_deref()).await
 }
@@ -76,14 +80,46 @@ pub(crate) async fn page_by_host(
     query: Option<String>,
     peer: SocketAddr,
     headers: HeaderMap,
-    form: Option<Bytes>,
+    form: Option<Body>,
 ) -> Response<Body> {
     let Some(domain) = domain_of_host(&headers) else {
         return error_page(StatusCode::NOT_FOUND, "not_found");
     };
     let site = Site::by_host(domain);
+    let form = match read_page_form(&state, form).await {
+        Ok(form) => form,
+        Err(resp) => return resp,
+    };
     let query = query.unwrap_or_default();
     crate::pages::serve(&state, site, page, &query, peer, &headers, form.as_deref()).await
+}
+
+/// A page form's body, read within the API's bounds (`--max-body-bytes`,
+/// `--body-read-timeout-ms`); a body that is too slow, too long or badly framed is the error
+/// page with 408, 413 or 400.
+async fn read_page_form(
+    state: &AppState,
+    form: Option<Body>,
+) -> Result<Option<Bytes>, Response<Body>> {
+    let Some(body) = form else {
+        return Ok(None);
+    };
+    state.read_bounded_body(body).await.map(Some).map_err(|e| {
+        use cognate_wire::ErrorKind;
+        let status = match e.kind {
+            ErrorKind::RequestTimeoutException => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::RequestEntityTooLargeException => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        tracing::info!(status = status.as_u16(), error = %e.message, "page form not read");
+        let mut resp = error_page(status, "invalid_request");
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still come: the connection is not reused.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
+    })
 }
 
 /// The page routes, by path and by host, for `http::router`.
@@ -105,7 +141,7 @@ pub(crate) fn page_routes(mut router: axum::Router<Arc<AppState>>) -> axum::Rout
                   RawQuery(query): RawQuery,
                   ConnectInfo(peer): ConnectInfo<SocketAddr>,
                   headers: HeaderMap,
-                  body: Bytes| {
+                  body: Body| {
                 page_by_path(state, page, domain, query, peer, headers, Some(body))
             },
         );
@@ -122,7 +158,7 @@ pub(crate) fn page_routes(mut router: axum::Router<Arc<AppState>>) -> axum::Rout
                   RawQuery(query): RawQuery,
                   ConnectInfo(peer): ConnectInfo<SocketAddr>,
                   headers: HeaderMap,
-                  body: Bytes| {
+                  body: Body| {
                 page_by_host(state, page, query, peer, headers, Some(body))
             },
         );
@@ -296,7 +332,13 @@ async fn logout(state: &AppState, site: Site, query: &str, headers: &HeaderMap) 
     };
     let service = state.service();
     let target = match service
-        .logout_target(&site.domain, get("client_id"), get("logout_uri"))
+        .logout_target(
+            &site.domain,
+            get("client_id"),
+            get("logout_uri"),
+            get("redirect_uri"),
+            get("response_type"),
+        )
         .await
     {
         Ok(target) => target,
@@ -324,7 +366,26 @@ async fn logout(state: &AppState, site: Site, query: &str, headers: &HeaderMap) 
         site.cookie_path,
         if secure { "; Secure" } else { "" }
     );
-    redirect(&target, &[], Some(clear))
+    match target {
+        LogoutTarget::LogoutUri(uri) => redirect(&uri, &[], Some(clear)),
+        // A new authorize request, on the sign-in page (whose checks it then passes).
+        LogoutTarget::SignIn => {
+            let carried = [
+                "client_id",
+                "response_type",
+                "redirect_uri",
+                "scope",
+                "state",
+            ];
+            let params: Vec<(&str, Option<&str>)> =
+                carried.iter().map(|name| (*name, get(name))).collect();
+            redirect(
+                &format!("{}/{}", site.base, Page::Login.path()),
+                &params,
+                Some(clear),
+            )
+        }
+    }
 }
 
 /// `GET|POST /{prefix}/oauth2/userInfo` (spec vii.4).

@@ -189,8 +189,8 @@ fn revoke_error(e: OAuthError) -> Response<Body> {
     json_response(status, json!({ "error": e.code() }))
 }
 
-/// Reads the body of an OAuth POST (`/oauth2/token`, `/oauth2/revoke`, the managed-login
-/// form's POST to `/oauth2/authorize`) within the bounds the API's `POST /` has:
+/// Reads the body of an OAuth POST (`/oauth2/token`, `/oauth2/revoke`; the managed-login
+/// pages' forms use `hosted::read_page_form`) within the bounds the API's `POST /` has:
 /// `--max-body-bytes` and `--body-read-timeout-ms`. Err is the answer to send, in the token
 /// endpoint's JSON error form `{"error": "invalid_request"}`: 408 when the body did not
 /// arrive in time (RFC 9110's Request Timeout: the client may retry on a new connection),

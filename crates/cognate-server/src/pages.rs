@@ -584,6 +584,9 @@ async fn code_redirect(
     set_cookie: Option<String>,
 ) -> Response<Body> {
     let state = req.request.state.as_deref();
+    if req.grant.implicit {
+        return implicit_redirect(req, session, set_cookie).await;
+    }
     match req
         .state
         .service()
@@ -604,6 +607,55 @@ async fn code_redirect(
             )
         }
     }
+}
+
+/// The implicit grant's redirect: the tokens in the redirect URI's fragment (spec vii.2),
+/// `#access_token=…&id_token=…&token_type=Bearer&expires_in=…&state=…`, the ID token only
+/// with `openid`.
+async fn implicit_redirect(
+    req: &PageRequest<'_>,
+    session: &cognate_core::records::LoginSessionRecord,
+    set_cookie: Option<String>,
+) -> Response<Body> {
+    let state = req.request.state.as_deref();
+    let granted = match req
+        .state
+        .service()
+        .implicit_tokens(&req.grant, session)
+        .await
+    {
+        Ok(granted) => granted,
+        Err(e) => {
+            tracing::error!(error = %e, "issuing implicit-grant tokens failed");
+            return redirect(
+                &req.grant.redirect_uri,
+                &[("error", Some("server_error")), ("state", state)],
+                None,
+            );
+        }
+    };
+    let expires_in = granted.tokens.expires_in.to_string();
+    let mut fragment = vec![("access_token", Some(granted.tokens.access_token.as_str()))];
+    if granted.openid {
+        fragment.push(("id_token", Some(granted.tokens.id_token.as_str())));
+    }
+    fragment.extend([
+        ("token_type", Some("Bearer")),
+        ("expires_in", Some(expires_in.as_str())),
+        ("state", state),
+    ]);
+    let mut location = req.grant.redirect_uri.clone();
+    let mut sep = '#';
+    for (name, value) in fragment {
+        if let Some(value) = value {
+            location.push(sep);
+            location.push_str(name);
+            location.push('=');
+            location.push_str(&pct_encode(value));
+            sep = '&';
+        }
+    }
+    redirect(&location, &[], set_cookie)
 }
 
 enum Message {

@@ -43,6 +43,8 @@ pub struct AuthorizeGrant {
     pub redirect_uri: String,
     pub scopes: Vec<String>,
     pub nonce: Option<String>,
+    /// `response_type=token`: the tokens go straight to the redirect URI's fragment.
+    pub implicit: bool,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
 }
@@ -73,6 +75,15 @@ impl From<crate::ports::StoreError> for AuthorizeFailure {
     fn from(e: crate::ports::StoreError) -> Self {
         AuthorizeFailure::Domain(e.into())
     }
+}
+
+/// Where `/logout` sends the browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogoutTarget {
+    /// One of the client's `LogoutURLs`.
+    LogoutUri(String),
+    /// The sign-in page, with the request's authorize parameters.
+    SignIn,
 }
 
 /// What the token endpoint answers for a user's grant.
@@ -126,18 +137,19 @@ impl Service {
             redirect_uri: redirect_uri.clone(),
             error,
         };
-        match request.response_type.as_deref() {
+        let (implicit, flow) = match request.response_type.as_deref() {
             None | Some("") => return Err(refuse(OAuthError::InvalidRequest)),
-            Some("code") => {}
+            Some("code") => (false, cognate_wire::OAuthFlowType::Code),
+            Some("token") => (true, cognate_wire::OAuthFlowType::Implicit),
             Some(_) => return Err(refuse(OAuthError::UnsupportedResponseType)),
-        }
-        let code_allowed = client.allowed_oauth_flows_user_pool_client == Some(true)
+        };
+        let flow_allowed = client.allowed_oauth_flows_user_pool_client == Some(true)
             && client
                 .allowed_oauth_flows
                 .iter()
                 .flatten()
-                .any(|f| *f == cognate_wire::OAuthFlowType::Code);
-        if !code_allowed {
+                .any(|f| *f == flow);
+        if !flow_allowed {
             return Err(refuse(OAuthError::UnauthorizedClient));
         }
         if let Some(idp) = request.identity_provider.as_deref() {
@@ -186,6 +198,7 @@ impl Service {
             redirect_uri,
             scopes,
             nonce: request.nonce.clone(),
+            implicit,
             code_challenge: challenge.map(str::to_string),
             code_challenge_method: method.map(str::to_string),
         })
@@ -248,6 +261,47 @@ impl Service {
             })
             .await?;
         Ok(code)
+    }
+
+    /// The implicit grant (`response_type=token`, spec vii.2): ID and access tokens for a
+    /// checked request and a signed-in session, never a refresh token; the ID token only
+    /// with `openid`.
+    pub async fn implicit_tokens(
+        &self,
+        grant: &AuthorizeGrant,
+        session: &LoginSessionRecord,
+    ) -> DomainResult<UserGrantTokens> {
+        let (client, pool) = self.client_context(&grant.client_id).await?;
+        let user = self
+            .find_user(&pool, &session.username_key)
+            .await?
+            .filter(|u| u.username_key == session.username_key && u.enabled)
+            .ok_or(DomainError::IncorrectCredentials)?;
+        let caller = Caller::default();
+        let sign_in = SignIn {
+            caller: &caller,
+            client: &client,
+            pool: &pool,
+            client_metadata: None,
+        };
+        let tokens = self
+            .issue_tokens_for(
+                &sign_in,
+                &user,
+                None,
+                TOKENS_FOR_HOSTED_AUTH,
+                Some(&OAuthGrantClaims {
+                    scopes: &grant.scopes,
+                    nonce: grant.nonce.as_deref(),
+                    auth_time: Some(session.auth_time),
+                    refresh_token: false,
+                }),
+            )
+            .await?;
+        Ok(UserGrantTokens {
+            tokens,
+            openid: grant.scopes.iter().any(|s| s == "openid"),
+        })
     }
 
     fn oauth_code_digest(&self, code: &str) -> Vec<u8> {
@@ -325,6 +379,7 @@ impl Service {
                     scopes: &scopes,
                     nonce: record.nonce.as_deref(),
                     auth_time: Some(record.auth_time),
+                    refresh_token: true,
                 }),
             )
             .await?;
@@ -470,14 +525,18 @@ impl Service {
         }
     }
 
-    /// `GET /logout` (spec vii.5): the domain's client and a `logout_uri` among its
-    /// `LogoutURLs`. Err names the error page's code.
+    /// `GET /logout` (spec vii.5): the client's, with either a `logout_uri` among its
+    /// `LogoutURLs` (the browser goes there) or a `redirect_uri` among its `CallbackURLs` and
+    /// a `response_type` (the browser goes to the sign-in page for a new authorize request).
+    /// Anything else is the error page.
     pub async fn logout_target(
         &self,
         domain: &str,
         client_id: Option<&str>,
         logout_uri: Option<&str>,
-    ) -> Result<String, AuthorizeFailure> {
+        redirect_uri: Option<&str>,
+        response_type: Option<&str>,
+    ) -> Result<LogoutTarget, AuthorizeFailure> {
         let domain = self
             .store
             .get_domain(domain)
@@ -495,11 +554,24 @@ impl Service {
             .ok_or(AuthorizeFailure::ErrorPage("invalid_client"))?;
         let client = config::decode_client(&record.config)
             .map_err(|e| DomainError::internal("stored client", e))?;
-        let uri = logout_uri.ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
-        if !client.logout_urls.iter().flatten().any(|u| u == uri) {
-            return Err(AuthorizeFailure::ErrorPage("redirect_mismatch"));
+        match (logout_uri, redirect_uri) {
+            (Some(uri), _) => {
+                if !client.logout_urls.iter().flatten().any(|u| u == uri) {
+                    return Err(AuthorizeFailure::ErrorPage("redirect_mismatch"));
+                }
+                Ok(LogoutTarget::LogoutUri(uri.to_string()))
+            }
+            (None, Some(uri)) => {
+                if !client.callback_urls.iter().flatten().any(|u| u == uri) {
+                    return Err(AuthorizeFailure::ErrorPage("redirect_mismatch"));
+                }
+                if response_type.is_none_or(str::is_empty) {
+                    return Err(AuthorizeFailure::ErrorPage("invalid_request"));
+                }
+                Ok(LogoutTarget::SignIn)
+            }
+            (None, None) => Err(AuthorizeFailure::ErrorPage("invalid_request")),
         }
-        Ok(uri.to_string())
     }
 
     /// The pool's prefix domain, if it has one (the discovery document's endpoints).

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 pub use attributes::{check_password, looks_like_email, looks_like_phone};
 pub use authorize::{
-    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, UserGrantTokens,
+    AuthorizeFailure, AuthorizeGrant, AuthorizeRequest, LogoutTarget, UserGrantTokens,
     UserInfoFailure, CODE_VALIDITY_SECS, LOGIN_SESSION_SECS,
 };
 pub use groups::{group_claims, GroupInput};

@@ -78,6 +78,8 @@ pub(super) struct OAuthGrantClaims<'a> {
     pub nonce: Option<&'a str>,
     /// When the user signed in (managed login's session), if not now.
     pub auth_time: Option<i64>,
+    /// The grant answers a refresh token (the code grant does, the implicit grant never).
+    pub refresh_token: bool,
 }
 
 /// What a successful sign-in or refresh answers (`AuthenticationResult`).
@@ -326,6 +328,7 @@ impl Service {
 
         let refresh_token = match refresh {
             Some(_) => None,
+            None if grant.is_some_and(|g| !g.refresh_token) => None,
             None => {
                 let token = cognate_crypto::ids::random_token(REFRESH_TOKEN_BYTES);
                 self.store
