@@ -148,6 +148,13 @@ def test_sign_up_confirm_and_sign_in(site, server, idp, unique):
     assert "cognate_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     tokens = exchange(site, got["code"])
     assert {"id_token", "access_token", "refresh_token"} <= tokens.keys()
+    # The ID token binds the access token issued with it (OIDC Core 3.1.3.6).
+    import base64
+    import hashlib
+    import jwt
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    half = hashlib.sha256(tokens["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(half).rstrip(b"=").decode()
 
 
 def test_an_unconfirmed_user_signing_in_is_sent_to_confirm(site, server, idp, unique):
@@ -380,3 +387,33 @@ def test_logout_to_the_sign_in_page(site, idp, unique):
                 {"client_id": site["id"]}, dict(q, response_type="")):
         r = requests.get(logout, params=bad, allow_redirects=False)
         assert r.status_code == 400 and "Location" not in r.headers, bad
+
+
+def test_custom_domain_by_host(site, server, idp, unique):
+    """A custom domain is reached by its own host name (the model's DomainType has no dots:
+    a single-label name, as a container's)."""
+    user = confirmed_user(idp, site, unique)
+    custom = unique("login-")
+    idp.create_user_pool_domain(
+        UserPoolId=site["pool"], Domain=custom,
+        CustomDomainConfig={"CertificateArn":
+                            "arn:aws:acm:us-east-1:123456789012:certificate/abc"})
+    http = requests.Session()
+    http.headers["Host"] = f"{custom}:443"
+    r = http.get(f"{server.url}/oauth2/authorize", params=site["query"],
+                 allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login?"), r.text
+    r = http.get(f"{server.url}{r.headers['Location']}")
+    assert r.status_code == 200
+    action = html.unescape(re.search(r'action="([^"]*)"', r.text).group(1))
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', r.text).group(1)
+    got = code_of(http.post(f"{server.url}{action}", allow_redirects=False,
+                            data={"_csrf": csrf, "username": user, "password": PASSWORD}))
+    r = http.post(f"{server.url}/oauth2/token", auth=(site["id"], site["secret"]),
+                  data={"grant_type": "authorization_code", "code": got["code"],
+                        "redirect_uri": CALLBACK})
+    assert r.status_code == 200, r.text
+    # Not under another name.
+    r = requests.get(f"{server.url}/login", params=site["query"],
+                     headers={"Host": "other-name"})
+    assert r.status_code == 404

@@ -86,6 +86,16 @@ pub fn digests_equal(stored: &[u8], candidate: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn at_hash_of_the_oidc_core_example() {
+        // OpenID Connect Core, Appendix A.3 (the `at_hash` of the example access token).
+        assert_eq!(
+            super::at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -190,6 +200,15 @@ mod tests {
 /// (`S256`: the unpadded base64url SHA-256 of the verifier; `plain`: the verifier itself),
 /// compared in constant time. A verifier outside 43 to 128 unreserved characters never
 /// matches, nor does an unknown method.
+/// OpenID Connect's `at_hash` of an RS256-signed access token: the left half of its SHA-256,
+/// base64url without padding (OIDC Core 3.1.3.6).
+pub fn at_hash(access_token: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(access_token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
 pub fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
     use base64::Engine;
     use sha2::Digest;

@@ -255,7 +255,10 @@ pub(crate) fn html_escape(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7}\
 main{max-width:22rem;margin:3rem auto;padding:1.5rem;background:#fff;border-radius:8px}\
 label{display:block;margin-top:1rem}input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem}\
-button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem}.error{color:#b00020}";
+button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem;border:0;border-radius:4px;\
+background:#1f4fd1;color:#fff;cursor:pointer}button:focus,input:focus{outline:3px solid #f5a623}\
+button.link{margin-top:.5rem;background:none;color:#1f4fd1;text-decoration:underline;padding:.3rem}\
+.error{color:#b00020}.notice{color:#1b5e20}.hint{color:#444;font-size:.9rem}";
 
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
     let html = format!(

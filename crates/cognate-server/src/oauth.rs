@@ -313,13 +313,19 @@ pub(crate) fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The domain prefix a `Host` names: its first label (`{prefix}.auth.{region}.amazoncognito.com`
-/// or any `{prefix}.…` name), without the port. None for a host without a dot.
+/// The domain a `Host` names, lowercased and without the port: a custom domain's name, or
+/// `{prefix}.…` (`{prefix}.auth.{region}.amazoncognito.com` or any such name), which the
+/// service resolves (`Service::endpoint_domain`). None for a host with an empty label.
 pub(crate) fn domain_of_host(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
-    let (label, _) = host.split_once('.')?;
-    let label = label.to_ascii_lowercase();
-    (!label.is_empty()).then_some(label)
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.to_ascii_lowercase();
+    name.split('.')
+        .all(|label| !label.is_empty())
+        .then_some(name)
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
@@ -427,9 +433,18 @@ mod tests {
         let host = |h: &str| domain_of_host(&headers(&[(header::HOST, h)]));
         assert_eq!(
             host("my-app.auth.us-east-1.amazoncognito.com").as_deref(),
-            Some("my-app")
+            Some("my-app.auth.us-east-1.amazoncognito.com")
         );
-        assert_eq!(host("My-App.localhost:9229").as_deref(), Some("my-app"));
-        assert_eq!(host("localhost:9229"), None);
+        assert_eq!(
+            host("My-App.localhost:9229").as_deref(),
+            Some("my-app.localhost")
+        );
+        assert_eq!(
+            host("auth.Example.com").as_deref(),
+            Some("auth.example.com")
+        );
+        assert_eq!(host("Login:9229").as_deref(), Some("login"));
+        assert_eq!(host(".localhost"), None);
+        assert_eq!(host(""), None);
     }
 }

@@ -715,8 +715,12 @@ impl Field {
 
     fn html(&self) -> String {
         let id = html_escape(&self.name);
-        let extra = match self.kind {
-            "text" | "email" => " autocapitalize=\"none\" spellcheck=\"false\"",
+        let extra = match (self.kind, self.autocomplete) {
+            ("text" | "email", _) => " autocapitalize=\"none\" spellcheck=\"false\"",
+            // A new password's rules are read out with it.
+            ("password", "new-password") if self.name == "password" => {
+                " aria-describedby=\"password-policy\""
+            }
             _ => "",
         };
         format!(
@@ -1030,7 +1034,45 @@ fn form_page(
     if let Ok(v) = HeaderValue::from_str(&set) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
+    // Browsers hold a form's redirects to `form-action` too: the sign-in's redirect to the
+    // app must be allowed, and nothing else.
+    let form_action = match redirect_source(&req.grant.redirect_uri) {
+        Some(app) => format!("'self' {app}"),
+        None => "'self'".to_string(),
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        resp.headers_mut().insert("content-security-policy", v);
+    }
     resp
+}
+
+/// The CSP source of a redirect URI: `scheme://host[:port]` for http(s), `scheme:` for an
+/// app's own scheme (`myapp://…`); None when it would not be a plain source expression.
+fn redirect_source(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once(':')?;
+    let plain_scheme = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !plain_scheme {
+        return None;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Some(format!("{scheme}:"));
+    }
+    let authority = rest.strip_prefix("//")?;
+    let authority = authority
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|a| !a.is_empty() && !a.contains('@'))?;
+    authority
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        .then(|| format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -1064,6 +1106,25 @@ mod tests {
         );
         settings.password_policy.require_numbers = false;
         assert_eq!(policy_text(&settings), "Use at least 6 characters.");
+    }
+
+    #[test]
+    fn redirect_sources_for_form_action() {
+        assert_eq!(
+            redirect_source("http://localhost:8080/callback?x=1").as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            redirect_source("HTTPS://app.example.com").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            redirect_source("myapp://signed-in").as_deref(),
+            Some("myapp:")
+        );
+        assert_eq!(redirect_source("https://a b;/"), None);
+        assert_eq!(redirect_source("https://user@host/"), None);
+        assert_eq!(redirect_source("no-scheme"), None);
     }
 
     #[test]

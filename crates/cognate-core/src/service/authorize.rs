@@ -109,10 +109,8 @@ impl Service {
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeGrant, AuthorizeFailure> {
         let domain = self
-            .store
-            .get_domain(&request.domain)
+            .endpoint_domain(&request.domain)
             .await?
-            .filter(|d| !d.is_custom())
             .ok_or(AuthorizeFailure::UnknownDomain)?;
         let client_id = request
             .client_id
@@ -495,10 +493,8 @@ impl Service {
             .filter(|t| !t.is_empty())
             .ok_or(OAuthError::InvalidRequest)?;
         let domain = self
-            .store
-            .get_domain(domain)
+            .endpoint_domain(domain)
             .await?
-            .filter(|d| !d.is_custom())
             .ok_or(OAuthFailure::UnknownDomain)?;
         let client_id = client_id
             .filter(|c| !c.is_empty())
@@ -538,10 +534,8 @@ impl Service {
         response_type: Option<&str>,
     ) -> Result<LogoutTarget, AuthorizeFailure> {
         let domain = self
-            .store
-            .get_domain(domain)
+            .endpoint_domain(domain)
             .await?
-            .filter(|d| !d.is_custom())
             .ok_or(AuthorizeFailure::UnknownDomain)?;
         let client_id = client_id
             .filter(|c| !c.is_empty())
@@ -575,6 +569,26 @@ impl Service {
     }
 
     /// The pool's prefix domain, if it has one (the discovery document's endpoints).
+    /// The domain an endpoint was reached on: a prefix (`/{prefix}/...`, or the first label
+    /// of a host such as `{prefix}.auth.{region}.{host}`), or a custom domain, whose name is
+    /// the whole host. A host is tried whole first, as a custom domain; then its first
+    /// label, as a prefix. (The model's `DomainType` allows no dots, so a custom domain's
+    /// name is a single-label host, such as a container's or an `/etc/hosts` name.)
+    pub async fn endpoint_domain(
+        &self,
+        name: &str,
+    ) -> DomainResult<Option<crate::records::DomainRecord>> {
+        if let Some(custom) = self.store.get_domain(name).await?.filter(|d| d.is_custom()) {
+            return Ok(Some(custom));
+        }
+        let prefix = name.split('.').next().unwrap_or_default();
+        Ok(self
+            .store
+            .get_domain(prefix)
+            .await?
+            .filter(|d| !d.is_custom()))
+    }
+
     pub async fn pool_prefix_domain(&self, pool_id: &str) -> DomainResult<Option<String>> {
         Ok(self
             .store

@@ -115,10 +115,8 @@ impl Service {
             Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
         };
         let domain = self
-            .store
-            .get_domain(&request.domain)
+            .endpoint_domain(&request.domain)
             .await?
-            .filter(|d| !d.is_custom())
             .ok_or(OAuthFailure::UnknownDomain)?;
         let client_id = request
             .client_id
@@ -267,12 +265,10 @@ impl Service {
     /// The pool a prefix domain belongs to (None for an unknown or custom domain, or when the
     /// store cannot answer): what the server counts a token request's quota against.
     pub async fn pool_of_domain(&self, domain: &str) -> Option<String> {
-        self.store
-            .get_domain(domain)
+        self.endpoint_domain(domain)
             .await
             .ok()
             .flatten()
-            .filter(|d| !d.is_custom())
             .map(|d| d.pool_id)
     }
 

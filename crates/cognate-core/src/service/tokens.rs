@@ -349,8 +349,16 @@ impl Service {
             }
         };
         let signing = |e| DomainError::internal("signing a token", e);
+        let access_token = keys.access.sign(&access).map_err(signing)?;
+        if oauth {
+            // The OAuth endpoints' ID tokens bind the access token issued with them.
+            id.insert(
+                "at_hash".into(),
+                json!(cognate_crypto::codes::at_hash(&access_token)),
+            );
+        }
         Ok(AuthTokens {
-            access_token: keys.access.sign(&access).map_err(signing)?,
+            access_token,
             id_token: keys.id.sign(&id).map_err(signing)?,
             refresh_token,
             expires_in: client.access_token_validity_secs,
