@@ -356,6 +356,9 @@ def test_implicit_grant_puts_tokens_in_the_fragment(idp, server, unique):
     assert id_claims["nonce"] == "n-implicit" and id_claims["cognito:username"] == user
     access = jwt.decode(got["access_token"], options={"verify_signature": False})
     assert access["scope"].split() == ["openid", "email"]
+    doc = requests.get(f"{issuer}/.well-known/openid-configuration").json()
+    assert "token" in doc["response_types_supported"]
+    assert "implicit" in doc["grant_types_supported"]
     # A code request is not allowed for this client now; without openid no ID token.
     r = requests.get(f"{site['base']}/oauth2/authorize",
                      params=dict(site["query"], response_type="code"), allow_redirects=False)
