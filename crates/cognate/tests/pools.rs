@@ -461,3 +461,96 @@ async fn resource_servers_are_created_and_listed_in_pages() {
     assert_eq!(pages, 2);
     assert_eq!(seen, ["a-api", "c-api", "https://b.example"]);
 }
+
+#[tokio::test]
+async fn user_pool_domains_are_created_described_updated_and_deleted() {
+    let server = Server::start().await;
+    let c = server.client();
+    let pool = c
+        .create_user_pool()
+        .pool_name("domains")
+        .send()
+        .await
+        .unwrap();
+    let pool = pool.user_pool().unwrap().id().unwrap().to_string();
+    let prefix = format!("rust-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let created = c
+        .create_user_pool_domain()
+        .user_pool_id(&pool)
+        .domain(&prefix)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.managed_login_version(), Some(1));
+    assert_eq!(created.cloud_front_domain(), None);
+
+    let described = c
+        .describe_user_pool_domain()
+        .domain(&prefix)
+        .send()
+        .await
+        .unwrap();
+    let d = described.domain_description().unwrap();
+    assert_eq!(d.user_pool_id(), Some(pool.as_str()));
+    assert_eq!(d.domain(), Some(prefix.as_str()));
+    assert_eq!(d.status().map(|s| s.as_str()), Some("ACTIVE"));
+    let p = c
+        .describe_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p.user_pool().unwrap().domain(), Some(prefix.as_str()));
+
+    // A second prefix for the same pool, and the same prefix for another pool, are refused.
+    let (code, _) = err_of(
+        c.create_user_pool_domain()
+            .user_pool_id(&pool)
+            .domain(format!("{prefix}-2"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+    let other = c
+        .create_user_pool()
+        .pool_name("domains-2")
+        .send()
+        .await
+        .unwrap();
+    let other = other.user_pool().unwrap().id().unwrap().to_string();
+    let (code, msg) = err_of(
+        c.create_user_pool_domain()
+            .user_pool_id(&other)
+            .domain(&prefix)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+    assert_eq!(msg, "Domain already associated with another user pool.");
+
+    let updated = c
+        .update_user_pool_domain()
+        .user_pool_id(&pool)
+        .domain(&prefix)
+        .managed_login_version(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.managed_login_version(), Some(2));
+
+    c.delete_user_pool_domain()
+        .user_pool_id(&pool)
+        .domain(&prefix)
+        .send()
+        .await
+        .unwrap();
+    let gone = c
+        .describe_user_pool_domain()
+        .domain(&prefix)
+        .send()
+        .await
+        .unwrap();
+    assert!(gone
+        .domain_description()
+        .is_none_or(|d| d.domain().is_none()));
+}
