@@ -269,12 +269,36 @@ impl Service {
         grant: &AuthorizeGrant,
         session: &LoginSessionRecord,
     ) -> DomainResult<UserGrantTokens> {
-        let (client, pool) = self.client_context(&grant.client_id).await?;
-        let user = self
-            .find_user(&pool, &session.username_key)
+        self.user_grant_tokens(
+            &grant.client_id,
+            &session.username_key,
+            &OAuthGrantClaims {
+                scopes: &grant.scopes,
+                nonce: grant.nonce.as_deref(),
+                auth_time: Some(session.auth_time),
+                refresh_token: false,
+            },
+        )
+        .await?
+        .ok_or(DomainError::IncorrectCredentials)
+    }
+
+    /// Tokens of a user's OAuth grant (PreTokenGeneration with `TokenGeneration_HostedAuth`);
+    /// None when the user is gone or disabled.
+    async fn user_grant_tokens(
+        &self,
+        client_id: &str,
+        username_key: &str,
+        claims: &OAuthGrantClaims<'_>,
+    ) -> DomainResult<Option<UserGrantTokens>> {
+        let (client, pool) = self.client_context(client_id).await?;
+        let Some(user) = self
+            .find_user(&pool, username_key)
             .await?
-            .filter(|u| u.username_key == session.username_key && u.enabled)
-            .ok_or(DomainError::IncorrectCredentials)?;
+            .filter(|u| u.username_key == username_key && u.enabled)
+        else {
+            return Ok(None);
+        };
         let caller = Caller::default();
         let sign_in = SignIn {
             caller: &caller,
@@ -283,23 +307,12 @@ impl Service {
             client_metadata: None,
         };
         let tokens = self
-            .issue_tokens_for(
-                &sign_in,
-                &user,
-                None,
-                TOKENS_FOR_HOSTED_AUTH,
-                Some(&OAuthGrantClaims {
-                    scopes: &grant.scopes,
-                    nonce: grant.nonce.as_deref(),
-                    auth_time: Some(session.auth_time),
-                    refresh_token: false,
-                }),
-            )
+            .issue_tokens_for(&sign_in, &user, None, TOKENS_FOR_HOSTED_AUTH, Some(claims))
             .await?;
-        Ok(UserGrantTokens {
+        Ok(Some(UserGrantTokens {
             tokens,
-            openid: grant.scopes.iter().any(|s| s == "openid"),
-        })
+            openid: claims.scopes.iter().any(|s| s == "openid"),
+        }))
     }
 
     fn oauth_code_digest(&self, code: &str) -> Vec<u8> {
@@ -349,42 +362,20 @@ impl Service {
                 if cognate_crypto::codes::pkce_matches(method, challenge, verifier) => {}
             _ => return Err(OAuthError::InvalidGrant.into()),
         }
-        let (client, pool) = self.client_context(client_id).await?;
-        let user = self
-            .find_user(&pool, &record.username_key)
-            .await?
-            .filter(|u| u.username_key == record.username_key && u.enabled)
-            .ok_or(OAuthError::InvalidGrant)?;
-        let caller = Caller::default();
-        let sign_in = SignIn {
-            caller: &caller,
-            client: &client,
-            pool: &pool,
-            client_metadata: None,
-        };
         let scopes: Vec<String> = record
             .scopes
             .split_whitespace()
             .map(str::to_string)
             .collect();
-        let tokens = self
-            .issue_tokens_for(
-                &sign_in,
-                &user,
-                None,
-                TOKENS_FOR_HOSTED_AUTH,
-                Some(&OAuthGrantClaims {
-                    scopes: &scopes,
-                    nonce: record.nonce.as_deref(),
-                    auth_time: Some(record.auth_time),
-                    refresh_token: true,
-                }),
-            )
-            .await?;
-        Ok(UserGrantTokens {
-            tokens,
-            openid: scopes.iter().any(|s| s == "openid"),
-        })
+        let claims = OAuthGrantClaims {
+            scopes: &scopes,
+            nonce: record.nonce.as_deref(),
+            auth_time: Some(record.auth_time),
+            refresh_token: true,
+        };
+        self.user_grant_tokens(client_id, &record.username_key, &claims)
+            .await?
+            .ok_or_else(|| OAuthError::InvalidGrant.into())
     }
 }
 
