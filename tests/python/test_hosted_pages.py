@@ -420,3 +420,24 @@ def test_custom_domain_by_host(site, server, idp, unique):
     r = requests.get(f"{server.url}/login", params=site["query"],
                      headers={"Host": "other-name"})
     assert r.status_code == 404
+
+
+def test_prompt_login_and_none(site, idp, unique):
+    user = confirmed_user(idp, site, unique)
+    authorize = f"{site['base']}/oauth2/authorize"
+    b = Browser(site)
+    # prompt=none without a session: back to the app with login_required, no page.
+    r = b.http.get(authorize, params=dict(site["query"], prompt="none"), allow_redirects=False)
+    assert code_of(r) == {"error": "login_required", "state": site["query"]["state"]}
+    b.open("login")
+    code_of(b.submit({"username": user, "password": PASSWORD}, follow=False))
+    # With the session: prompt=none is silent, prompt=login shows the form again and the
+    # prompt is carried to /login.
+    r = b.http.get(authorize, params=dict(site["query"], prompt="none"), allow_redirects=False)
+    assert "code" in code_of(r)
+    r = b.http.get(authorize, params=dict(site["query"], prompt="login"), allow_redirects=False)
+    assert r.status_code == 302 and "prompt=login" in r.headers["Location"]
+    page = b.http.get(urllib.parse.urljoin(authorize, r.headers["Location"]),
+                      allow_redirects=False)
+    assert page.status_code == 200 and "<form" in page.text
+

@@ -70,7 +70,7 @@ impl Page {
 }
 
 /// The authorize parameters every page carries, in the order they are written back.
-const OAUTH_PARAMETERS: [&str; 9] = [
+const OAUTH_PARAMETERS: [&str; 10] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -80,6 +80,7 @@ const OAUTH_PARAMETERS: [&str; 9] = [
     "code_challenge",
     "code_challenge_method",
     "identity_provider",
+    "prompt",
 ];
 
 /// Notices a redirect may ask the next page to show. Only these keys are accepted, so a link
@@ -278,17 +279,36 @@ fn page_of_post(page: Page) -> Page {
 async fn show(req: &PageRequest<'_>, page: Page, headers: &HeaderMap) -> Response<Body> {
     match page {
         Page::Authorize | Page::Login => {
-            if let Some(cookie) = cookie(headers, SESSION_COOKIE) {
+            // OpenID's `prompt`: `login` asks for the password even with a live session,
+            // `none` never shows a page (no session: `error=login_required`); Cognito's
+            // `select_account` and `consent` concern federated providers and change nothing
+            // here.
+            let prompt = req.param("prompt").unwrap_or_default();
+            let live = match cookie(headers, SESSION_COOKIE) {
+                Some(cookie) if prompt != "login" => cookie,
+                _ => String::new(),
+            };
+            if !live.is_empty() {
                 match req
                     .state
                     .service()
-                    .login_session(&req.grant.pool_id, &cookie)
+                    .login_session(&req.grant.pool_id, &live)
                     .await
                 {
                     Ok(Some(session)) => return code_redirect(req, &session, None).await,
                     Ok(None) => {}
                     Err(e) => return failed(req, e),
                 }
+            }
+            if prompt == "none" {
+                return redirect(
+                    &req.grant.redirect_uri,
+                    &[
+                        ("error", Some("login_required")),
+                        ("state", req.request.state.as_deref()),
+                    ],
+                    None,
+                );
             }
             if page == Page::Authorize {
                 let mut resp = req.go(Page::Login, &[]);
