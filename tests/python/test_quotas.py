@@ -176,3 +176,36 @@ def test_the_token_endpoint_is_throttled_by_grant_with_429_and_retry_after(uniqu
         assert time.monotonic() - started >= 1
     finally:
         server.stop()
+
+
+def test_managed_login_forms_count_as_their_operations(throttled, unique):
+    """A page's form counts against its pool as the API operation it performs: three
+    sign-up forms use UserCreation=3 (shared with the API's SignUp), the fourth gets 429
+    and the page again with a message; no user is made by it."""
+    import re
+    import requests
+    idp = no_retry_client(throttled)
+    pool = idp.create_user_pool(PoolName=unique())["UserPool"]["Id"]
+    domain = unique("q-")
+    idp.create_user_pool_domain(UserPoolId=pool, Domain=domain)
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"],
+        CallbackURLs=["http://localhost/cb"],
+        SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]["ClientId"]
+    query = {"response_type": "code", "client_id": client,
+             "redirect_uri": "http://localhost/cb"}
+    url = f"{throttled.url}/{domain}/signup"
+    browser = requests.Session()
+    statuses = []
+    for i in range(4):
+        page = browser.get(url, params=query)
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
+        r = browser.post(page.url, data={"_csrf": csrf, "username": f"p{i}",
+                                         "password": PASSWORD}, allow_redirects=False)
+        statuses.append(r.status_code)
+    assert statuses == [303, 303, 303, 429], statuses
+    assert r.headers["Retry-After"] == "1"
+    assert "Too many requests" in r.text
+    names = {u["Username"] for u in idp.list_users(UserPoolId=pool)["Users"]}
+    assert names == {"p0", "p1", "p2"}

@@ -25,7 +25,7 @@ use cognate_core::service::{
     SignInName, LOGIN_SESSION_SECS,
 };
 use cognate_core::{Caller, DomainError};
-use cognate_wire::ErrorKind;
+use cognate_wire::{ErrorKind, Operation};
 
 use crate::hosted::{
     cookie, error_page, html_escape, page, parse_pairs, pct_encode, redirect, Site, CSRF_COOKIE,
@@ -345,8 +345,48 @@ fn csrf_matches(headers: &HeaderMap, form: &Form) -> bool {
     }
 }
 
+/// The API operation a page's form performs, whose quota category it counts against.
+fn operation_of(page: Page, form: &Form) -> Operation {
+    match page {
+        Page::Authorize | Page::Login => Operation::InitiateAuth,
+        Page::NewPassword => Operation::RespondToAuthChallenge,
+        Page::SignUp => Operation::SignUp,
+        Page::Confirm if form.get("action") == "resend" => Operation::ResendConfirmationCode,
+        Page::Confirm => Operation::ConfirmSignUp,
+        Page::ForgotPassword => Operation::ForgotPassword,
+        Page::ConfirmForgotPassword => Operation::ConfirmForgotPassword,
+    }
+}
+
 /// A POST with a valid CSRF token.
 async fn submit(req: &PageRequest<'_>, page: Page, form: &Form) -> Response<Body> {
+    // With `--quotas`, a form counts against its pool as the API operation it performs.
+    let quotas = req.state.quotas();
+    if quotas.is_enabled() {
+        let op = operation_of(page, form);
+        if let Err(throttled) =
+            quotas.check_operation(&req.grant.pool_id, op, std::time::Instant::now())
+        {
+            tracing::info!(
+                request_id = req.caller.request_id,
+                page = page.path(),
+                answer = "throttled",
+                category = %throttled.category,
+                "managed login"
+            );
+            let mut resp = render(
+                req,
+                page_of_post(page),
+                Some(form),
+                Message::Error("Too many requests. Please wait a moment and try again."),
+            )
+            .await;
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return resp;
+        }
+    }
     let service = req.state.service();
     let caller = &req.caller;
     let grant = &req.grant;
