@@ -156,6 +156,7 @@ pub(crate) async fn serve(
     headers: &HeaderMap,
     form: Option<&[u8]>,
 ) -> Response<Body> {
+    let started = std::time::Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let Some(params) = parse_pairs(query) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request");
@@ -225,6 +226,9 @@ pub(crate) async fn serve(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        // Hidden refusals (a name of no user, for a client that hides existence) are held
+        // as long as real answers take, from here.
+        started: Some(started),
         ..Default::default()
     };
     let req = PageRequest {
