@@ -221,7 +221,9 @@ pub trait Directory: Send + Sync {
     /// `batch` rows of each table: challenge sessions that expired before
     /// `cutoffs.sessions_expired_before`, refresh tokens that expired before
     /// `cutoffs.refresh_expired_before`, failure counts last touched before
-    /// `cutoffs.failures_before`. Returns how many rows of each it deleted.
+    /// `cutoffs.failures_before`, authorization codes and managed-login sessions as challenge
+    /// sessions, attempt counters (of users and of names of no user) whose window began
+    /// before `cutoffs.attempt_windows_before`. Returns how many rows of each it deleted.
     async fn delete_expired(&self, cutoffs: SweepCutoffs, batch: i64) -> StoreResult<Swept>;
 
     /// Adds an event to a user's history (sign-in and password-change events, which no other

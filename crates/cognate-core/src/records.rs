@@ -388,6 +388,8 @@ pub struct SweepCutoffs {
     pub sessions_expired_before: i64,
     pub refresh_expired_before: i64,
     pub failures_before: i64,
+    /// Attempt counters (of users and of names of no user) whose window began before this.
+    pub attempt_windows_before: i64,
 }
 
 /// Rows a sweep deleted, per table.
@@ -399,6 +401,8 @@ pub struct Swept {
     /// Authorization codes and managed-login sessions (by `sessions_expired_before`).
     pub oauth_codes: u64,
     pub login_sessions: u64,
+    /// Attempt counters of users and of names of no user.
+    pub attempt_counters: u64,
 }
 
 impl Swept {
@@ -408,6 +412,7 @@ impl Swept {
             + self.sign_in_failures
             + self.oauth_codes
             + self.login_sessions
+            + self.attempt_counters
     }
 }
 

@@ -1034,6 +1034,20 @@ impl Directory for Store {
                 cutoffs.sessions_expired_before,
             )
             .await?,
+            attempt_counters: delete(
+                "attempt_counters",
+                "pool_id, username_key, action",
+                "window_start",
+                cutoffs.attempt_windows_before,
+            )
+            .await?
+                + delete(
+                    "name_attempt_counters",
+                    "pool_id, name_key, action",
+                    "window_start",
+                    cutoffs.attempt_windows_before,
+                )
+                .await?,
         })
     }
 

@@ -324,6 +324,7 @@ async fn sweep_forever(service: Arc<Service>, interval: std::time::Duration) {
                 sign_in_failures = swept.sign_in_failures,
                 oauth_codes = swept.oauth_codes,
                 login_sessions = swept.login_sessions,
+                attempt_counters = swept.attempt_counters,
                 "swept expired sign-in rows"
             ),
             Ok(_) => {}

@@ -667,10 +667,23 @@ async fn sweep_suite(store: &Store) {
             .await
             .unwrap();
     }
+    // Attempt counters: windows begun at 100 (swept) and at 400 (kept), of the user and of
+    // names of no user.
+    for (action, now) in [("early", 100), ("later", 400)] {
+        assert!(store
+            .count_attempt(&p, "sam", &limit(action, 1), now)
+            .await
+            .unwrap());
+        assert!(store
+            .count_name_attempt(&p, &format!("ghost-{action}"), &limit(action, 1), now)
+            .await
+            .unwrap());
+    }
     let cutoffs = SweepCutoffs {
         sessions_expired_before: 250,
         refresh_expired_before: 150,
         failures_before: 301,
+        attempt_windows_before: 300,
     };
     // Batches of one: the first call takes one row of each table that has one to take.
     let first = store.delete_expired(cutoffs, 1).await.unwrap();
@@ -682,6 +695,7 @@ async fn sweep_suite(store: &Store) {
             sign_in_failures: 1,
             oauth_codes: 1,
             login_sessions: 0,
+            attempt_counters: 2,
         }
     );
     let rest = store.delete_expired(cutoffs, 10).await.unwrap();
@@ -693,6 +707,7 @@ async fn sweep_suite(store: &Store) {
             sign_in_failures: 2,
             oauth_codes: 0,
             login_sessions: 0,
+            attempt_counters: 0,
         }
     );
     assert_eq!(store.delete_expired(cutoffs, 10).await.unwrap().total(), 0);
@@ -704,6 +719,24 @@ async fn sweep_suite(store: &Store) {
     assert!(store.refresh_token(&[2, 1]).await.unwrap().is_some());
     assert!(store.refresh_token(&[2, 0]).await.unwrap().is_none());
     assert!(store.sign_in_failures(&p, "name2").await.unwrap().is_none());
+    // A swept counter starts afresh (its first attempt is within a limit of one); a kept
+    // one goes on counting (its second is not).
+    assert!(store
+        .count_attempt(&p, "sam", &limit("early", 1), 150)
+        .await
+        .unwrap());
+    assert!(store
+        .count_name_attempt(&p, "ghost-early", &limit("early", 1), 150)
+        .await
+        .unwrap());
+    assert!(!store
+        .count_attempt(&p, "sam", &limit("later", 1), 401)
+        .await
+        .unwrap());
+    assert!(!store
+        .count_name_attempt(&p, "ghost-later", &limit("later", 1), 401)
+        .await
+        .unwrap());
     assert!(store.delete_pool(&p).await.unwrap());
 }
 

@@ -3,6 +3,11 @@
 
 use crate::records::AttemptLimit;
 
+/// Every attempt limit counts in a window of one hour (AWS's hourly limits). The sweep
+/// deletes counters whose window began longer ago than this: their next attempt would
+/// restart them anyway.
+pub const ATTEMPT_WINDOW_SECS: i64 = 3600;
+
 /// Whether the attempt that brought the counter to `count` is within the limit.
 pub fn allows(limit: &AttemptLimit, count: i64) -> bool {
     count <= limit.max

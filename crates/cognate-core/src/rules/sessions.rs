@@ -2,6 +2,7 @@
 //! And the sweep: which expired sign-in rows no rule reads any more.
 
 use crate::records::{AuthSessionRecord, SessionTake, SweepCutoffs};
+use crate::rules::limits::ATTEMPT_WINDOW_SECS;
 use crate::rules::lockout::MAX_LOCKOUT_SECS;
 
 /// The longest an ID or access token lives (AWS's maximum validity: one day).
@@ -16,12 +17,15 @@ pub const EXPIRED_SESSION_KEPT_SECS: i64 = 86_400;
 ///   tokens are checked against their refresh token's family (`origin_jti`) for revocation,
 ///   and the last of them is minted at most at the refresh token's expiry and lives at most
 ///   a day;
-/// - a failure count left alone for the lockout's reset time (it would start afresh anyway).
+/// - a failure count left alone for the lockout's reset time (it would start afresh anyway);
+/// - an attempt counter whose hourly window has passed (its next attempt restarts it; a
+///   name of no user tried once would otherwise keep its row for ever).
 pub fn sweep_cutoffs(now: i64) -> SweepCutoffs {
     SweepCutoffs {
         sessions_expired_before: now - EXPIRED_SESSION_KEPT_SECS,
         refresh_expired_before: now - LONGEST_ACCESS_TOKEN_SECS,
         failures_before: now - MAX_LOCKOUT_SECS,
+        attempt_windows_before: now - ATTEMPT_WINDOW_SECS,
     }
 }
 

@@ -60,7 +60,7 @@ impl Service {
                 &AttemptLimit {
                     action: "change_password".to_string(),
                     max: CHANGE_PASSWORD_PER_HOUR,
-                    window_secs: 3600,
+                    window_secs: crate::rules::limits::ATTEMPT_WINDOW_SECS,
                 },
                 now,
             )

@@ -1,5 +1,5 @@
 //! The sweep: deletes the sign-in rows no rule reads any more (expired challenge sessions,
-//! refresh tokens, stale failure counts; `rules::sessions::sweep_cutoffs`). Every instance may
+//! refresh tokens, stale failure and attempt counts; `rules::sessions::sweep_cutoffs`). Every instance may
 //! run it: the deletes are idempotent and batched.
 
 use super::Service;
@@ -23,12 +23,14 @@ impl Service {
             swept.sign_in_failures += batch.sign_in_failures;
             swept.oauth_codes += batch.oauth_codes;
             swept.login_sessions += batch.login_sessions;
+            swept.attempt_counters += batch.attempt_counters;
             let full = |n: u64| n >= SWEEP_BATCH as u64;
             if !(full(batch.auth_sessions)
                 || full(batch.refresh_tokens)
                 || full(batch.sign_in_failures)
                 || full(batch.oauth_codes)
-                || full(batch.login_sessions))
+                || full(batch.login_sessions)
+                || full(batch.attempt_counters))
             {
                 break;
             }

@@ -21,7 +21,7 @@ use crate::settings::{ClientSettings, PoolSettings};
 
 /// Attribute verification codes are valid for 24 hours (spec h).
 const VERIFY_CODE_TTL_SECS: i64 = 24 * 3600;
-const HOUR: i64 = 3600;
+const HOUR: i64 = crate::rules::limits::ATTEMPT_WINDOW_SECS;
 /// GetUserAttributeVerificationCode calls per user and hour (spec h).
 const VERIFICATION_CODES_PER_HOUR: i64 = 5;
 /// VerifyUserAttribute calls per user and hour (spec h).

@@ -17,7 +17,7 @@ use crate::settings::{PoolSettings, Recovery};
 pub const FORGOT_PASSWORD_PURPOSE: &str = "forgot_password";
 /// A reset code is valid for one hour (spec h).
 const RESET_CODE_TTL_SECS: i64 = 3600;
-const HOUR: i64 = 3600;
+const HOUR: i64 = crate::rules::limits::ATTEMPT_WINDOW_SECS;
 /// ForgotPassword requests per user and hour. AWS allows 5 to 20 depending on its risk
 /// assessment (spec h); without one, the lowest figure, as for ResendConfirmationCode.
 const FORGOT_PASSWORD_PER_HOUR: i64 = 5;

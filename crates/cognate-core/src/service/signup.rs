@@ -20,7 +20,7 @@ use crate::settings::{
 
 pub const SIGN_UP_PURPOSE: &str = "sign_up";
 const CODE_TTL_SECS: i64 = 24 * 3600;
-const HOUR: i64 = 3600;
+const HOUR: i64 = crate::rules::limits::ATTEMPT_WINDOW_SECS;
 
 pub struct SignUpInput {
     pub client_id: String,
