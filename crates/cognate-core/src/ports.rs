@@ -46,9 +46,14 @@ pub trait Directory: Send + Sync {
 
     async fn insert_pool(&self, pool: &PoolRecord) -> StoreResult<()>;
     async fn get_pool(&self, id: &str) -> StoreResult<Option<PoolRecord>>;
-    /// Replaces a pool's settings (false when the pool is gone) and raises the revision of
-    /// each of its clients, so that they see the change.
-    async fn update_pool(&self, pool: &PoolRecord) -> StoreResult<bool>;
+    /// Replaces a pool's settings if they are still `expected_config` (what the change was
+    /// computed from: a concurrent change is not overwritten) and raises the revision of each
+    /// of its clients, so that they see the change.
+    async fn update_pool(
+        &self,
+        pool: &PoolRecord,
+        expected_config: &str,
+    ) -> StoreResult<PoolUpdate>;
     async fn delete_pool(&self, id: &str) -> StoreResult<bool>;
     /// Pools ordered by id, starting after `after`.
     async fn list_pools(&self, after: Option<&str>, limit: i64) -> StoreResult<Vec<PoolRecord>>;

@@ -13,6 +13,16 @@ pub struct PoolRecord {
     pub updated_at: i64,
 }
 
+/// What a conditional pool update found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolUpdate {
+    Updated,
+    /// The pool is gone.
+    Gone,
+    /// The settings changed since they were read: read them again.
+    Changed,
+}
+
 #[derive(Clone, Debug)]
 pub struct ClientRecord {
     pub client_id: String,

@@ -212,19 +212,39 @@ impl Directory for Store {
 
     /// Replaces a pool's settings (false when the pool is gone) and raises the revision of
     /// each of its clients, so that they see the change (`client_revision`).
-    async fn update_pool(&self, pool: &PoolRecord) -> Result<bool> {
-        let pool = pool.clone();
+    async fn update_pool(&self, pool: &PoolRecord, expected_config: &str) -> Result<PoolUpdate> {
+        let (pool, expected) = (pool.clone(), expected_config.to_string());
         self.db
             .transact(move |tx, _dialect| {
                 let changed = tx.execute(
-                    "UPDATE user_pools SET name = $2, config = $3, updated_at = $4 WHERE id = $1",
-                    params![&pool.id, &pool.name, &pool.config, pool.updated_at],
+                    "UPDATE user_pools SET name = $2, config = $3, updated_at = $4 \
+                     WHERE id = $1 AND config = $5",
+                    params![
+                        &pool.id,
+                        &pool.name,
+                        &pool.config,
+                        pool.updated_at,
+                        &expected
+                    ],
                 )?;
+                if changed != 1 {
+                    let exists = tx
+                        .fetch_optional(
+                            "SELECT 1 AS one FROM user_pools WHERE id = $1",
+                            params![&pool.id],
+                        )?
+                        .is_some();
+                    return Ok(if exists {
+                        PoolUpdate::Changed
+                    } else {
+                        PoolUpdate::Gone
+                    });
+                }
                 tx.execute(
                     "UPDATE user_pool_clients SET revision = revision + 1 WHERE pool_id = $1",
                     params![&pool.id],
                 )?;
-                Ok(changed == 1)
+                Ok(PoolUpdate::Updated)
             })
             .await
     }

@@ -554,3 +554,54 @@ async fn user_pool_domains_are_created_described_updated_and_deleted() {
         .domain_description()
         .is_none_or(|d| d.domain().is_none()));
 }
+
+#[tokio::test]
+async fn concurrent_add_custom_attributes_all_take_effect() {
+    use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType};
+    let server = Server::start().await;
+    let c = server.client();
+    let pool = c
+        .create_user_pool()
+        .pool_name("custom-race")
+        .send()
+        .await
+        .unwrap();
+    let pool = pool.user_pool().unwrap().id().unwrap().to_string();
+    // Each call reads the settings, adds its attribute and stores them: without a
+    // conditional store, racing calls overwrite each other's attribute.
+    let calls: Vec<_> = (0..12)
+        .map(|i| {
+            let (c, pool) = (c.clone(), pool.clone());
+            tokio::spawn(async move {
+                c.add_custom_attributes()
+                    .user_pool_id(pool)
+                    .custom_attributes(
+                        SchemaAttributeType::builder()
+                            .name(format!("race{i}"))
+                            .attribute_data_type(AttributeDataType::String)
+                            .build(),
+                    )
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let described = c
+        .describe_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = described
+        .user_pool()
+        .unwrap()
+        .schema_attributes()
+        .iter()
+        .filter_map(|a| a.name())
+        .filter(|n| n.starts_with("custom:race"))
+        .collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+}

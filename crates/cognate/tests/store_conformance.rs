@@ -501,8 +501,30 @@ async fn suite(store: Store) {
     assert!(store.update_client(&client).await.unwrap());
     assert_eq!(store.client_revision(&client_id).await.unwrap(), Some(1));
     let mut changed_pool = pool(&p);
+    let first_config = changed_pool.config.clone();
     changed_pool.config = r#"{"Name":"changed"}"#.into();
-    assert!(store.update_pool(&changed_pool).await.unwrap());
+    // Conditional on the settings read: a stale base is refused, the current one stored.
+    assert_eq!(
+        store
+            .update_pool(&changed_pool, r#"{"Name":"stale"}"#)
+            .await
+            .unwrap(),
+        PoolUpdate::Changed
+    );
+    assert_eq!(
+        store
+            .update_pool(&changed_pool, &first_config)
+            .await
+            .unwrap(),
+        PoolUpdate::Updated
+    );
+    assert_eq!(
+        store
+            .update_pool(&pool("us-east-1_gone"), "{}")
+            .await
+            .unwrap(),
+        PoolUpdate::Gone
+    );
     let (read_client, read_pool, revision) = store
         .get_client_with_pool(&client_id)
         .await

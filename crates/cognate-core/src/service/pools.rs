@@ -13,7 +13,7 @@ use super::signup::pool_not_found;
 use super::Service;
 use crate::config;
 use crate::error::{DomainError, DomainResult, Invalid};
-use crate::records::{ClientRecord, PoolRecord};
+use crate::records::{ClientRecord, PoolRecord, PoolUpdate};
 
 /// Most items a list page holds.
 const MAX_PAGE: i64 = 60;
@@ -83,29 +83,46 @@ impl Service {
         pool_id: &str,
         attributes: Vec<cognate_wire::SchemaAttributeType>,
     ) -> DomainResult<()> {
-        let (mut record, pool) = self.load_pool(pool_id).await?;
-        let now = self.clock.now();
-        let pool = config::with_custom_attributes(pool, attributes, now)?;
-        record.config = config::encode_pool(&pool);
-        record.updated_at = now;
-        if !self.store.update_pool(&record).await? {
-            return Err(pool_not_found(pool_id));
-        }
-        Ok(())
+        self.change_pool(pool_id, |pool, now| {
+            config::with_custom_attributes(pool, attributes.clone(), now)
+        })
+        .await
     }
 
     pub async fn update_user_pool(&self, input: UpdateUserPoolRequest) -> DomainResult<()> {
         let pool_id = input.user_pool_id.clone();
-        let (mut record, pool) = self.load_pool(&pool_id).await?;
-        let now = self.clock.now();
-        let pool = config::updated_pool(pool, input, now)?;
-        record.name = pool.name.clone().unwrap_or_default();
-        record.config = config::encode_pool(&pool);
-        record.updated_at = now;
-        if !self.store.update_pool(&record).await? {
-            return Err(pool_not_found(&pool_id));
+        self.change_pool(&pool_id, |pool, now| {
+            config::updated_pool(pool, input.clone(), now)
+        })
+        .await
+    }
+
+    /// Applies `change` to the pool's settings as stored, and stores the result only if no
+    /// other change was stored in between (else it is computed again on the new settings):
+    /// two AddCustomAttributes calls at once both add their attributes.
+    async fn change_pool(
+        &self,
+        pool_id: &str,
+        change: impl Fn(UserPoolType, i64) -> DomainResult<UserPoolType>,
+    ) -> DomainResult<()> {
+        const ATTEMPTS: usize = 16;
+        for _ in 0..ATTEMPTS {
+            let (mut record, pool) = self.load_pool(pool_id).await?;
+            let now = self.clock.now();
+            let pool = change(pool, now)?;
+            let read = std::mem::replace(&mut record.config, config::encode_pool(&pool));
+            record.name = pool.name.clone().unwrap_or_default();
+            record.updated_at = now;
+            match self.store.update_pool(&record, &read).await? {
+                PoolUpdate::Updated => return Ok(()),
+                PoolUpdate::Gone => return Err(pool_not_found(pool_id)),
+                PoolUpdate::Changed => continue,
+            }
         }
-        Ok(())
+        Err(DomainError::internal(
+            "pool settings",
+            format!("changed concurrently {ATTEMPTS} times in a row"),
+        ))
     }
 
     pub async fn delete_user_pool(&self, pool_id: &str) -> DomainResult<()> {
