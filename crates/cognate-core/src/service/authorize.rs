@@ -65,17 +65,7 @@ pub enum AuthorizeFailure {
     Domain(DomainError),
 }
 
-impl From<DomainError> for AuthorizeFailure {
-    fn from(e: DomainError) -> Self {
-        AuthorizeFailure::Domain(e)
-    }
-}
-
-impl From<crate::ports::StoreError> for AuthorizeFailure {
-    fn from(e: crate::ports::StoreError) -> Self {
-        AuthorizeFailure::Domain(e.into())
-    }
-}
+domain_failure_from!(AuthorizeFailure);
 
 /// Where `/logout` sends the browser.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,24 @@
 //! client configuration, the model's typed shapes, see `crate::config`) and return domain
 //! outputs or a `DomainError`; the server translates to and from the wire.
 
+/// `From<DomainError>` and `From<StoreError>` for an endpoint's failure type whose
+/// `Domain` variant carries a `DomainError`, so `?` works on both inside its flow.
+macro_rules! domain_failure_from {
+    ($failure:ident) => {
+        impl From<crate::error::DomainError> for $failure {
+            fn from(e: crate::error::DomainError) -> Self {
+                $failure::Domain(e)
+            }
+        }
+
+        impl From<crate::ports::StoreError> for $failure {
+            fn from(e: crate::ports::StoreError) -> Self {
+                $failure::Domain(e.into())
+            }
+        }
+    };
+}
+
 mod account;
 mod attributes;
 mod auth_events;

@@ -48,17 +48,7 @@ pub enum OAuthFailure {
     Domain(DomainError),
 }
 
-impl From<DomainError> for OAuthFailure {
-    fn from(e: DomainError) -> Self {
-        OAuthFailure::Domain(e)
-    }
-}
-
-impl From<crate::ports::StoreError> for OAuthFailure {
-    fn from(e: crate::ports::StoreError) -> Self {
-        OAuthFailure::Domain(e.into())
-    }
-}
+domain_failure_from!(OAuthFailure);
 
 impl From<OAuthError> for OAuthFailure {
     fn from(e: OAuthError) -> Self {
