@@ -441,3 +441,18 @@ def test_prompt_login_and_none(site, idp, unique):
                       allow_redirects=False)
     assert page.status_code == 200 and "<form" in page.text
 
+
+
+def test_a_reset_user_is_sent_to_reset_the_password(site, server, idp, unique):
+    user = confirmed_user(idp, site, unique)
+    idp.admin_reset_user_password(UserPoolId=site["pool"], Username=user)
+    b = Browser(site).open("login")
+    b.submit({"username": user, "password": PASSWORD})
+    assert b.title() == "Forgot your password?", b.page.text
+    assert b.message() == ("notice", "You must reset your password. We will send you a code.")
+    b.submit({"username": user})
+    assert b.title() == "Reset your password"
+    code = server.last_code(site["pool"], user)
+    new = "Aft3r-Reset!pw"
+    b.submit({"username": user, "code": code, "password": new, "confirm_password": new})
+    code_of(b.submit({"username": user, "password": new}, follow=False))

@@ -94,6 +94,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "code_resent" => "We have sent you a new code.",
         "signed_up" => "Your account is ready. Sign in to continue.",
         "confirm_first" => "Your account is not confirmed yet. Enter the code we sent you.",
+        "reset_required" => "You must reset your password. We will send you a code.",
         _ => return None,
     })
 }
@@ -415,6 +416,11 @@ async fn submit(req: &PageRequest<'_>, page: Page, form: &Form) -> Response<Body
                 Err(DomainError::UserNotConfirmed) => req.go(
                     Page::Confirm,
                     &[("username", username), ("notice", "confirm_first")],
+                ),
+                // The right password of a user an administrator reset: a new one by code.
+                Err(DomainError::PasswordResetRequired) => req.go(
+                    Page::ForgotPassword,
+                    &[("username", username), ("notice", "reset_required")],
                 ),
                 Err(e) => refused(req, Page::Login, form, e).await,
             }
