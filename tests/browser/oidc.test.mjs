@@ -46,10 +46,6 @@ const BIN = process.env.COGNATE_BIN || path.join(ROOT, 'target', 'debug', 'cogna
 const CHROMIUM = process.env.COGNATE_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.COGNATE_OIDC_ARTIFACTS || path.join(HERE, 'artifacts', 'oidc');
 const PASSWORD = 'Passw0rd!';
-// COGNATE_OIDC_BYPASS_CSP=1 makes Chromium ignore the pages' Content-Security-Policy: only
-// for looking at the rest of the flow when a CSP blocks the redirect back to the app (as
-// `form-action 'self'` does in Chromium); never set in CI.
-const BYPASS_CSP = process.env.COGNATE_OIDC_BYPASS_CSP === '1';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -318,7 +314,7 @@ const problemsOf = new WeakMap(); // page -> console errors and page errors
 const cspOf = new WeakMap(); // page -> the Content-Security-Policy of the document shown
 
 async function newPage(t, { keep = false } = {}) {
-  const context = await browser.newContext({ viewport: DESKTOP, bypassCSP: BYPASS_CSP });
+  const context = await browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
   const problems = [];
   problemsOf.set(page, problems);
