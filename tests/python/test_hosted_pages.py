@@ -456,3 +456,58 @@ def test_a_reset_user_is_sent_to_reset_the_password(site, server, idp, unique):
     new = "Aft3r-Reset!pw"
     b.submit({"username": user, "code": code, "password": new, "confirm_password": new})
     code_of(b.submit({"username": user, "password": new}, follow=False))
+
+
+def test_pre_token_generation_runs_for_the_code_grant(unique):
+    """Tokens of the authorization-code grant pass PreTokenGeneration (a webhook standing in
+    for the Lambda) with triggerSource TokenGeneration_HostedAuth; its claims reach the ID
+    token."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import boto3
+    import jwt
+
+    from conftest import Server
+
+    events = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            events.append(event)
+            event["response"] = {"claimsOverrideDetails": {
+                "claimsToAddOrOverride": {"tier": "gold"}}}
+            out = json.dumps(event).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:pre-token"
+    server = Server(extra_args=["--trigger-webhook",
+                                f"{arn}=http://127.0.0.1:{httpd.server_address[1]}/"])
+    try:
+        idp = boto3.client("cognito-idp", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
+        site = make_domain(idp, server, unique, LambdaConfig={"PreTokenGeneration": arn})
+        user = confirmed_user(idp, site, unique)
+        b = Browser(site).open("login")
+        got = code_of(b.submit({"username": user, "password": PASSWORD}, follow=False))
+        tokens = exchange(site, got["code"])
+        claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+        assert claims["tier"] == "gold"
+        sources = [e["triggerSource"] for e in events]
+        assert sources == ["TokenGeneration_HostedAuth"], sources
+        assert events[0]["userName"] == user
+    finally:
+        server.stop()
+        httpd.shutdown()
+        httpd.server_close()
