@@ -37,7 +37,8 @@ class Server:
         args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", self.data_dir, "--test-clock",
                 "--argon2-memory-kib", "1024", "--argon2-iterations", "1"]
-        env = {k: v for k, v in os.environ.items() if k != "COGNATE_DATABASE_URL"}
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("COGNATE_DATABASE_URL", "COGNATE_TRIGGER_WEBHOOKS")}
         if os.environ.get("COGNATE_TEST_DATABASE_URL"):
             args += ["--database-url", os.environ["COGNATE_TEST_DATABASE_URL"]]
             # Servers sharing a database share a master key (the Rust suite uses this path).

@@ -3,11 +3,7 @@ webhook triggers, revocation and sign-out, refresh (with and without rotation), 
 and DeleteUser, NEW_PASSWORD_REQUIRED and the lockout. Codes and messages are the ones the
 README's "Compatibility notes" state."""
 import json
-import os
-import subprocess
-import tempfile
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BIN, Server, free_port
+from conftest import Server
 
 PASSWORD = "Passw0rd!"
 NEW_PASSWORD = "N3w-Passw0rd!"
@@ -200,36 +196,14 @@ class ChallengeHooks:
 
 class WebhookServer(Server):
     """conftest's Server (same binary, --test-clock, cheap argon2, temp data dir,
-    COGNATE_TEST_DATABASE_URL) with `--trigger-webhook ARN=URL` for each of `webhooks`."""
+    COGNATE_TEST_DATABASE_URL and its shared master key) with `--trigger-webhook ARN=URL` for
+    each of `webhooks`."""
 
     def __init__(self, webhooks):
-        self.dir = tempfile.TemporaryDirectory()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(self.dir.name, "server.log"), "w")
-        args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", os.path.join(self.dir.name, "data"), "--test-clock",
-                "--argon2-memory-kib", "1024", "--argon2-iterations", "1"]
-        if os.environ.get("COGNATE_TEST_DATABASE_URL"):
-            args += ["--database-url", os.environ["COGNATE_TEST_DATABASE_URL"]]
+        args = []
         for arn, url in webhooks.items():
             args += ["--trigger-webhook", f"{arn}={url}"]
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("COGNATE_DATABASE_URL", "COGNATE_TRIGGER_WEBHOOKS")}
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or self.proc.poll() is not None:
-                self.proc.kill()
-                self.proc.wait()
-                raise RuntimeError("cognate did not start: " + open(self.log.name).read())
-            time.sleep(0.05)
+        super().__init__(extra_args=args)
 
 
 @pytest.fixture(scope="module")
