@@ -67,6 +67,17 @@ pub enum AuthorizeFailure {
 
 domain_failure_from!(AuthorizeFailure);
 
+/// What `Service::domain_client` found.
+pub(super) enum DomainClient {
+    UnknownDomain,
+    /// No such client, or one of another pool.
+    UnknownClient,
+    Found {
+        pool_id: String,
+        client: Box<cognate_wire::UserPoolClientType>,
+    },
+}
+
 /// Where `/logout` sends the browser.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogoutTarget {
@@ -98,23 +109,8 @@ impl Service {
         &self,
         request: &AuthorizeRequest,
     ) -> Result<AuthorizeGrant, AuthorizeFailure> {
-        let domain = self
-            .endpoint_domain(&request.domain)
-            .await?
-            .ok_or(AuthorizeFailure::UnknownDomain)?;
-        let client_id = request
-            .client_id
-            .as_deref()
-            .filter(|id| !id.is_empty())
-            .ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
-        let record = self
-            .store
-            .get_client(client_id)
-            .await?
-            .filter(|c| c.pool_id == domain.pool_id)
-            .ok_or(AuthorizeFailure::ErrorPage("invalid_client"))?;
-        let client = config::decode_client(&record.config)
-            .map_err(|e| DomainError::internal("stored client", e))?;
+        let client_id = request.client_id.as_deref().filter(|id| !id.is_empty());
+        let (pool_id, client) = self.browser_client(&request.domain, client_id).await?;
         let redirect_uri = request
             .redirect_uri
             .as_deref()
@@ -172,7 +168,7 @@ impl Service {
             }
         };
         // Resource-server scopes that no longer exist are not granted.
-        let existing = self.custom_scopes(&domain.pool_id).await?;
+        let existing = self.custom_scopes(&pool_id).await?;
         scopes.retain(|s| config::is_standard_scope(s) || existing.contains(s));
         if !scopes.iter().any(|s| s == "openid") {
             scopes.retain(|s| !matches!(s.as_str(), "email" | "phone" | "profile"));
@@ -181,8 +177,8 @@ impl Service {
             return Err(refuse(OAuthError::InvalidScope));
         }
         Ok(AuthorizeGrant {
-            pool_id: domain.pool_id,
-            client_id: client_id.to_string(),
+            pool_id,
+            client_id: client_id.unwrap_or_default().to_string(),
             redirect_uri,
             scopes,
             nonce: request.nonce.clone(),
@@ -190,6 +186,26 @@ impl Service {
             code_challenge: challenge.map(str::to_string),
             code_challenge_method: method.map(str::to_string),
         })
+    }
+
+    /// The client a browser endpoint (`/oauth2/authorize`, the pages, `/logout`) names: an
+    /// unknown domain, and a missing, unknown or other pool's client, are its error pages.
+    async fn browser_client(
+        &self,
+        domain: &str,
+        client_id: Option<&str>,
+    ) -> Result<(String, cognate_wire::UserPoolClientType), AuthorizeFailure> {
+        // The domain is looked at before the client, as the error pages tell them apart.
+        let found = match client_id {
+            Some(client_id) => self.domain_client(domain, client_id).await?,
+            None if self.endpoint_domain(domain).await?.is_none() => DomainClient::UnknownDomain,
+            None => return Err(AuthorizeFailure::ErrorPage("invalid_request")),
+        };
+        match found {
+            DomainClient::UnknownDomain => Err(AuthorizeFailure::UnknownDomain),
+            DomainClient::UnknownClient => Err(AuthorizeFailure::ErrorPage("invalid_client")),
+            DomainClient::Found { pool_id, client } => Ok((pool_id, *client)),
+        }
     }
 
     /// The managed-login session a cookie names, for this pool, unexpired, of a user who
@@ -473,27 +489,15 @@ impl Service {
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or(OAuthError::InvalidRequest)?;
-        let domain = self
-            .endpoint_domain(domain)
-            .await?
-            .ok_or(OAuthFailure::UnknownDomain)?;
-        let client_id = client_id
-            .filter(|c| !c.is_empty())
-            .ok_or(OAuthError::InvalidClient)?;
-        let record = self
-            .store
-            .get_client(client_id)
-            .await?
-            .filter(|c| c.pool_id == domain.pool_id)
-            .ok_or(OAuthError::InvalidClient)?;
-        let client = config::decode_client(&record.config)
-            .map_err(|e| DomainError::internal("stored client", e))?;
+        let client_id = client_id.filter(|c| !c.is_empty());
+        let (_, client) = self.endpoint_client(domain, client_id).await?;
         if client.client_secret.is_none() && client_secret.is_some() {
             return Err(OAuthError::InvalidClient.into());
         }
         if token.split('.').count() == 3 {
             return Err(OAuthError::UnsupportedTokenType.into());
         }
+        let client_id = client_id.unwrap_or_default();
         match self.revoke_token(token, client_id, client_secret).await {
             Ok(()) => Ok(()),
             Err(DomainError::ClientCredentials) => Err(OAuthError::InvalidClient.into()),
@@ -514,21 +518,8 @@ impl Service {
         redirect_uri: Option<&str>,
         response_type: Option<&str>,
     ) -> Result<LogoutTarget, AuthorizeFailure> {
-        let domain = self
-            .endpoint_domain(domain)
-            .await?
-            .ok_or(AuthorizeFailure::UnknownDomain)?;
-        let client_id = client_id
-            .filter(|c| !c.is_empty())
-            .ok_or(AuthorizeFailure::ErrorPage("invalid_request"))?;
-        let record = self
-            .store
-            .get_client(client_id)
-            .await?
-            .filter(|c| c.pool_id == domain.pool_id)
-            .ok_or(AuthorizeFailure::ErrorPage("invalid_client"))?;
-        let client = config::decode_client(&record.config)
-            .map_err(|e| DomainError::internal("stored client", e))?;
+        let client_id = client_id.filter(|c| !c.is_empty());
+        let (_, client) = self.browser_client(domain, client_id).await?;
         match (logout_uri, redirect_uri) {
             (Some(uri), _) => {
                 if !client.logout_urls.iter().flatten().any(|u| u == uri) {
@@ -568,6 +559,32 @@ impl Service {
             .get_domain(prefix)
             .await?
             .filter(|d| !d.is_custom()))
+    }
+
+    /// The app client a domain endpoint names: the domain (`endpoint_domain`), then the
+    /// client, which must belong to the domain's pool; its settings as stored.
+    pub(super) async fn domain_client(
+        &self,
+        domain: &str,
+        client_id: &str,
+    ) -> DomainResult<DomainClient> {
+        let Some(domain) = self.endpoint_domain(domain).await? else {
+            return Ok(DomainClient::UnknownDomain);
+        };
+        let Some(record) = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| c.pool_id == domain.pool_id)
+        else {
+            return Ok(DomainClient::UnknownClient);
+        };
+        let client = config::decode_client(&record.config)
+            .map_err(|e| DomainError::internal("stored client", e))?;
+        Ok(DomainClient::Found {
+            pool_id: domain.pool_id,
+            client: Box::new(client),
+        })
     }
 
     pub async fn pool_prefix_domain(&self, pool_id: &str) -> DomainResult<Option<String>> {

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map};
 
+use super::authorize::DomainClient;
 use super::Service;
 use crate::config;
 use crate::error::DomainError;
@@ -104,23 +105,9 @@ impl Service {
             }
             Some(_) => return Err(OAuthError::UnsupportedGrantType.into()),
         };
-        let domain = self
-            .endpoint_domain(&request.domain)
-            .await?
-            .ok_or(OAuthFailure::UnknownDomain)?;
-        let client_id = request
-            .client_id
-            .as_deref()
-            .filter(|id| !id.is_empty())
-            .ok_or(OAuthError::InvalidClient)?;
-        let record = self
-            .store
-            .get_client(client_id)
-            .await?
-            .filter(|c| c.pool_id == domain.pool_id)
-            .ok_or(OAuthError::InvalidClient)?;
-        let client = config::decode_client(&record.config)
-            .map_err(|e| DomainError::internal("stored client", e))?;
+        let client_id = request.client_id.as_deref().filter(|id| !id.is_empty());
+        let (pool_id, client) = self.endpoint_client(&request.domain, client_id).await?;
+        let client_id = client_id.unwrap_or_default();
         match (&client.client_secret, &request.client_secret) {
             (Some(secret), Some(given)) => {
                 if !self.secrets_equal(client_id, secret, given) {
@@ -203,7 +190,7 @@ impl Service {
             .flatten()
             .filter(|s| !config::is_standard_scope(s))
             .collect();
-        let existing = self.custom_scopes(&domain.pool_id).await?;
+        let existing = self.custom_scopes(&pool_id).await?;
         let requested: Vec<String> = match request.scope.as_deref().map(str::trim) {
             None | Some("") => allowed
                 .iter()
@@ -234,7 +221,7 @@ impl Service {
         claims.insert("token_use".into(), json!("access"));
         claims.insert("scope".into(), json!(requested.join(" ")));
         claims.insert("auth_time".into(), json!(now));
-        claims.insert("iss".into(), json!(self.issuer(&domain.pool_id)));
+        claims.insert("iss".into(), json!(self.issuer(&pool_id)));
         claims.insert(
             "exp".into(),
             json!(now + settings.access_token_validity_secs),
@@ -243,7 +230,7 @@ impl Service {
         claims.insert("version".into(), json!(2));
         claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
         claims.insert("client_id".into(), json!(client_id));
-        let access_token = self.sign_access_claims(&domain.pool_id, &claims).await?;
+        let access_token = self.sign_access_claims(&pool_id, &claims).await?;
         Ok(OAuthTokens {
             access_token,
             id_token: None,
@@ -260,6 +247,26 @@ impl Service {
             .ok()
             .flatten()
             .map(|d| d.pool_id)
+    }
+
+    /// The client a back-channel endpoint (`/oauth2/token`, `/oauth2/revoke`) names: an
+    /// unknown domain is a 404; a missing, unknown or other pool's client `invalid_client`.
+    pub(super) async fn endpoint_client(
+        &self,
+        domain: &str,
+        client_id: Option<&str>,
+    ) -> Result<(String, cognate_wire::UserPoolClientType), OAuthFailure> {
+        // The domain is looked at before the client: an unknown one is a 404 either way.
+        let found = match client_id {
+            Some(client_id) => self.domain_client(domain, client_id).await?,
+            None if self.endpoint_domain(domain).await?.is_none() => DomainClient::UnknownDomain,
+            None => return Err(OAuthError::InvalidClient.into()),
+        };
+        match found {
+            DomainClient::UnknownDomain => Err(OAuthFailure::UnknownDomain),
+            DomainClient::UnknownClient => Err(OAuthError::InvalidClient.into()),
+            DomainClient::Found { pool_id, client } => Ok((pool_id, *client)),
+        }
     }
 
     /// The `<identifier>/<scope>` values of the pool's resource servers as they are now.
