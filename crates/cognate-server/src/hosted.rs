@@ -225,6 +225,14 @@ pub(crate) fn parse_pairs(text: &str) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// The first value of `name` among decoded pairs (`parse_pairs`).
+pub(crate) fn pair<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// A cookie's value from the `Cookie` headers.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -327,12 +335,7 @@ async fn logout(state: &AppState, site: Site, query: &str, headers: &HeaderMap) 
     let Some(params) = parse_pairs(query) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request");
     };
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| pair(&params, name);
     let service = state.service();
     let target = match service
         .logout_target(

@@ -28,8 +28,8 @@ use cognate_core::{Caller, DomainError};
 use cognate_wire::{ErrorKind, Operation};
 
 use crate::hosted::{
-    cookie, error_page, html_escape, page, parse_pairs, pct_encode, redirect, Site, CSRF_COOKIE,
-    SESSION_COOKIE,
+    cookie, error_page, html_escape, page, pair, parse_pairs, pct_encode, redirect, Site,
+    CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::http::AppState;
 
@@ -112,10 +112,7 @@ struct PageRequest<'a> {
 
 impl PageRequest<'_> {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        pair(&self.params, name)
     }
 
     /// The page's URL with the authorize parameters and any `extra` ones.
@@ -162,12 +159,7 @@ pub(crate) async fn serve(
     let Some(params) = parse_pairs(query) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request");
     };
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| pair(&params, name).map(str::to_string);
     let request = AuthorizeRequest {
         domain: site.domain.clone(),
         response_type: get("response_type"),
@@ -332,11 +324,7 @@ struct Form(Vec<(String, String)>);
 
 impl Form {
     fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
+        pair(&self.0, name).unwrap_or_default()
     }
 }
 
